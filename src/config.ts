@@ -1,0 +1,164 @@
+import { z } from 'zod';
+
+/**
+ * Every environment variable the product reads, with its default and what happens when it
+ * is wrong. This table is the single source: `loadConfig` parses it, the README's
+ * configuration table and docker-compose.yml are checked against it by tests.
+ */
+export const configOptions = {
+  NODE_ENV: {
+    default: 'development',
+    doc: '`development`, `test` or `production`. Production requires JWT_SECRET and turns GraphiQL off.',
+  },
+  HOST: {
+    default: '127.0.0.1',
+    doc: 'Interface the API listens on. Containers set `0.0.0.0`.',
+  },
+  PORT: { default: '4000', doc: 'HTTP and WebSocket port of the API (`/graphql`).' },
+  KAFKA_BROKERS: {
+    default: '',
+    doc: 'Comma-separated `host:port` list. Set: used as is, nothing is started. Unset: a local broker is started on KAFKA_PORT.',
+  },
+  KAFKA_PORT: {
+    default: '9092',
+    doc: 'Port of the local Kafka broker started when KAFKA_BROKERS is unset (its controller uses the next port).',
+  },
+  KAFKA_TOPIC_PARTITIONS: {
+    default: '6',
+    doc: 'Partitions of each topic created at start; the most instances of one consumer module that share work.',
+  },
+  KAFKA_REPLICATION_FACTOR: { default: '1', doc: 'Replication factor of created topics (3 on a cluster).' },
+  KAFKA_MIN_INSYNC_REPLICAS: { default: '1', doc: '`min.insync.replicas` of created topics (2 on a cluster).' },
+  MONGO_URL: {
+    default: '',
+    doc: 'MongoDB connection string. Set: used as is, nothing is started. Unset: a local FerretDB is started on MONGO_PORT.',
+  },
+  MONGO_PORT: { default: '27017', doc: 'Port of the local FerretDB started when MONGO_URL is unset.' },
+  JWT_SECRET: {
+    default: '',
+    doc: 'HS256 secret for access tokens, at least 32 characters. Required in production; in development one is generated per start.',
+  },
+  SMTP_URL: {
+    default: '',
+    doc: 'SMTP server for confirmation emails, e.g. `smtp://mailpit:1025`. Unset: emails are recorded, not sent.',
+  },
+  LOG_LEVEL: { default: 'info', doc: 'pino level: `fatal`, `error`, `warn`, `info`, `debug` or `trace`.' },
+  LOG_FORMAT: {
+    default: 'json',
+    doc: '`json` (one line per event) or `pretty` (for a terminal; needs the dev dependencies). `./dev up` picks pretty in a terminal.',
+  },
+  LOCAL_STATE_DIR: {
+    default: '.local',
+    doc: 'Where the local stack keeps jars, binaries, data and logs (relative to the project root).',
+  },
+} as const satisfies Record<string, { default: string; doc: string }>;
+
+export type ConfigOptionName = keyof typeof configOptions;
+
+const port = (name: string) =>
+  z.coerce
+    .number({ error: `${name} must be a port number` })
+    .int(`${name} must be a whole number`)
+    .min(1, `${name} must be between 1 and 65535`)
+    .max(65535, `${name} must be between 1 and 65535`);
+
+const positive = (name: string) =>
+  z.coerce.number({ error: `${name} must be a number` }).int(`${name} must be a whole number`).min(1, `${name} must be at least 1`);
+
+const environmentSchema = z.object({
+  NODE_ENV: z.enum(['development', 'test', 'production'], { error: 'NODE_ENV must be development, test or production' }),
+  HOST: z.string().min(1, 'HOST must not be empty'),
+  PORT: port('PORT'),
+  KAFKA_BROKERS: z.string(),
+  KAFKA_PORT: port('KAFKA_PORT'),
+  KAFKA_TOPIC_PARTITIONS: positive('KAFKA_TOPIC_PARTITIONS'),
+  KAFKA_REPLICATION_FACTOR: positive('KAFKA_REPLICATION_FACTOR'),
+  KAFKA_MIN_INSYNC_REPLICAS: positive('KAFKA_MIN_INSYNC_REPLICAS'),
+  MONGO_URL: z.string().refine((v) => v === '' || /^mongodb(\+srv)?:\/\//.test(v), 'MONGO_URL must start with mongodb://'),
+  MONGO_PORT: port('MONGO_PORT'),
+  JWT_SECRET: z.string().refine((v) => v === '' || v.length >= 32, 'JWT_SECRET must be at least 32 characters'),
+  SMTP_URL: z.string().refine((v) => v === '' || /^smtps?:\/\//.test(v), 'SMTP_URL must start with smtp:// or smtps://'),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace'], {
+    error: 'LOG_LEVEL must be fatal, error, warn, info, debug or trace',
+  }),
+  LOG_FORMAT: z.enum(['json', 'pretty'], { error: 'LOG_FORMAT must be json or pretty' }),
+  LOCAL_STATE_DIR: z.string().min(1),
+});
+
+export interface Config {
+  readonly nodeEnv: 'development' | 'test' | 'production';
+  readonly http: { readonly host: string; readonly port: number };
+  readonly kafka: {
+    readonly brokers: readonly string[];
+    /** True when KAFKA_BROKERS was set: the local stack must not start a broker. */
+    readonly external: boolean;
+    readonly localPort: number;
+    readonly topicPartitions: number;
+    readonly replicationFactor: number;
+    readonly minInsyncReplicas: number;
+  };
+  readonly mongo: {
+    readonly url: string;
+    /** True when MONGO_URL was set: the local stack must not start FerretDB. */
+    readonly external: boolean;
+    readonly localPort: number;
+  };
+  /** Undefined in development when unset: the API then generates one per start. */
+  readonly jwtSecret: string | undefined;
+  readonly smtpUrl: string | undefined;
+  readonly logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace';
+  readonly logFormat: 'json' | 'pretty';
+  readonly localStateDir: string;
+}
+
+export class ConfigError extends Error {
+  readonly code = 'INVALID_CONFIG';
+  constructor(readonly problems: readonly string[]) {
+    super(`Invalid configuration: ${problems.join('; ')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+/** Parses the environment once; throws ConfigError listing every problem at the same time. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const raw = Object.fromEntries(
+    Object.entries(configOptions).map(([name, option]) => [name, (env[name] ?? '').trim() || option.default]),
+  );
+  const parsed = environmentSchema.safeParse(raw);
+  if (!parsed.success) throw new ConfigError(parsed.error.issues.map((issue) => issue.message));
+  const e = parsed.data;
+
+  const problems: string[] = [];
+  if (e.NODE_ENV === 'production' && e.JWT_SECRET === '') problems.push('JWT_SECRET is required when NODE_ENV=production');
+  if (e.KAFKA_MIN_INSYNC_REPLICAS > e.KAFKA_REPLICATION_FACTOR) {
+    problems.push('KAFKA_MIN_INSYNC_REPLICAS cannot exceed KAFKA_REPLICATION_FACTOR');
+  }
+  const brokers = e.KAFKA_BROKERS.split(',').map((b) => b.trim()).filter(Boolean);
+  for (const broker of brokers) {
+    if (!/^[^\s:]+:\d{1,5}$/.test(broker)) problems.push(`KAFKA_BROKERS entry "${broker}" must look like host:port`);
+  }
+  if (problems.length > 0) throw new ConfigError(problems);
+
+  return {
+    nodeEnv: e.NODE_ENV,
+    http: { host: e.HOST, port: e.PORT },
+    kafka: {
+      brokers: brokers.length > 0 ? brokers : [`127.0.0.1:${e.KAFKA_PORT}`],
+      external: brokers.length > 0,
+      localPort: e.KAFKA_PORT,
+      topicPartitions: e.KAFKA_TOPIC_PARTITIONS,
+      replicationFactor: e.KAFKA_REPLICATION_FACTOR,
+      minInsyncReplicas: e.KAFKA_MIN_INSYNC_REPLICAS,
+    },
+    mongo: {
+      url: e.MONGO_URL || `mongodb://127.0.0.1:${e.MONGO_PORT}/food-ordering`,
+      external: e.MONGO_URL !== '',
+      localPort: e.MONGO_PORT,
+    },
+    jwtSecret: e.JWT_SECRET || undefined,
+    smtpUrl: e.SMTP_URL || undefined,
+    logLevel: e.LOG_LEVEL,
+    logFormat: e.LOG_FORMAT,
+    localStateDir: e.LOCAL_STATE_DIR,
+  };
+}

@@ -1,0 +1,89 @@
+/**
+ * The local stack's command line, run through `./dev`:
+ *   ./dev up                 services + API + every consumer module, in the foreground
+ *   ./dev services start     Kafka and FerretDB in the background (reused by tests)
+ *   ./dev services stop|status
+ *   ./dev cluster start|stop three Kafka nodes for fault tests (ports 19092-19097)
+ *   ./dev install            fetch the Kafka jars and build FerretDB, start nothing
+ *   ./dev clean              stop everything and delete the local state folder
+ */
+import { rmSync } from 'node:fs';
+import { ConfigError, loadConfig, type Config } from '../config';
+import { createLogger, type Logger } from '../logger';
+import { startKafka, stopKafka } from './kafka';
+import { runningPid } from './processes';
+import { superviseApplication } from './supervise';
+import { ensureStack, FAULT_CLUSTER, installStack, pathsFor, stopStack } from './stack';
+import { StackError } from './stack.errors';
+
+const CLUSTER_BASE_PORT = 19092;
+
+async function status(config: Config): Promise<void> {
+  const paths = pathsFor(config);
+  const line = (what: string, pidFile: string) => {
+    const pid = runningPid(pidFile);
+    console.log(`${what.padEnd(22)} ${pid === undefined ? 'stopped' : `running (pid ${pid})`}`);
+  };
+  if (config.kafka.external) console.log(`Kafka                  given: ${config.kafka.brokers.join(',')}`);
+  else line(`Kafka :${config.kafka.localPort}`, `${paths.kafkaCluster('single')}/node-1/kafka.pid`);
+  if (config.mongo.external) console.log(`MongoDB                given: ${config.mongo.url}`);
+  else line(`FerretDB :${config.mongo.localPort}`, paths.ferretPid);
+  console.log(`local state            ${paths.local}`);
+}
+
+async function main(args: readonly string[], log: Logger, config: Config): Promise<void> {
+  const [command, sub] = args;
+  switch (`${command ?? ''} ${sub ?? ''}`.trim()) {
+    case 'install':
+      return installStack(config, log);
+    case 'services start': {
+      const stack = await ensureStack(config, log);
+      log.info({ kafka: stack.kafkaBrokers.join(','), mongo: stack.mongoUrl }, 'services are up; `./dev services stop` stops them');
+      return;
+    }
+    case 'services stop':
+      return stopStack(config, log);
+    case 'services status':
+      return status(config);
+    case 'cluster start': {
+      const { brokers } = await startKafka({ paths: pathsFor(config), log, name: FAULT_CLUSTER, nodeCount: 3, basePort: CLUSTER_BASE_PORT });
+      log.info({ brokers: brokers.join(',') }, 'three-node Kafka cluster is up');
+      return;
+    }
+    case 'cluster stop':
+      return stopKafka(pathsFor(config), FAULT_CLUSTER, log);
+    case 'up':
+      return superviseApplication(config, log);
+    case 'clean': {
+      await stopStack(config, log);
+      rmSync(pathsFor(config).local, { recursive: true, force: true });
+      log.info({ dir: pathsFor(config).local }, 'local state removed');
+      return;
+    }
+    default:
+      console.error(`usage: ./dev up | test [vitest args] | services start|stop|status | cluster start|stop | install | clean`);
+      process.exitCode = 2;
+  }
+}
+
+function run(): void {
+  let config: Config;
+  try {
+    config = loadConfig();
+  } catch (error) {
+    console.error(error instanceof ConfigError ? error.message : error);
+    process.exit(1);
+  }
+  const log = createLogger('devstack', { level: config.logLevel, pretty: config.logFormat === 'pretty' || process.stdout.isTTY });
+  main(process.argv.slice(2), log, config).catch((error: unknown) => {
+    if (error instanceof StackError) {
+      // One sentence a person can act on; the stack trace would only hide it.
+      console.error(`\n${error.message}`);
+    } else {
+      console.error(error);
+    }
+    process.exit(1);
+  });
+}
+
+run();

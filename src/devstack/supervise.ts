@@ -1,0 +1,78 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { Config } from '../config';
+import type { Logger } from '../logger';
+import { backoffDelay } from '../retry';
+import { ensureStack, stopStack } from './stack';
+
+/** Every process of the product, as `./dev up` runs them: the API and each consumer module. */
+export const applicationProcesses = [
+  { name: 'api', entry: 'api.js' },
+  { name: 'transactions', entry: 'consumers/transactions.js' },
+  { name: 'confirmations', entry: 'consumers/confirmations.js' },
+  { name: 'analytics', entry: 'consumers/analytics.js' },
+  { name: 'orders-projector', entry: 'consumers/orders-projector.js' },
+] as const;
+
+/**
+ * `./dev up`: brings up the services, then runs the API and every consumer module as its own
+ * process, restarting one that crashes (with backoff), until Ctrl-C stops them all and the
+ * services this command started.
+ */
+export async function superviseApplication(config: Config, log: Logger): Promise<void> {
+  const stack = await ensureStack(config, log);
+  const dist = join(__dirname, '..');
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    KAFKA_BROKERS: stack.kafkaBrokers.join(','),
+    MONGO_URL: stack.mongoUrl,
+    // One secret for every process of this run, so tokens the API prints verify everywhere.
+    JWT_SECRET: config.jwtSecret ?? randomBytes(32).toString('hex'),
+    LOG_FORMAT: process.stdout.isTTY ? 'pretty' : (process.env.LOG_FORMAT ?? 'json'),
+  };
+  const children = new Map<string, ChildProcess>();
+  let stopping = false;
+
+  const launch = (name: string, entry: string, crashes = 0): void => {
+    const child = spawn(process.execPath, ['--enable-source-maps', join(dist, entry)], { env, stdio: 'inherit' });
+    children.set(name, child);
+    const startedAt = Date.now();
+    child.on('exit', (code, signal) => {
+      children.delete(name);
+      if (stopping) return;
+      // A process that ran a while before dying gets a fresh backoff.
+      const attempt = Date.now() - startedAt > 60_000 ? 1 : crashes + 1;
+      const delay = backoffDelay(attempt, { initialDelayMs: 1000, maxDelayMs: 30_000 });
+      log.error({ process: name, code, signal, restartInMs: delay }, `${name} exited; restarting`);
+      setTimeout(() => !stopping && launch(name, entry, attempt), delay).unref();
+    });
+  };
+
+  const present = applicationProcesses.filter((p) => existsSync(join(dist, p.entry)));
+  for (const p of present) launch(p.name, p.entry);
+  log.info(
+    { processes: present.map((p) => p.name) },
+    present.some((p) => p.name === 'api')
+      ? `GraphiQL: http://${config.http.host === '0.0.0.0' ? '127.0.0.1' : config.http.host}:${config.http.port}/graphql  (Ctrl-C stops everything)`
+      : 'services are up (Ctrl-C stops them)',
+  );
+
+  await new Promise<void>((resolve) => {
+    const stop = () => {
+      if (stopping) return;
+      stopping = true;
+      resolve();
+    };
+    process.once('SIGINT', stop);
+    process.once('SIGTERM', stop);
+  });
+  log.info('stopping the application processes');
+  for (const child of children.values()) child.kill('SIGTERM');
+  const deadline = Date.now() + 15_000;
+  while (children.size > 0 && Date.now() < deadline) await sleep(100);
+  for (const child of children.values()) child.kill('SIGKILL');
+  await stopStack(config, log, stack.started);
+}

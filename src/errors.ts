@@ -1,0 +1,27 @@
+/**
+ * The one error base of the product. `code` is stable (it becomes the GraphQL
+ * `extensions.code`); `retriable` is what retry and dead-letter decisions read, never the
+ * message text.
+ */
+export class AppError extends Error {
+  constructor(
+    readonly code: string,
+    message: string,
+    readonly options: { readonly retriable?: boolean; readonly cause?: unknown } = {},
+  ) {
+    super(message, { cause: options.cause });
+    this.name = new.target.name;
+  }
+
+  get retriable(): boolean {
+    return this.options.retriable ?? false;
+  }
+}
+
+/** True when an operation that threw `error` may succeed if simply tried again. */
+export function isRetriable(error: unknown): boolean {
+  if (error instanceof AppError) return error.retriable;
+  // kafkajs marks its own errors; network errors from drivers are worth another try too.
+  if (typeof error === 'object' && error !== null && 'retriable' in error) return Boolean(error.retriable);
+  return false;
+}

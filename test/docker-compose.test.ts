@@ -1,0 +1,285 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
+import { configOptions, loadConfig } from '../src/config';
+
+// ---------------------------------------------------------------------------------------
+// Helpers: read docker-compose.yml, the Dockerfile and the build config; a small model of
+// Compose's variable interpolation, so the values the containers would really see can be
+// checked against src/config.ts.
+// ---------------------------------------------------------------------------------------
+
+const root = join(__dirname, '..');
+const read = (file: string) => readFileSync(join(root, file), 'utf8');
+
+interface Healthcheck {
+  test: string[] | string;
+}
+interface Service {
+  image?: string;
+  build?: string | { context?: string; dockerfile?: string };
+  command?: string[] | string;
+  environment?: Record<string, string | number | boolean | null> | string[];
+  ports?: (string | number | { target: number; published?: string | number })[];
+  depends_on?: string[] | Record<string, { condition?: string }>;
+  healthcheck?: Healthcheck;
+}
+interface Compose {
+  services: Record<string, Service>;
+}
+
+const compose = parse(read('docker-compose.yml'), { merge: true }) as Compose;
+const services = compose.services;
+
+const infraServices = ['kafka', 'mongo', 'mailpit'] as const;
+
+/** Every app service and the source file its entry point is compiled from. */
+const EXPECTED_ENTRY_POINTS: Record<string, string> = {
+  api: 'src/api.ts',
+  transactions: 'src/consumers/transactions.ts',
+  confirmations: 'src/consumers/confirmations.ts',
+  analytics: 'src/consumers/analytics.ts',
+  'orders-projector': 'src/consumers/orders-projector.ts',
+};
+const appServices = Object.keys(EXPECTED_ENTRY_POINTS);
+
+const service = (name: string): Service => {
+  const s = services[name];
+  if (!s) throw new Error(`docker-compose.yml has no service "${name}"`);
+  return s;
+};
+
+/** The environment map of a service as written (values uninterpolated, as strings). */
+const environmentOf = (name: string): Record<string, string> => {
+  const env = service(name).environment ?? {};
+  const entries = Array.isArray(env)
+    ? env.map((line) => {
+        const i = line.indexOf('=');
+        return i === -1 ? [line, ''] : [line.slice(0, i), line.slice(i + 1)];
+      })
+    : Object.entries(env).map(([k, v]) => [k, v == null ? '' : String(v)]);
+  return Object.fromEntries(entries);
+};
+
+const VARIABLE = /\$\{([A-Za-z_][A-Za-z0-9_]*)(?:(:?[-?])([^}]*))?\}|\$([A-Za-z_][A-Za-z0-9_]*)/g;
+
+/** Shell variables a Compose value refers to: `${NAME}`, `${NAME:-x}`, `${NAME:?x}`, `$NAME`. */
+const variablesIn = (value: string): string[] =>
+  [...value.replace(/\$\$/g, '').matchAll(VARIABLE)].map((m) => (m[1] ?? m[4]) as string);
+
+/** Compose interpolation of one value, given the shell environment. */
+const interpolate = (value: string, shell: Record<string, string>): string =>
+  value
+    .split('$$')
+    .map((part) =>
+      part.replace(VARIABLE, (_match, braced?: string, op?: string, arg?: string, bare?: string) => {
+        const name = (braced ?? bare) as string;
+        const set = shell[name];
+        const present = op?.startsWith(':') ? Boolean(set) : set !== undefined;
+        if (op?.endsWith('?') && !present) throw new Error(`${name}: ${arg}`);
+        if (op?.endsWith('-') && !present) return arg ?? '';
+        return set ?? '';
+      }),
+    )
+    .join('$');
+
+const commandOf = (name: string): string[] => {
+  const command = service(name).command;
+  return typeof command === 'string' ? command.split(/\s+/) : (command ?? []);
+};
+
+/** `dist/X.js` is compiled from `src/X.ts` (tsconfig.build.json: rootDir src, outDir dist). */
+const sourceOf = (distFile: string): string | undefined => {
+  const m = /^dist\/(.+)\.js$/.exec(distFile);
+  return m ? `src/${m[1]}.ts` : undefined;
+};
+
+const hasHealthcheck = (name: string) => {
+  const test = service(name).healthcheck?.test;
+  return test !== undefined && !(Array.isArray(test) && test[0] === 'NONE');
+};
+
+const dependenciesOf = (name: string): Record<string, { condition?: string }> => {
+  const deps = service(name).depends_on ?? {};
+  return Array.isArray(deps) ? Object.fromEntries(deps.map((d) => [d, {}])) : deps;
+};
+
+/** Container-side ports a service publishes, mapped to their host ports. */
+const publishedPorts = (name: string): Map<string, string> => {
+  const result = new Map<string, string>();
+  for (const port of service(name).ports ?? []) {
+    if (typeof port === 'object') {
+      result.set(String(port.target), String(port.published ?? port.target));
+      continue;
+    }
+    const parts = String(port).split('/')[0]!.split(':');
+    const container = parts.at(-1)!;
+    result.set(container, parts.length > 1 ? parts.at(-2)! : container);
+  }
+  return result;
+};
+
+/** The stages of a Dockerfile, each with its instructions (continuation lines joined). */
+const dockerfileStages = (text: string) => {
+  const lines = text
+    .replace(/\\\r?\n/g, ' ')
+    .split(/\r?\n/)
+    .map((l) => l.trim())
+    .filter((l) => l !== '' && !l.startsWith('#'));
+  const stages: { from: string; instructions: { op: string; args: string }[] }[] = [];
+  for (const line of lines) {
+    const [op = '', ...rest] = line.split(/\s+/);
+    const args = rest.join(' ');
+    if (op.toUpperCase() === 'FROM') stages.push({ from: args, instructions: [] });
+    else stages.at(-1)?.instructions.push({ op: op.toUpperCase(), args });
+  }
+  return stages;
+};
+
+const configKeys = Object.keys(configOptions);
+const SHELL = { JWT_SECRET: 'x'.repeat(64) };
+
+// ---------------------------------------------------------------------------------------
+
+describe('docker-compose.yml', () => {
+  it('has the infrastructure services and one service per app entry point', () => {
+    expect(Object.keys(services)).toEqual(expect.arrayContaining([...infraServices, ...appServices]));
+  });
+
+  it('builds every app service from the repository Dockerfile', () => {
+    expect(existsSync(join(root, 'Dockerfile'))).toBe(true);
+    for (const name of appServices) {
+      const build = service(name).build;
+      const context = typeof build === 'string' ? build : build?.context;
+      expect(context, name).toBe('.');
+      if (typeof build === 'object' && build.dockerfile) expect(build.dockerfile, name).toBe('Dockerfile');
+    }
+  });
+
+  it('runs each app service as `node dist/<path>.js`, compiled from the expected src/<path>.ts', () => {
+    const build = JSON.parse(read('tsconfig.build.json')) as { compilerOptions: { rootDir: string; outDir: string } };
+    expect(build.compilerOptions).toMatchObject({ rootDir: 'src', outDir: 'dist' });
+    for (const name of appServices) {
+      const [node, entry, ...rest] = commandOf(name);
+      expect(node, name).toBe('node');
+      expect(rest, name).toEqual([]);
+      expect(entry, name).toMatch(/^dist\/.+\.js$/);
+      expect(sourceOf(entry!), name).toBe(EXPECTED_ENTRY_POINTS[name]);
+    }
+  });
+
+  // Expected to FAIL until the entry points land in src/: this checks that every source file
+  // docker-compose.yml runs (through the build) really exists.
+  it('entry points exist: src/api.ts and src/consumers/{transactions,confirmations,analytics,orders-projector}.ts', () => {
+    const missing = Object.values(EXPECTED_ENTRY_POINTS).filter((file) => !existsSync(join(root, file)));
+    expect(missing).toEqual([]);
+  });
+
+  it('sets only environment variables that src/config.ts knows (configOptions)', () => {
+    for (const name of appServices) {
+      for (const key of Object.keys(environmentOf(name))) expect(configKeys, `${name}: ${key}`).toContain(key);
+    }
+  });
+
+  it('reads only shell variables that are config options too', () => {
+    for (const name of appServices) {
+      for (const value of Object.values(environmentOf(name))) {
+        for (const variable of variablesIn(value)) expect(configKeys, `${name}: \${${variable}}`).toContain(variable);
+      }
+    }
+  });
+
+  it('gives every app service an environment that loadConfig accepts', () => {
+    for (const name of appServices) {
+      const env = Object.fromEntries(
+        Object.entries(environmentOf(name)).map(([k, v]) => [k, interpolate(v, SHELL)]),
+      );
+      expect(() => loadConfig(env), name).not.toThrow();
+      const config = loadConfig(env);
+      expect(config.kafka.external, name).toBe(true);
+      expect(config.mongo.external, name).toBe(true);
+    }
+  });
+
+  it('publishes the API on its PORT, which is the config default', () => {
+    const port = environmentOf('api').PORT;
+    expect(port).toBe(configOptions.PORT.default);
+    expect(publishedPorts('api').get(port!)).toBe(port);
+    expect(environmentOf('api').HOST).toBe('0.0.0.0');
+  });
+
+  it('points KAFKA_BROKERS at the internal listener the kafka service advertises', () => {
+    const kafka = environmentOf('kafka');
+    const advertised = (kafka.KAFKA_ADVERTISED_LISTENERS ?? '').split(',').map((l) => {
+      const m = /^([A-Za-z0-9_]+):\/\/([^:]+):(\d+)$/.exec(l.trim());
+      if (!m) throw new Error(`cannot parse advertised listener "${l}"`);
+      return { listener: m[1], address: `${m[2]}:${m[3]}` };
+    });
+    const internal = advertised.find((l) => l.listener === kafka.KAFKA_INTER_BROKER_LISTENER_NAME);
+    expect(internal?.address).toMatch(/^kafka:\d+$/);
+    for (const name of appServices) {
+      expect(environmentOf(name).KAFKA_BROKERS, name).toBe(internal!.address);
+    }
+  });
+
+  it('points MONGO_URL at the mongo service', () => {
+    const mongoPorts = [...publishedPorts('mongo').keys()];
+    for (const name of appServices) {
+      const url = new URL(environmentOf(name).MONGO_URL ?? '');
+      expect(url.protocol, name).toBe('mongodb:');
+      expect(url.hostname, name).toBe('mongo');
+      expect(mongoPorts, name).toContain(url.port || '27017');
+      expect(url.pathname, name).toBe('/food-ordering');
+    }
+  });
+
+  it('sends confirmation emails to mailpit', () => {
+    expect(environmentOf('confirmations').SMTP_URL).toBe('smtp://mailpit:1025');
+    expect(publishedPorts('mailpit').has('1025')).toBe(true);
+  });
+
+  it('makes every dependent service wait until its dependencies are healthy', () => {
+    for (const [name, s] of Object.entries(services)) {
+      if (!s.depends_on) continue;
+      for (const [dependency, options] of Object.entries(dependenciesOf(name))) {
+        expect(services[dependency], `${name} -> ${dependency}`).toBeDefined();
+        expect(hasHealthcheck(dependency), `${dependency} has a healthcheck`).toBe(true);
+        expect(options.condition, `${name} -> ${dependency}`).toBe('service_healthy');
+      }
+    }
+    for (const name of appServices) {
+      expect(Object.keys(dependenciesOf(name)), name).toEqual(expect.arrayContaining(['kafka', 'mongo']));
+    }
+    expect(Object.keys(dependenciesOf('confirmations'))).toContain('mailpit');
+  });
+
+  it('writes no secret literally: JWT_SECRET comes from the shell and is required', () => {
+    const secretName = /SECRET|PASSWORD|TOKEN|_KEY$/;
+    for (const name of appServices) {
+      const env = environmentOf(name);
+      for (const [key, value] of Object.entries(env)) {
+        if (secretName.test(key)) expect(value, `${name}: ${key}`).toMatch(new RegExp(`^\\$\\{${key}:\\?[^}]*\\}$`));
+        expect(value, `${name}: ${key} has no credentials in a URL`).not.toMatch(/:\/\/[^/@\s]+:[^/@\s]+@/);
+      }
+    }
+    expect(environmentOf('api').JWT_SECRET).toMatch(/^\$\{JWT_SECRET:\?[^}]*\}$/);
+    expect(() => interpolate(environmentOf('api').JWT_SECRET!, {})).toThrow(/JWT_SECRET/);
+  });
+});
+
+describe('Dockerfile', () => {
+  const stages = dockerfileStages(read('Dockerfile'));
+  const runtime = stages.at(-1)!;
+
+  it('runs its final (runtime) stage as a non-root user', () => {
+    const users = runtime.instructions.filter((i) => i.op === 'USER').map((i) => i.args.split(':')[0]);
+    expect(users.length).toBeGreaterThan(0);
+    expect(['root', '0']).not.toContain(users.at(-1));
+  });
+
+  it('defaults to the command the api service runs', () => {
+    const cmd = runtime.instructions.filter((i) => i.op === 'CMD').at(-1);
+    expect(JSON.parse(cmd?.args ?? 'null')).toEqual(commandOf('api'));
+  });
+});
