@@ -1,0 +1,118 @@
+import { describe, expect, it } from 'vitest';
+import { ConfigError, loadConfig } from './config';
+
+/** Runs loadConfig and returns the ConfigError it throws (fails the test if it does not). */
+function configError(env: NodeJS.ProcessEnv): ConfigError {
+  try {
+    loadConfig(env);
+  } catch (error) {
+    expect(error).toBeInstanceOf(ConfigError);
+    return error as ConfigError;
+  }
+  throw new Error('loadConfig accepted an environment it should have rejected');
+}
+
+const secret = 'x'.repeat(32);
+
+describe('loadConfig defaults', () => {
+  it('points Kafka at a local broker on 127.0.0.1:9092 that the stack starts', () => {
+    const config = loadConfig({});
+    expect(config.kafka.brokers).toEqual(['127.0.0.1:9092']);
+    expect(config.kafka.external).toBe(false);
+    expect(config.kafka.localPort).toBe(9092);
+  });
+
+  it('points MongoDB at a local FerretDB on 127.0.0.1:27017 that the stack starts', () => {
+    const config = loadConfig({});
+    expect(config.mongo.url).toBe('mongodb://127.0.0.1:27017/food-ordering');
+    expect(config.mongo.external).toBe(false);
+    expect(config.mongo.localPort).toBe(27017);
+  });
+
+  it('serves HTTP on 127.0.0.1:4000 in development with info logs and no JWT secret', () => {
+    const config = loadConfig({});
+    expect(config.http).toEqual({ host: '127.0.0.1', port: 4000 });
+    expect(config.nodeEnv).toBe('development');
+    expect(config.logLevel).toBe('info');
+    expect(config.jwtSecret).toBeUndefined();
+  });
+
+  it('treats a blank variable like an unset one', () => {
+    const config = loadConfig({ PORT: '   ', KAFKA_BROKERS: ' ' });
+    expect(config.http.port).toBe(4000);
+    expect(config.kafka.external).toBe(false);
+  });
+});
+
+describe('loadConfig with services given', () => {
+  it('uses KAFKA_BROKERS as a trimmed list and marks Kafka external', () => {
+    const config = loadConfig({ KAFKA_BROKERS: 'kafka-1:9092, kafka-2:9094 ,kafka-3:9096' });
+    expect(config.kafka.brokers).toEqual(['kafka-1:9092', 'kafka-2:9094', 'kafka-3:9096']);
+    expect(config.kafka.external).toBe(true);
+  });
+
+  it('uses MONGO_URL as is and marks MongoDB external', () => {
+    const config = loadConfig({ MONGO_URL: 'mongodb://db.example:27018/orders' });
+    expect(config.mongo.url).toBe('mongodb://db.example:27018/orders');
+    expect(config.mongo.external).toBe(true);
+  });
+
+  it('moves the default broker to KAFKA_PORT', () => {
+    const config = loadConfig({ KAFKA_PORT: '19092' });
+    expect(config.kafka.brokers).toEqual(['127.0.0.1:19092']);
+    expect(config.kafka.localPort).toBe(19092);
+    expect(config.kafka.external).toBe(false);
+  });
+});
+
+describe('loadConfig rejects a wrong environment', () => {
+  it('requires JWT_SECRET in production and names it', () => {
+    const error = configError({ NODE_ENV: 'production' });
+    expect(error.code).toBe('INVALID_CONFIG');
+    expect(error.message).toContain('JWT_SECRET');
+  });
+
+  it('accepts production once a long enough JWT_SECRET is given', () => {
+    expect(loadConfig({ NODE_ENV: 'production', JWT_SECRET: secret }).jwtSecret).toBe(secret);
+  });
+
+  it('rejects a JWT_SECRET shorter than 32 characters', () => {
+    const error = configError({ JWT_SECRET: 'x'.repeat(31) });
+    expect(error.problems).toEqual(['JWT_SECRET must be at least 32 characters']);
+  });
+
+  it.each(['abc', '0', '70000', '80.5'])('rejects PORT=%s with a message naming PORT', (value) => {
+    const error = configError({ PORT: value });
+    expect(error.problems).toHaveLength(1);
+    expect(error.problems[0]).toMatch(/^PORT /);
+  });
+
+  it('rejects an unknown LOG_LEVEL with a message naming LOG_LEVEL', () => {
+    const error = configError({ LOG_LEVEL: 'verbose' });
+    expect(error.problems).toHaveLength(1);
+    expect(error.problems[0]).toContain('LOG_LEVEL');
+  });
+
+  it('rejects a KAFKA_BROKERS entry without a port, naming the variable and the entry', () => {
+    const error = configError({ KAFKA_BROKERS: 'kafka-1:9092,kafka-2' });
+    expect(error.problems).toEqual(['KAFKA_BROKERS entry "kafka-2" must look like host:port']);
+  });
+
+  it('reports several problems at once', () => {
+    const error = configError({ PORT: 'abc', LOG_LEVEL: 'verbose', JWT_SECRET: 'short' });
+    expect(error.problems).toHaveLength(3);
+    expect(error.message).toContain('PORT');
+    expect(error.message).toContain('LOG_LEVEL');
+    expect(error.message).toContain('JWT_SECRET');
+  });
+
+  it('rejects KAFKA_MIN_INSYNC_REPLICAS above KAFKA_REPLICATION_FACTOR', () => {
+    const error = configError({ KAFKA_REPLICATION_FACTOR: '1', KAFKA_MIN_INSYNC_REPLICAS: '2' });
+    expect(error.problems).toEqual(['KAFKA_MIN_INSYNC_REPLICAS cannot exceed KAFKA_REPLICATION_FACTOR']);
+  });
+
+  it('accepts KAFKA_MIN_INSYNC_REPLICAS equal to KAFKA_REPLICATION_FACTOR', () => {
+    const config = loadConfig({ KAFKA_REPLICATION_FACTOR: '3', KAFKA_MIN_INSYNC_REPLICAS: '3' });
+    expect(config.kafka.minInsyncReplicas).toBe(3);
+  });
+});

@@ -1,0 +1,17 @@
+/** The simulated payment gateway's rules, by payment token (see the contract's PlaceOrderInput). */
+export type PaymentOutcome =
+  | { readonly kind: 'captured'; readonly delayMs: number }
+  | { readonly kind: 'declined'; readonly reason: string; readonly delayMs: number };
+
+const TOKENS: Readonly<Record<string, PaymentOutcome>> = {
+  tok_visa: { kind: 'captured', delayMs: 0 },
+  tok_mastercard: { kind: 'captured', delayMs: 0 },
+  tok_declined: { kind: 'declined', reason: 'card declined', delayMs: 0 },
+  tok_slow: { kind: 'captured', delayMs: 2000 },
+};
+
+export const KNOWN_PAYMENT_TOKENS = Object.keys(TOKENS);
+
+export function paymentOutcome(token: string): PaymentOutcome {
+  return TOKENS[token] ?? { kind: 'declined', reason: 'unknown payment token', delayMs: 0 };
+}

@@ -1,0 +1,107 @@
+import { z } from 'zod';
+import { cents, id, isoTime, orderStatus, pricedItem } from './event-parts';
+import { createEnvelope, envelopeSchema, type EventEnvelope } from './envelope';
+
+/*
+ * One schema per event type, used by producers before sending and by consumers on receipt.
+ * The type literal is also the topic name (see topics.ts).
+ */
+
+export const orderPlacedData = z.object({
+  orderId: id,
+  customerId: id,
+  customerEmail: z.email().nullable(),
+  restaurantId: id,
+  items: z.array(pricedItem).min(1).max(50),
+  totalCents: cents,
+  currency: z.string().length(3),
+  paymentToken: z.string().min(1).max(200),
+  deliveryAddress: z.string().min(1).max(500),
+  idempotencyKey: z.string().max(200).nullable(),
+  placedAt: isoTime,
+});
+
+export const orderConfirmedData = z.object({
+  orderId: id,
+  customerId: id,
+  customerEmail: z.email().nullable(),
+  restaurantId: id,
+  items: z.array(pricedItem).min(1).max(50),
+  totalCents: cents,
+  currency: z.string().length(3),
+  transactionId: id,
+  confirmedAt: isoTime,
+});
+
+export const orderPaymentFailedData = z.object({
+  orderId: id,
+  customerId: id,
+  restaurantId: id,
+  reason: z.string().min(1).max(500),
+  failedAt: isoTime,
+});
+
+export const orderStatusChangedData = z.object({
+  orderId: id,
+  customerId: id,
+  restaurantId: id,
+  status: orderStatus,
+  previousStatus: orderStatus.nullable(),
+  reason: z.string().max(500).nullable(),
+  at: isoTime,
+});
+
+export const orderCancelledData = z.object({
+  orderId: id,
+  customerId: id,
+  restaurantId: id,
+  reason: z.string().max(500).nullable(),
+  cancelledBy: id,
+  cancelledAt: isoTime,
+});
+
+/** Produced by the transactions consumer when it refunds a captured payment (revenue analytics). */
+export const paymentRefundedData = z.object({
+  orderId: id,
+  restaurantId: id,
+  transactionId: id,
+  amountCents: cents,
+  refundedAt: isoTime,
+});
+
+export const notificationSentData = z.object({
+  orderId: id,
+  channel: z.enum(['email']),
+  recipient: z.string().min(1).max(320),
+  messageId: z.string().min(1).max(500),
+  sentAt: isoTime,
+});
+
+export const orderEventSchemas = {
+  'order.placed': envelopeSchema('order.placed', orderPlacedData),
+  'order.confirmed': envelopeSchema('order.confirmed', orderConfirmedData),
+  'order.payment-failed': envelopeSchema('order.payment-failed', orderPaymentFailedData),
+  'order.status-changed': envelopeSchema('order.status-changed', orderStatusChangedData),
+  'order.cancelled': envelopeSchema('order.cancelled', orderCancelledData),
+  'payment.refunded': envelopeSchema('payment.refunded', paymentRefundedData),
+  'notification.sent': envelopeSchema('notification.sent', notificationSentData),
+} as const;
+
+export type OrderPlaced = EventEnvelope<'order.placed', z.infer<typeof orderPlacedData>>;
+export type OrderConfirmed = EventEnvelope<'order.confirmed', z.infer<typeof orderConfirmedData>>;
+export type OrderPaymentFailed = EventEnvelope<'order.payment-failed', z.infer<typeof orderPaymentFailedData>>;
+export type OrderStatusChanged = EventEnvelope<'order.status-changed', z.infer<typeof orderStatusChangedData>>;
+export type OrderCancelled = EventEnvelope<'order.cancelled', z.infer<typeof orderCancelledData>>;
+export type PaymentRefunded = EventEnvelope<'payment.refunded', z.infer<typeof paymentRefundedData>>;
+export type NotificationSent = EventEnvelope<'notification.sent', z.infer<typeof notificationSentData>>;
+
+export const orderPlaced = (data: OrderPlaced['data']): OrderPlaced => createEnvelope('order.placed', data);
+export const orderConfirmed = (data: OrderConfirmed['data']): OrderConfirmed => createEnvelope('order.confirmed', data);
+export const orderPaymentFailed = (data: OrderPaymentFailed['data']): OrderPaymentFailed =>
+  createEnvelope('order.payment-failed', data);
+export const orderStatusChanged = (data: OrderStatusChanged['data']): OrderStatusChanged =>
+  createEnvelope('order.status-changed', data);
+export const orderCancelled = (data: OrderCancelled['data']): OrderCancelled => createEnvelope('order.cancelled', data);
+export const paymentRefunded = (data: PaymentRefunded['data']): PaymentRefunded => createEnvelope('payment.refunded', data);
+export const notificationSent = (data: NotificationSent['data']): NotificationSent =>
+  createEnvelope('notification.sent', data);

@@ -1,0 +1,67 @@
+import type { Admin, ITopicConfig } from 'kafkajs';
+import type { Config } from '../config';
+import { analyticsEventSchemas } from './analytics-events';
+import { orderEventSchemas } from './order-events';
+
+/** Every topic of the product. The event `type` of a message equals the name of its topic. */
+export const TOPICS = {
+  orderPlaced: 'order.placed',
+  orderConfirmed: 'order.confirmed',
+  orderPaymentFailed: 'order.payment-failed',
+  orderStatusChanged: 'order.status-changed',
+  orderCancelled: 'order.cancelled',
+  paymentRefunded: 'payment.refunded',
+  notificationSent: 'notification.sent',
+  analyticsUpdated: 'analytics.updated',
+} as const;
+
+export type TopicName = (typeof TOPICS)[keyof typeof TOPICS];
+
+export const eventSchemas = { ...orderEventSchemas, ...analyticsEventSchemas } as const;
+
+/** Where a consumer puts a message it cannot handle, with the reason in its headers. */
+export const deadLetterTopic = (topic: string): string => `${topic}.dlq`;
+
+const DAY_MS = 24 * 60 * 60 * 1000;
+
+/** Order facts are kept forever (replay rebuilds any read model); snapshots and audit less so. */
+const RETENTION_MS: Readonly<Record<TopicName, number>> = {
+  'order.placed': -1,
+  'order.confirmed': -1,
+  'order.payment-failed': -1,
+  'order.status-changed': -1,
+  'order.cancelled': -1,
+  'payment.refunded': -1,
+  'notification.sent': -1,
+  'analytics.updated': 7 * DAY_MS,
+};
+
+export function topicSpecs(config: Config): ITopicConfig[] {
+  const base = (topic: string, retentionMs: number): ITopicConfig => ({
+    topic,
+    numPartitions: config.kafka.topicPartitions,
+    replicationFactor: config.kafka.replicationFactor,
+    configEntries: [
+      { name: 'retention.ms', value: String(retentionMs) },
+      { name: 'min.insync.replicas', value: String(config.kafka.minInsyncReplicas) },
+    ],
+  });
+  return Object.values(TOPICS).flatMap((topic) => [base(topic, RETENTION_MS[topic]), base(deadLetterTopic(topic), 30 * DAY_MS)]);
+}
+
+/**
+ * Creates every topic that does not exist yet; existing topics are left as they are.
+ * Safe to run from every process at every start.
+ */
+export async function ensureTopics(admin: Admin, config: Config): Promise<string[]> {
+  const existing = new Set(await admin.listTopics());
+  const missing = topicSpecs(config).filter((spec) => !existing.has(spec.topic));
+  if (missing.length === 0) return [];
+  try {
+    await admin.createTopics({ topics: missing, waitForLeaders: true });
+  } catch (error) {
+    // Another process may have created some of them in the meantime: that is the same outcome.
+    if (!(error instanceof Error && /already exists/i.test(error.message))) throw error;
+  }
+  return missing.map((spec) => spec.topic);
+}

@@ -1,0 +1,29 @@
+import { Kafka, logLevel, type logCreator } from 'kafkajs';
+import type { Config } from '../config';
+import type { Logger } from '../logger';
+
+const LEVELS: Record<number, 'error' | 'warn' | 'info' | 'debug'> = {
+  [logLevel.ERROR]: 'error',
+  [logLevel.WARN]: 'warn',
+  [logLevel.INFO]: 'info',
+  [logLevel.DEBUG]: 'debug',
+};
+
+/** Routes kafkajs' own logs into the process's pino logger, one line each. */
+function pinoLogCreator(log: Logger): logCreator {
+  return () => ({ namespace, level, log: entry }) => {
+    const { message, timestamp: _timestamp, logger: _logger, ...rest } = entry;
+    log[LEVELS[level] ?? 'info']({ kafkajs: namespace, ...rest }, message);
+  };
+}
+
+/** A kafkajs client for one process (`clientId` names it in broker logs and group listings). */
+export function createKafka(config: Config, clientId: string, log: Logger): Kafka {
+  return new Kafka({
+    clientId,
+    brokers: [...config.kafka.brokers],
+    logLevel: logLevel.WARN,
+    logCreator: pinoLogCreator(log.child({ component: 'kafkajs' })),
+    retry: { initialRetryTime: 300, retries: 8, maxRetryTime: 10_000 },
+  });
+}

@@ -1,0 +1,21 @@
+import mongoose, { type Connection } from 'mongoose';
+import type { Config } from '../config';
+import type { Logger } from '../logger';
+
+/**
+ * One connection per process. Models are registered on it by the modules that use them
+ * (see models/), and their indexes are built before the process starts work.
+ */
+export async function connectMongo(config: Config, log: Logger): Promise<Connection> {
+  const connection = mongoose.createConnection(config.mongo.url, {
+    serverSelectionTimeoutMS: 10_000,
+    // FerretDB has no transactions or retryable-write support to lean on; every write here
+    // is idempotent by key instead.
+    retryWrites: false,
+  });
+  connection.on('disconnected', () => log.warn('MongoDB disconnected'));
+  connection.on('reconnected', () => log.info('MongoDB reconnected'));
+  await connection.asPromise();
+  log.info({ db: connection.name }, 'MongoDB connected');
+  return connection;
+}
