@@ -27,6 +27,10 @@ export const configOptions = {
     default: '6',
     doc: 'Partitions of each topic created at start; the most instances of one consumer module that share work.',
   },
+  KAFKA_NAMESPACE: {
+    default: '',
+    doc: 'Optional prefix for every topic and consumer group (`<namespace>.order.placed`): several deployments or test runs share one cluster without seeing each other.',
+  },
   KAFKA_REPLICATION_FACTOR: { default: '1', doc: 'Replication factor of created topics (3 on a cluster).' },
   KAFKA_MIN_INSYNC_REPLICAS: { default: '1', doc: '`min.insync.replicas` of created topics (2 on a cluster).' },
   MONGO_URL: {
@@ -72,6 +76,7 @@ const environmentSchema = z.object({
   KAFKA_BROKERS: z.string(),
   KAFKA_PORT: port('KAFKA_PORT'),
   KAFKA_TOPIC_PARTITIONS: positive('KAFKA_TOPIC_PARTITIONS'),
+  KAFKA_NAMESPACE: z.string().regex(/^[a-zA-Z0-9_-]*$/, 'KAFKA_NAMESPACE may hold only letters, digits, _ and -'),
   KAFKA_REPLICATION_FACTOR: positive('KAFKA_REPLICATION_FACTOR'),
   KAFKA_MIN_INSYNC_REPLICAS: positive('KAFKA_MIN_INSYNC_REPLICAS'),
   MONGO_URL: z.string().refine((v) => v === '' || /^mongodb(\+srv)?:\/\//.test(v), 'MONGO_URL must start with mongodb://'),
@@ -93,6 +98,8 @@ export interface Config {
     /** True when KAFKA_BROKERS was set: the local stack must not start a broker. */
     readonly external: boolean;
     readonly localPort: number;
+    /** Prefix of every topic and consumer group; '' for none. */
+    readonly namespace: string;
     readonly topicPartitions: number;
     readonly replicationFactor: number;
     readonly minInsyncReplicas: number;
@@ -146,6 +153,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       brokers: brokers.length > 0 ? brokers : [`127.0.0.1:${e.KAFKA_PORT}`],
       external: brokers.length > 0,
       localPort: e.KAFKA_PORT,
+      namespace: e.KAFKA_NAMESPACE,
       topicPartitions: e.KAFKA_TOPIC_PARTITIONS,
       replicationFactor: e.KAFKA_REPLICATION_FACTOR,
       minInsyncReplicas: e.KAFKA_MIN_INSYNC_REPLICAS,

@@ -22,6 +22,22 @@ export const eventSchemas = { ...orderEventSchemas, ...analyticsEventSchemas } a
 /** Where a consumer puts a message it cannot handle, with the reason in its headers. */
 export const deadLetterTopic = (topic: string): string => `${topic}.dlq`;
 
+/** The topic's name on the cluster: the logical name behind the deployment's KAFKA_NAMESPACE. */
+export function physicalTopic(config: Config, topic: string): string {
+  return config.kafka.namespace ? `${config.kafka.namespace}.${topic}` : topic;
+}
+
+/** The logical name of a topic read from the cluster (the inverse of physicalTopic). */
+export function logicalTopic(config: Config, topic: string): string {
+  const prefix = config.kafka.namespace ? `${config.kafka.namespace}.` : '';
+  return prefix && topic.startsWith(prefix) ? topic.slice(prefix.length) : topic;
+}
+
+/** A consumer group's id on the cluster, namespaced like topics. */
+export function physicalGroupId(config: Config, groupId: string): string {
+  return config.kafka.namespace ? `${config.kafka.namespace}.${groupId}` : groupId;
+}
+
 const DAY_MS = 24 * 60 * 60 * 1000;
 
 /** Order facts are kept forever (replay rebuilds any read model); snapshots and audit less so. */
@@ -38,7 +54,7 @@ const RETENTION_MS: Readonly<Record<TopicName, number>> = {
 
 export function topicSpecs(config: Config): ITopicConfig[] {
   const base = (topic: string, retentionMs: number): ITopicConfig => ({
-    topic,
+    topic: physicalTopic(config, topic),
     numPartitions: config.kafka.topicPartitions,
     replicationFactor: config.kafka.replicationFactor,
     configEntries: [

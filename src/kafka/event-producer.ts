@@ -1,6 +1,7 @@
 import { CompressionTypes, Partitioners, type Kafka, type Producer } from 'kafkajs';
 import { AppError } from '../errors';
-import { eventSchemas, type TopicName } from '../events/topics';
+import type { Config } from '../config';
+import { eventSchemas, physicalTopic, type TopicName } from '../events/topics';
 
 /** An event ready to send: its topic (= its type), the key that keeps one order's events in order, the envelope. */
 export interface OutgoingEvent {
@@ -26,7 +27,7 @@ export class EventPublishError extends AppError {
  * The idempotent, acks=all producer every process uses. Each event is validated against its
  * topic's schema before it leaves, so a bad event is a bug caught here, not a poison message.
  */
-export async function connectEventProducer(kafka: Kafka): Promise<EventProducer> {
+export async function connectEventProducer(kafka: Kafka, config: Config): Promise<EventProducer> {
   const producer: Producer = kafka.producer({
     idempotent: true,
     maxInFlightRequests: 1,
@@ -43,9 +44,10 @@ export async function connectEventProducer(kafka: Kafka): Promise<EventProducer>
       }
       const byTopic = new Map<string, { key: string; value: string; headers: Record<string, string> }[]>();
       for (const { topic, key, event } of events) {
-        const messages = byTopic.get(topic) ?? [];
+        const physical = physicalTopic(config, topic);
+        const messages = byTopic.get(physical) ?? [];
         messages.push({ key, value: JSON.stringify(event), headers: { 'event-type': event.type, 'event-id': event.id } });
-        byTopic.set(topic, messages);
+        byTopic.set(physical, messages);
       }
       try {
         await producer.sendBatch({
