@@ -115,4 +115,19 @@ describe('loadConfig rejects a wrong environment', () => {
     const config = loadConfig({ KAFKA_REPLICATION_FACTOR: '3', KAFKA_MIN_INSYNC_REPLICAS: '3' });
     expect(config.kafka.minInsyncReplicas).toBe(3);
   });
+
+  it('reports field problems and cross-field problems in one error', () => {
+    const error = configError({ PORT: 'abc', NODE_ENV: 'production' });
+    expect(error.problems).toHaveLength(2);
+    expect(error.message).toContain('PORT');
+    expect(error.message).toContain('JWT_SECRET is required');
+  });
+
+  it.each(['kafka:0', 'kafka:99999'])('rejects the KAFKA_BROKERS entry %s whose port is out of range', (entry) => {
+    expect(configError({ KAFKA_BROKERS: entry }).problems).toEqual([`KAFKA_BROKERS entry "${entry}" must look like host:port`]);
+  });
+
+  it.each(['1e3', '0x10', ' 4000x'])('rejects PORT=%s that only looks numeric', (value) => {
+    expect(configError({ PORT: value }).problems[0]).toContain('PORT');
+  });
 });

@@ -59,15 +59,16 @@ export const configOptions = {
 
 export type ConfigOptionName = keyof typeof configOptions;
 
-const port = (name: string) =>
-  z.coerce
-    .number({ error: `${name} must be a port number` })
-    .int(`${name} must be a whole number`)
-    .min(1, `${name} must be between 1 and 65535`)
-    .max(65535, `${name} must be between 1 and 65535`);
+const wholeNumber = (name: string) =>
+  z
+    .string()
+    .regex(/^\d+$/, `${name} must be a whole number`)
+    .transform(Number);
 
-const positive = (name: string) =>
-  z.coerce.number({ error: `${name} must be a number` }).int(`${name} must be a whole number`).min(1, `${name} must be at least 1`);
+const port = (name: string) =>
+  wholeNumber(name).pipe(z.number().min(1, `${name} must be between 1 and 65535`).max(65535, `${name} must be between 1 and 65535`));
+
+const positive = (name: string) => wholeNumber(name).pipe(z.number().min(1, `${name} must be at least 1`));
 
 const environmentSchema = z.object({
   NODE_ENV: z.enum(['development', 'test', 'production'], { error: 'NODE_ENV must be development, test or production' }),
@@ -131,20 +132,20 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const raw = Object.fromEntries(
     Object.entries(configOptions).map(([name, option]) => [name, (env[name] ?? '').trim() || option.default]),
   );
+  // Every problem is reported at once: field checks and the checks across fields alike.
   const parsed = environmentSchema.safeParse(raw);
-  if (!parsed.success) throw new ConfigError(parsed.error.issues.map((issue) => issue.message));
-  const e = parsed.data;
-
-  const problems: string[] = [];
-  if (e.NODE_ENV === 'production' && e.JWT_SECRET === '') problems.push('JWT_SECRET is required when NODE_ENV=production');
-  if (e.KAFKA_MIN_INSYNC_REPLICAS > e.KAFKA_REPLICATION_FACTOR) {
+  const problems = parsed.success ? [] : parsed.error.issues.map((issue) => issue.message);
+  if (raw.NODE_ENV === 'production' && raw.JWT_SECRET === '') problems.push('JWT_SECRET is required when NODE_ENV=production');
+  if (Number(raw.KAFKA_MIN_INSYNC_REPLICAS) > Number(raw.KAFKA_REPLICATION_FACTOR)) {
     problems.push('KAFKA_MIN_INSYNC_REPLICAS cannot exceed KAFKA_REPLICATION_FACTOR');
   }
-  const brokers = e.KAFKA_BROKERS.split(',').map((b) => b.trim()).filter(Boolean);
+  const brokers = (raw.KAFKA_BROKERS ?? '').split(',').map((b) => b.trim()).filter(Boolean);
   for (const broker of brokers) {
-    if (!/^[^\s:]+:\d{1,5}$/.test(broker)) problems.push(`KAFKA_BROKERS entry "${broker}" must look like host:port`);
+    const brokerPort = Number(/^[^\s:]+:(\d{1,5})$/.exec(broker)?.[1]);
+    if (!(brokerPort >= 1 && brokerPort <= 65535)) problems.push(`KAFKA_BROKERS entry "${broker}" must look like host:port`);
   }
-  if (problems.length > 0) throw new ConfigError(problems);
+  if (!parsed.success || problems.length > 0) throw new ConfigError(problems);
+  const e = parsed.data;
 
   return {
     nodeEnv: e.NODE_ENV,

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { Kafka, logLevel } from 'kafkajs';
 import type { Logger } from '../logger';
 import type { StackPaths } from './paths';
-import { requireTool } from './prerequisites';
+import { javaCommand, requireTool } from './prerequisites';
 import { assertPortFree, runningPid, startDetached, stopByPidFile, waitUntilReady } from './processes';
 import { fingerprint, isUpToDate, markUpToDate, runProvisioning } from './provision';
 
@@ -75,10 +75,6 @@ export function serverProperties(node: KafkaNode, all: readonly KafkaNode[]): st
   ].join('\n');
 }
 
-function javaCommand(): string {
-  return process.env.JAVA_HOME ? join(process.env.JAVA_HOME, 'bin', 'java') : 'java';
-}
-
 function formatStorage(paths: StackPaths, node: KafkaNode, clusterId: string, log: Logger): void {
   if (existsSync(join(node.dir, 'data', 'meta.properties'))) return;
   log.info({ node: node.id }, 'formatting KRaft storage');
@@ -119,6 +115,7 @@ export interface KafkaStartOptions {
 export async function startKafka(options: KafkaStartOptions): Promise<{ brokers: string[]; started: boolean }> {
   const { paths, log, name, nodeCount, basePort } = options;
   await ensureKafkaJars(paths, log);
+  requireTool('java');
   const clusterDir = paths.kafkaCluster(name);
   const nodes = kafkaNodes(clusterDir, nodeCount, basePort);
   const brokers = nodes.map((n) => `127.0.0.1:${n.brokerPort}`);

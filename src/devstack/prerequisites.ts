@@ -1,9 +1,10 @@
 import { spawnSync } from 'node:child_process';
+import { join } from 'node:path';
 import { StackError } from './stack.errors';
 
 interface Tool {
   readonly label: string;
-  readonly command: string;
+  readonly command: string | (() => string);
   readonly versionArgs: readonly string[];
   readonly install: string;
   /** Reads the major version from the command's output, when a minimum matters. */
@@ -14,7 +15,8 @@ interface Tool {
 const tools = {
   java: {
     label: 'Java',
-    command: 'java',
+    // The broker runs the same java this checks: JAVA_HOME's when set.
+    command: () => (process.env.JAVA_HOME ? join(process.env.JAVA_HOME, 'bin', 'java') : 'java'),
     versionArgs: ['-version'],
     install: 'install Java 17 or newer (Debian: apt-get install openjdk-17-jre-headless) and make sure `java` is on PATH',
     major: (out) => Number(/version "(\d+)/.exec(out)?.[1]),
@@ -41,10 +43,16 @@ const tools = {
 
 export type ToolName = keyof typeof tools;
 
+/** The java binary the local stack runs: JAVA_HOME's when set, else the one on PATH. */
+export function javaCommand(): string {
+  return (tools.java.command as () => string)();
+}
+
 /** Throws one clear sentence when a tool the local stack needs is missing or too old. */
 export function requireTool(name: ToolName, env: NodeJS.ProcessEnv = process.env): void {
   const tool: Tool = tools[name];
-  const result = spawnSync(tool.command, tool.versionArgs, { encoding: 'utf8', env });
+  const command = typeof tool.command === 'function' ? tool.command() : tool.command;
+  const result = spawnSync(command, tool.versionArgs, { encoding: 'utf8', env });
   if (result.error || result.status !== 0) {
     throw new StackError(`${tool.label} was not found: ${tool.install}, then run the command again.`, {
       cause: result.error,

@@ -2,7 +2,9 @@ import { AppError } from '../errors';
 
 /**
  * A problem of the local stack that a person must fix (a missing tool, a taken port). Its
- * message is one sentence saying what to do; the command line prints it without a stack trace.
+ * message opens with one sentence saying what is wrong and what to do; where a server or a
+ * build failed, the last lines of its log follow. The command line prints it without a
+ * stack trace.
  */
 export class StackError extends AppError {
   constructor(message: string, options: { cause?: unknown; retriable?: boolean } = {}) {
