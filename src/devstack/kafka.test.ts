@@ -97,4 +97,10 @@ describe('kafkaClusterId', () => {
     const ids = new Set(Array.from({ length: 50 }, () => kafkaClusterId()));
     expect(ids.size).toBe(50);
   });
+
+  it('never starts with "-", which the storage tool would take for an option', () => {
+    // One id in 64 would start with '-' if nothing prevented it.
+    const ids = Array.from({ length: 2000 }, () => kafkaClusterId());
+    expect(ids.filter((id) => id.startsWith('-'))).toEqual([]);
+  });
 });

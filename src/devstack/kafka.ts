@@ -6,6 +6,7 @@ import { Kafka, logLevel } from 'kafkajs';
 import type { Logger } from '../logger';
 import type { StackPaths } from './paths';
 import { javaCommand, requireTool } from './prerequisites';
+import { StackError } from './stack.errors';
 import { assertPortFree, runningPid, startDetached, stopByPidFile, waitUntilReady } from './processes';
 import { fingerprint, isUpToDate, markUpToDate, runProvisioning } from './provision';
 
@@ -78,12 +79,17 @@ export function serverProperties(node: KafkaNode, all: readonly KafkaNode[]): st
 function formatStorage(paths: StackPaths, node: KafkaNode, clusterId: string, log: Logger): void {
   if (existsSync(join(node.dir, 'data', 'meta.properties'))) return;
   log.info({ node: node.id }, 'formatting KRaft storage');
-  execFileSync(
-    javaCommand(),
-    ['-cp', `${paths.kafkaLibs}/*`, `-Dlog4j2.configurationFile=${paths.kafkaLog4j}`, 'kafka.tools.StorageTool', 'format',
-      '-t', clusterId, '-c', join(node.dir, 'server.properties'), '--ignore-formatted'],
-    { stdio: 'pipe' },
-  );
+  try {
+    execFileSync(
+      javaCommand(),
+      ['-cp', `${paths.kafkaLibs}/*`, `-Dlog4j2.configurationFile=${paths.kafkaLog4j}`, 'kafka.tools.StorageTool', 'format',
+        '--cluster-id', clusterId, '--config', join(node.dir, 'server.properties'), '--ignore-formatted'],
+      { stdio: 'pipe' },
+    );
+  } catch (error) {
+    const output = (error as { stderr?: Buffer }).stderr?.toString().trim() ?? String(error);
+    throw new StackError(`Formatting the storage of Kafka node ${node.id} failed; the storage tool said:\n${output}`, { cause: error });
+  }
 }
 
 /** Answers true once every broker is in the metadata and the group coordinator has loaded. */
@@ -172,9 +178,15 @@ export async function stopKafka(paths: StackPaths, name: string, log: Logger): P
   await Promise.all(nodeDirs.map((dir) => stopByPidFile(join(clusterDir, dir, 'kafka.pid'), `Kafka ${dir}`, log)));
 }
 
-/** Kafka cluster ids are 16 random bytes in URL-safe base64 without padding. */
+/**
+ * Kafka cluster ids are 16 random bytes in URL-safe base64 without padding. Like Kafka's own
+ * Uuid.randomUuid, never one that starts with '-': the storage tool would read it as an option.
+ */
 export function kafkaClusterId(): string {
-  return Buffer.from(randomUUID().replace(/-/g, ''), 'hex').toString('base64url');
+  for (;;) {
+    const id = Buffer.from(randomUUID().replace(/-/g, ''), 'hex').toString('base64url');
+    if (!id.startsWith('-')) return id;
+  }
 }
 
 /** The pid file of one node, for fault tests that kill a broker on purpose. */
