@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { cents, id, isoTime, orderStatus, pricedItem } from './event-parts';
-import { createEnvelope, envelopeSchema, type EventEnvelope } from './envelope';
+import { createEnvelope, envelopeSchema, type EnvelopeOptions, type EventEnvelope } from './envelope';
 
 /*
  * One schema per event type, used by producers before sending and by consumers on receipt.
@@ -95,13 +95,17 @@ export type OrderCancelled = EventEnvelope<'order.cancelled', z.infer<typeof ord
 export type PaymentRefunded = EventEnvelope<'payment.refunded', z.infer<typeof paymentRefundedData>>;
 export type NotificationSent = EventEnvelope<'notification.sent', z.infer<typeof notificationSentData>>;
 
-export const orderPlaced = (data: OrderPlaced['data']): OrderPlaced => createEnvelope('order.placed', data);
-export const orderConfirmed = (data: OrderConfirmed['data']): OrderConfirmed => createEnvelope('order.confirmed', data);
-export const orderPaymentFailed = (data: OrderPaymentFailed['data']): OrderPaymentFailed =>
-  createEnvelope('order.payment-failed', data);
-export const orderStatusChanged = (data: OrderStatusChanged['data']): OrderStatusChanged =>
-  createEnvelope('order.status-changed', data);
-export const orderCancelled = (data: OrderCancelled['data']): OrderCancelled => createEnvelope('order.cancelled', data);
-export const paymentRefunded = (data: PaymentRefunded['data']): PaymentRefunded => createEnvelope('payment.refunded', data);
-export const notificationSent = (data: NotificationSent['data']): NotificationSent =>
-  createEnvelope('notification.sent', data);
+export const orderPlaced = (data: OrderPlaced['data'], options?: EnvelopeOptions): OrderPlaced =>
+  createEnvelope('order.placed', data, options);
+export const orderConfirmed = (data: OrderConfirmed['data'], options?: EnvelopeOptions): OrderConfirmed =>
+  createEnvelope('order.confirmed', data, options);
+export const orderPaymentFailed = (data: OrderPaymentFailed['data'], options?: EnvelopeOptions): OrderPaymentFailed =>
+  createEnvelope('order.payment-failed', data, options);
+export const orderStatusChanged = (data: OrderStatusChanged['data'], options?: EnvelopeOptions): OrderStatusChanged =>
+  createEnvelope('order.status-changed', data, options);
+export const orderCancelled = (data: OrderCancelled['data'], options?: EnvelopeOptions): OrderCancelled =>
+  createEnvelope('order.cancelled', data, options);
+export const paymentRefunded = (data: PaymentRefunded['data'], options?: EnvelopeOptions): PaymentRefunded =>
+  createEnvelope('payment.refunded', data, options);
+export const notificationSent = (data: NotificationSent['data'], options?: EnvelopeOptions): NotificationSent =>
+  createEnvelope('notification.sent', data, options);

@@ -1,0 +1,87 @@
+import { describe, expect, it } from 'vitest';
+import { orderConfirmed, type OrderConfirmed } from '../events/order-events';
+import { parseEvent } from '../events/parse-event';
+import type { NotificationDocument } from '../mongo/models/notification.model';
+import { confirmationEvents, decideConfirmation, type ConfirmationsState } from './confirmations.consumer';
+
+const LEASE = 60_000;
+const now = new Date('2030-01-01T12:00:00.000Z');
+
+const confirmed = (customerEmail: string | null): OrderConfirmed =>
+  orderConfirmed({
+    orderId: 'ord-7',
+    customerId: 'cust-1',
+    customerEmail,
+    restaurantId: 'trattoria',
+    items: [{ menuItemId: 'margherita', name: 'Pizza Margherita', quantity: 1, unitPriceCents: 850, lineTotalCents: 850 }],
+    totalCents: 850,
+    currency: 'EUR',
+    transactionId: 'tx-1',
+    confirmedAt: now.toISOString(),
+  });
+
+function notification(overrides: Partial<NotificationDocument>): NotificationDocument {
+  return {
+    _id: 'ord-7:email',
+    orderId: 'ord-7',
+    channel: 'email',
+    recipient: 'ada@example.com',
+    status: 'sending',
+    claimToken: 'token-a',
+    claimedBy: 'confirmations-a',
+    claimedAt: new Date(now.getTime() - 5_000),
+    attempts: 1,
+    messageId: null,
+    delivery: null,
+    sentAt: null,
+    reason: null,
+    createdAt: now,
+    updatedAt: now,
+    ...overrides,
+  };
+}
+
+const state = (n: NotificationDocument | null, instanceId = 'confirmations-b'): ConfirmationsState => ({ notification: n, now, instanceId });
+
+describe('decideConfirmation', () => {
+  it('claims and sends the first time, with the order in the email', () => {
+    const decision = decideConfirmation(confirmed('ada@example.com'), state(null), LEASE);
+    expect(decision).toMatchObject({ kind: 'send', takeOverToken: null, email: { to: 'ada@example.com' } });
+  });
+
+  it('records a skip when the customer has no email address', () => {
+    expect(decideConfirmation(confirmed(null), state(null), LEASE)).toMatchObject({ kind: 'skip', orderId: 'ord-7' });
+    expect(decideConfirmation(confirmed(null), state(notification({ status: 'skipped' })), LEASE).kind).toBe('ignore');
+  });
+
+  it('waits for another instance that is sending within its lease', () => {
+    expect(decideConfirmation(confirmed('ada@example.com'), state(notification({})), LEASE)).toMatchObject({ kind: 'wait', holder: 'confirmations-a' });
+  });
+
+  it('sends under a claim whose holder crashed (lease over), its own claim, or after a refusal', () => {
+    const stale = notification({ claimedAt: new Date(now.getTime() - LEASE) });
+    expect(decideConfirmation(confirmed('ada@example.com'), state(stale), LEASE)).toMatchObject({ kind: 'send', takeOverToken: 'token-a' });
+    expect(decideConfirmation(confirmed('ada@example.com'), state(notification({}), 'confirmations-a'), LEASE)).toMatchObject({ kind: 'send' });
+    expect(decideConfirmation(confirmed('ada@example.com'), state(notification({ status: 'failed' })), LEASE)).toMatchObject({ kind: 'send' });
+  });
+
+  it('never sends again once sent: it only reports', () => {
+    expect(decideConfirmation(confirmed('ada@example.com'), state(notification({ status: 'sent' })), LEASE).kind).toBe('report');
+  });
+});
+
+describe('confirmationEvents', () => {
+  it('announces a sent email with an id stable across repeats', () => {
+    const sent = notification({ status: 'sent', messageId: '<m@x>', sentAt: now });
+    const [event] = confirmationEvents({ kind: 'sent', notification: sent });
+    expect(parseEvent('notification.sent', JSON.stringify(event!.event)).data).toEqual({
+      orderId: 'ord-7',
+      channel: 'email',
+      recipient: 'ada@example.com',
+      messageId: '<m@x>',
+      sentAt: now.toISOString(),
+    });
+    expect(confirmationEvents({ kind: 'sent', notification: sent })[0]!.event.id).toBe(event!.event.id);
+    expect(confirmationEvents({ kind: 'none' })).toEqual([]);
+  });
+});

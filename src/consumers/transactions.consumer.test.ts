@@ -1,0 +1,123 @@
+import { describe, expect, it } from 'vitest';
+import { orderCancelled, orderPlaced, type OrderPlaced } from '../events/order-events';
+import { parseEvent } from '../events/parse-event';
+import type { TransactionDocument } from '../mongo/models/transaction.model';
+import { decideCancelled, decidePlaced, transactionEvents, type TransactionsState } from './transactions.consumer';
+
+const LEASE = 30_000;
+const now = new Date('2030-01-01T12:00:00.000Z');
+
+const placed: OrderPlaced = orderPlaced({
+  orderId: 'ord-1',
+  customerId: 'cust-1',
+  customerEmail: 'ada@example.com',
+  restaurantId: 'trattoria',
+  items: [{ menuItemId: 'margherita', name: 'Pizza Margherita', quantity: 2, unitPriceCents: 850, lineTotalCents: 1700 }],
+  totalCents: 1700,
+  currency: 'EUR',
+  paymentToken: 'tok_visa',
+  deliveryAddress: '1 Main St',
+  idempotencyKey: null,
+  placedAt: now.toISOString(),
+});
+const cancelled = orderCancelled({ orderId: 'ord-1', customerId: 'cust-1', restaurantId: 'trattoria', reason: null, cancelledBy: 'cust-1', cancelledAt: now.toISOString() });
+
+function tx(overrides: Partial<TransactionDocument>): TransactionDocument {
+  return {
+    _id: 'ord-1',
+    transactionId: 'b3c1f7d2-5f0e-4d8e-9a47-0c1e5b2a9d11',
+    status: 'pending',
+    customerId: 'cust-1',
+    restaurantId: 'trattoria',
+    amountCents: 1700,
+    currency: 'EUR',
+    claimToken: 'token-a',
+    claimedBy: 'transactions-a',
+    claimedAt: new Date(now.getTime() - 1000),
+    chargeReference: null,
+    declineReason: null,
+    settledAt: null,
+    refundReference: null,
+    refundedAt: null,
+    voidedAt: null,
+    createdAt: now,
+    updatedAt: now,
+    ...overrides,
+  };
+}
+
+const state = (transaction: TransactionDocument | null, instanceId = 'transactions-b'): TransactionsState => ({ transaction, now, instanceId });
+
+describe('decidePlaced', () => {
+  it('claims and charges an order nobody has touched', () => {
+    expect(decidePlaced(placed, state(null), LEASE)).toEqual({ kind: 'charge', placed, takeOverToken: null });
+  });
+
+  it('waits while another instance holds a live claim', () => {
+    const decision = decidePlaced(placed, state(tx({})), LEASE);
+    expect(decision).toMatchObject({ kind: 'wait', holder: 'transactions-a' });
+  });
+
+  it('takes over its own claim (a retry) and an expired one (a crashed holder)', () => {
+    expect(decidePlaced(placed, state(tx({}), 'transactions-a'), LEASE)).toEqual({ kind: 'charge', placed, takeOverToken: 'token-a' });
+    const stale = tx({ claimedAt: new Date(now.getTime() - LEASE) });
+    expect(decidePlaced(placed, state(stale), LEASE)).toEqual({ kind: 'charge', placed, takeOverToken: 'token-a' });
+  });
+
+  it('re-reports a settled payment instead of charging again', () => {
+    for (const status of ['captured', 'declined', 'refunded'] as const) {
+      expect(decidePlaced(placed, state(tx({ status })), LEASE).kind).toBe('report-charge');
+    }
+  });
+
+  it('never charges an order cancelled before its payment', () => {
+    expect(decidePlaced(placed, state(tx({ status: 'voided' })), LEASE)).toMatchObject({ kind: 'ignore' });
+  });
+});
+
+describe('decideCancelled', () => {
+  it('voids when no payment exists yet, refunds a captured one, repeats a refund', () => {
+    expect(decideCancelled(cancelled, state(null), LEASE).kind).toBe('void');
+    expect(decideCancelled(cancelled, state(tx({ status: 'captured' })), LEASE).kind).toBe('refund');
+    expect(decideCancelled(cancelled, state(tx({ status: 'refunded' })), LEASE).kind).toBe('report-refund');
+  });
+
+  it('waits for a charge in progress, and ignores declined or voided payments', () => {
+    expect(decideCancelled(cancelled, state(tx({})), LEASE)).toMatchObject({ kind: 'wait', until: new Date(now.getTime() - 1000 + LEASE) });
+    expect(decideCancelled(cancelled, state(tx({ status: 'declined' })), LEASE).kind).toBe('ignore');
+    expect(decideCancelled(cancelled, state(tx({ status: 'voided' })), LEASE).kind).toBe('ignore');
+  });
+});
+
+describe('transactionEvents', () => {
+  const settledAt = new Date('2030-01-01T12:00:01.000Z');
+
+  it('confirms a captured payment: order.confirmed and CONFIRMED, with ids stable across repeats', () => {
+    const captured = tx({ status: 'captured', chargeReference: 'ch_1', settledAt });
+    const events = transactionEvents({ kind: 'settled', placed, transaction: captured });
+    expect(events.map((e) => e.topic)).toEqual(['order.confirmed', 'order.status-changed']);
+    expect(events.every((e) => e.key === 'ord-1')).toBe(true);
+    const confirmed = parseEvent('order.confirmed', JSON.stringify(events[0]!.event));
+    expect(confirmed.data).toMatchObject({ transactionId: captured.transactionId, totalCents: 1700, confirmedAt: settledAt.toISOString() });
+    const changed = parseEvent('order.status-changed', JSON.stringify(events[1]!.event));
+    expect(changed.data).toMatchObject({ status: 'CONFIRMED', previousStatus: 'PLACED', at: settledAt.toISOString() });
+
+    const again = transactionEvents({ kind: 'settled', placed, transaction: captured });
+    expect(again.map((e) => e.event.id)).toEqual(events.map((e) => e.event.id));
+  });
+
+  it('reports a declined payment: order.payment-failed and PAYMENT_FAILED with the reason', () => {
+    const declined = tx({ status: 'declined', declineReason: 'card declined', settledAt });
+    const [failed, changed] = transactionEvents({ kind: 'settled', placed, transaction: declined });
+    expect(parseEvent('order.payment-failed', JSON.stringify(failed!.event)).data.reason).toBe('card declined');
+    expect(parseEvent('order.status-changed', JSON.stringify(changed!.event)).data).toMatchObject({ status: 'PAYMENT_FAILED', reason: 'card declined' });
+  });
+
+  it('announces a refund once per transaction', () => {
+    const refunded = tx({ status: 'refunded', refundedAt: settledAt });
+    const [event] = transactionEvents({ kind: 'refunded', transaction: refunded });
+    expect(parseEvent('payment.refunded', JSON.stringify(event!.event)).data).toMatchObject({ amountCents: 1700, restaurantId: 'trattoria' });
+    expect(transactionEvents({ kind: 'refunded', transaction: refunded })[0]!.event.id).toBe(event!.event.id);
+    expect(transactionEvents({ kind: 'none' })).toEqual([]);
+  });
+});

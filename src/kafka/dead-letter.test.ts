@@ -1,0 +1,33 @@
+import { describe, expect, it } from 'vitest';
+import { AppError } from '../errors';
+import { DEAD_LETTER_HEADERS, deadLetterMessage } from './dead-letter';
+
+describe('deadLetterMessage', () => {
+  const failed = {
+    topic: 'order.placed',
+    partition: 3,
+    message: { key: Buffer.from('ord-1'), value: Buffer.from('{"broken":'), headers: { 'event-type': 'order.placed' }, offset: '42' },
+  };
+  const at = new Date('2030-01-01T12:00:00.000Z');
+
+  it('keeps the key, value and headers and adds why, where from and who gave up', () => {
+    const dead = deadLetterMessage(failed, new AppError('INVALID_EVENT', 'order.placed: value is not JSON'), 'shop.transactions', at);
+    expect(dead.key).toBe(failed.message.key);
+    expect(dead.value).toBe(failed.message.value);
+    expect(dead.headers).toEqual({
+      'event-type': 'order.placed',
+      [DEAD_LETTER_HEADERS.reason]: 'order.placed: value is not JSON',
+      [DEAD_LETTER_HEADERS.errorCode]: 'INVALID_EVENT',
+      [DEAD_LETTER_HEADERS.consumerGroup]: 'shop.transactions',
+      [DEAD_LETTER_HEADERS.originalTopic]: 'order.placed',
+      [DEAD_LETTER_HEADERS.originalPartition]: '3',
+      [DEAD_LETTER_HEADERS.originalOffset]: '42',
+      [DEAD_LETTER_HEADERS.failedAt]: at.toISOString(),
+    });
+  });
+
+  it('names a code for errors without one', () => {
+    expect(deadLetterMessage(failed, new TypeError('x is undefined'), 'g', at).headers[DEAD_LETTER_HEADERS.errorCode]).toBe('TypeError');
+    expect(deadLetterMessage(failed, 'a string', 'g', at).headers).toMatchObject({ [DEAD_LETTER_HEADERS.errorCode]: 'UNKNOWN', [DEAD_LETTER_HEADERS.reason]: 'a string' });
+  });
+});

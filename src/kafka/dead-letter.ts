@@ -1,0 +1,80 @@
+import type { IHeaders, Kafka, KafkaMessage } from 'kafkajs';
+import type { Config } from '../config';
+import { deadLetterTopic, physicalTopic } from '../events/topics';
+
+/** Headers a dead-lettered message carries besides its own: why, where from, and who gave up on it. */
+export const DEAD_LETTER_HEADERS = {
+  reason: 'dlq-reason',
+  errorCode: 'dlq-error-code',
+  consumerGroup: 'dlq-consumer-group',
+  originalTopic: 'dlq-original-topic',
+  originalPartition: 'dlq-original-partition',
+  originalOffset: 'dlq-original-offset',
+  failedAt: 'dlq-failed-at',
+} as const;
+
+/** The failed message as it was received and where it sat; topic names are logical (no namespace). */
+export interface FailedMessage {
+  readonly topic: string;
+  readonly partition: number;
+  readonly message: Pick<KafkaMessage, 'key' | 'value' | 'headers' | 'offset'>;
+}
+
+export interface DeadLetterMessage {
+  readonly key: Buffer | null;
+  readonly value: Buffer | null;
+  readonly headers: IHeaders;
+}
+
+function errorCode(error: unknown): string {
+  if (typeof error === 'object' && error !== null) {
+    if ('code' in error && typeof error.code === 'string') return error.code;
+    if ('type' in error && typeof error.type === 'string') return error.type; // kafkajs protocol errors
+    if (error instanceof Error) return error.name;
+  }
+  return 'UNKNOWN';
+}
+
+/** Pure: the original key, value and headers unchanged, plus the reason headers. */
+export function deadLetterMessage(failed: FailedMessage, error: unknown, consumerGroup: string, at: Date): DeadLetterMessage {
+  const reason = error instanceof Error ? error.message : String(error);
+  return {
+    key: failed.message.key,
+    value: failed.message.value,
+    headers: {
+      ...failed.message.headers,
+      [DEAD_LETTER_HEADERS.reason]: reason.slice(0, 2000),
+      [DEAD_LETTER_HEADERS.errorCode]: errorCode(error),
+      [DEAD_LETTER_HEADERS.consumerGroup]: consumerGroup,
+      [DEAD_LETTER_HEADERS.originalTopic]: failed.topic,
+      [DEAD_LETTER_HEADERS.originalPartition]: String(failed.partition),
+      [DEAD_LETTER_HEADERS.originalOffset]: failed.message.offset,
+      [DEAD_LETTER_HEADERS.failedAt]: at.toISOString(),
+    },
+  };
+}
+
+export interface DeadLetterProducer {
+  /** Resolves once `<topic>.dlq` has the message (acks=all); throws when Kafka cannot take it. */
+  send(failed: FailedMessage, error: unknown, consumerGroup: string): Promise<void>;
+  disconnect(): Promise<void>;
+}
+
+/**
+ * Raw producer for dead letters: they are kept byte for byte as received, so they bypass the
+ * event producer's schema check (that is exactly what they failed).
+ */
+export async function connectDeadLetterProducer(kafka: Kafka, config: Config): Promise<DeadLetterProducer> {
+  const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
+  await producer.connect();
+  return {
+    async send(failed, error, consumerGroup) {
+      await producer.send({
+        topic: physicalTopic(config, deadLetterTopic(failed.topic)),
+        acks: -1,
+        messages: [deadLetterMessage(failed, error, consumerGroup, new Date())],
+      });
+    },
+    disconnect: () => producer.disconnect(),
+  };
+}

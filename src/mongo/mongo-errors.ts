@@ -1,0 +1,34 @@
+/**
+ * What the MongoDB driver's failures mean for a caller, in one place: retry and dead-letter
+ * decisions ask these instead of reading error texts all over the code.
+ */
+
+/** E11000: a unique index (or `_id`) already holds the key: someone else wrote first. */
+export function isDuplicateKeyError(error: unknown): boolean {
+  return typeof error === 'object' && error !== null && 'code' in error && error.code === 11000;
+}
+
+/** Failures of reaching the server, not of the operation: the same write may succeed later. */
+const TRANSIENT_NAMES = new Set([
+  'MongoNetworkError',
+  'MongoNetworkTimeoutError',
+  'MongoServerSelectionError',
+  'MongooseServerSelectionError',
+  'MongoNotConnectedError',
+  'MongoPoolClearedError',
+]);
+
+/** Server codes for "not now" (shutting down, not primary, interrupted): see the driver's retryable set. */
+const TRANSIENT_CODES = new Set([6, 7, 89, 91, 189, 262, 9001, 10107, 11600, 11602, 13435, 13436]);
+
+/** True when a MongoDB operation failed for a reason that waiting may cure (network, failover, shutdown). */
+export function isTransientMongoError(error: unknown): boolean {
+  if (!(error instanceof Error)) return false;
+  if (TRANSIENT_NAMES.has(error.name)) return true;
+  const labelled = error as Error & { hasErrorLabel?: (label: string) => boolean; code?: unknown };
+  if (labelled.hasErrorLabel?.('RetryableWriteError') || labelled.hasErrorLabel?.('ResetPool')) return true;
+  if (typeof labelled.code === 'number' && TRANSIENT_CODES.has(labelled.code)) return true;
+  // While disconnected, mongoose queues operations and then fails them with a plain
+  // MongooseError; this text is the only mark it gives (mongoose 9, `bufferTimeoutMS`).
+  return error.name === 'MongooseError' && /buffering timed out/.test(error.message);
+}

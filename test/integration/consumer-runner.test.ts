@@ -1,0 +1,134 @@
+/**
+ * The shared consumer runner against the real broker and FerretDB, with a small module of
+ * its own: what it does is driven by the cancel reason of each order.cancelled event.
+ *   `flaky:N`  fails retriably N times, then records the event
+ *   `poison`   fails non-retriably
+ *   `slow:MS`  takes MS milliseconds to record the event
+ *   anything else records the event
+ */
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { Admin, Producer } from 'kafkajs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { AppError } from '../../src/errors';
+import { physicalTopic, type TopicName } from '../../src/events/topics';
+import { DEAD_LETTER_HEADERS } from '../../src/kafka/dead-letter';
+import { startConsumer, type ConsumerModule, type RunningConsumer } from '../../src/kafka/consumer-runner';
+import { connectEventProducer, type EventProducer } from '../../src/kafka/event-producer';
+import { createKafka } from '../../src/kafka/client';
+import { cancelledEvent, placedEvent } from '../support/order-fixtures';
+import { startTap, testConfig, testKafka, testLogger, uniqueMongoUrl, uniqueName, waitFor, type Tap } from '../support/services';
+
+const config = testConfig({ KAFKA_NAMESPACE: uniqueName('runner'), MONGO_URL: uniqueMongoUrl('runner') });
+const log = testLogger('runner-test');
+const topic = physicalTopic(config, 'order.cancelled');
+
+/** Per event id: how often the module was asked to persist it, and how often it was recorded. */
+const attempts = new Map<string, number>();
+const recorded: string[] = [];
+
+type Effects = { readonly kind: 'record'; readonly eventId: string; readonly reason: string } | { readonly kind: 'skip' };
+
+const specModule: ConsumerModule<'order.cancelled', { seen: Set<string> }, boolean, Effects> = {
+  name: 'runner-spec',
+  topics: ['order.cancelled'],
+  setup: async () => ({ seen: new Set() }),
+  load: async (message, deps) => deps.seen.has(message.event.id),
+  decide: (message, alreadySeen) => (alreadySeen ? { kind: 'skip' } : { kind: 'record', eventId: message.event.id, reason: message.event.data.reason ?? '' }),
+  async persist(effects, deps) {
+    if (effects.kind === 'skip') return effects;
+    const attempt = (attempts.get(effects.eventId) ?? 0) + 1;
+    attempts.set(effects.eventId, attempt);
+    const [rule, arg] = effects.reason.split(':');
+    if (rule === 'flaky' && attempt <= Number(arg)) throw new AppError('UNAVAILABLE', `flaky attempt ${attempt}`, { retriable: true });
+    if (rule === 'poison') throw new AppError('POISON', 'this order cannot be handled');
+    if (rule === 'slow') await sleep(Number(arg));
+    deps.seen.add(effects.eventId);
+    recorded.push(effects.eventId);
+    return effects;
+  },
+  emits: () => [],
+  describe: (effects) => effects.kind,
+};
+
+let admin: Admin;
+let events: EventProducer;
+let raw: Producer;
+let tap: Tap;
+let running: RunningConsumer | undefined;
+
+const start = () => startConsumer(specModule, { config, log, retry: { initialDelayMs: 20, maxDelayMs: 100 } });
+
+async function committedTotal(groupId: string): Promise<number> {
+  const [offsets] = await admin.fetchOffsets({ groupId, topics: [topic] });
+  return (offsets?.partitions ?? []).reduce((sum, p) => sum + Math.max(0, Number(p.offset)), 0);
+}
+
+async function publishCancel(reason: string): Promise<string> {
+  const event = cancelledEvent(placedEvent(), reason);
+  await events.publish([{ topic: 'order.cancelled', key: event.data.orderId, event }]);
+  return event.id;
+}
+
+beforeAll(async () => {
+  const kafka = createKafka(config, uniqueName('runner-test'), log);
+  admin = testKafka().admin();
+  await admin.connect();
+  running = await start(); // creates the namespace's topics
+  events = await connectEventProducer(kafka, config);
+  raw = kafka.producer();
+  await raw.connect();
+  tap = await startTap(config, ['order.cancelled.dlq' as TopicName]);
+});
+
+afterAll(async () => {
+  await running?.stop();
+  await Promise.all([tap?.stop(), events?.disconnect(), raw?.disconnect(), admin?.disconnect()]);
+});
+
+describe('consumer runner', () => {
+  it('retries a retriable failure, persists once and commits only afterwards', async () => {
+    const id = await publishCancel('flaky:3');
+    await waitFor(() => recorded.includes(id), 20_000, 'the flaky event to be recorded');
+    expect(attempts.get(id)).toBe(4);
+    expect(recorded.filter((r) => r === id)).toHaveLength(1);
+    await waitFor(async () => (await committedTotal(running!.groupId)) === 1, 10_000, 'the offset commit');
+  });
+
+  it('dead-letters a message that is not JSON, one of the wrong schema, and a poison one; then carries on', async () => {
+    await raw.send({ topic, messages: [{ key: 'bad-1', value: 'this is not json {' }] });
+    await raw.send({ topic, messages: [{ key: 'bad-2', value: JSON.stringify({ id: 'x', type: 'order.cancelled', data: {} }), headers: { trace: 't-1' } }] });
+    const poisonId = await publishCancel('poison');
+    const afterwards = await publishCancel('fine');
+
+    const dead = await tap.waitFor('order.cancelled.dlq', 3);
+    const byKey = (key: string) => dead.find((m) => m.key === key)!;
+    expect(byKey('bad-1').value).toBe('this is not json {');
+    expect(byKey('bad-1').headers[DEAD_LETTER_HEADERS.reason]).toMatch(/not JSON/);
+    expect(byKey('bad-1').headers[DEAD_LETTER_HEADERS.errorCode]).toBe('INVALID_EVENT');
+    expect(byKey('bad-2').headers[DEAD_LETTER_HEADERS.reason]).toMatch(/order\.cancelled: .*id/);
+    expect(byKey('bad-2').headers.trace).toBe('t-1'); // original headers are kept
+    expect(byKey('bad-2').headers[DEAD_LETTER_HEADERS.consumerGroup]).toBe(running!.groupId);
+    expect(byKey('bad-2').headers[DEAD_LETTER_HEADERS.originalTopic]).toBe('order.cancelled');
+    expect(byKey('bad-2').headers[DEAD_LETTER_HEADERS.originalOffset]).toMatch(/^\d+$/);
+    const poison = dead.find((m) => (m.value as { id?: string }).id === poisonId)!;
+    expect(poison.headers[DEAD_LETTER_HEADERS.errorCode]).toBe('POISON');
+    expect(attempts.get(poisonId)).toBe(1); // not retried
+
+    await waitFor(() => recorded.includes(afterwards), 20_000, 'the next good message');
+    await waitFor(async () => (await committedTotal(running!.groupId)) === 5, 10_000, 'every offset committed');
+  });
+
+  it('stops gracefully: the in-flight message is finished and committed, and not redone by the next instance', async () => {
+    const id = await publishCancel('slow:1500');
+    await waitFor(() => attempts.get(id) === 1, 20_000, 'the slow message to start');
+    await running!.stop();
+    expect(recorded).toContain(id);
+    expect(await committedTotal(running!.groupId)).toBe(6);
+
+    running = await start();
+    await running.joined;
+    const next = await publishCancel('after restart');
+    await waitFor(() => recorded.includes(next), 20_000, 'the message after the restart');
+    expect(attempts.get(id)).toBe(1);
+  });
+});
