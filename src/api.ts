@@ -1,0 +1,40 @@
+import { ConfigError, loadConfig } from './config';
+import { startApiServer } from './http/api-server';
+import { createLogger } from './logger';
+
+/**
+ * `node dist/api.js`: the GraphQL API process. Loads the configuration once, starts the
+ * server, and on SIGTERM or SIGINT stops it gracefully (a second signal exits at once).
+ */
+async function main(): Promise<void> {
+  const config = loadConfig();
+  const log = createLogger('api', { level: config.logLevel, pretty: config.logFormat === 'pretty' });
+  const server = await startApiServer(config, log).catch((error: unknown) => {
+    log.fatal({ err: error }, 'the API could not start');
+    throw error;
+  });
+  let signalled = false;
+  const shutdown = (signal: NodeJS.Signals) => {
+    if (signalled) process.exit(1);
+    signalled = true;
+    log.info({ signal }, 'stopping the API');
+    server.stop().then(
+      () => process.exit(0),
+      (error: unknown) => {
+        log.error({ err: error }, 'the API did not stop cleanly');
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGTERM', shutdown);
+  process.on('SIGINT', shutdown);
+}
+
+if (require.main === module) {
+  main().catch((error: unknown) => {
+    if (error instanceof ConfigError) process.stderr.write(`${error.message}\n`);
+    process.exitCode = 1;
+    // Let the logger flush; open handles from a half-started server must not keep us alive.
+    setTimeout(() => process.exit(1), 200).unref();
+  });
+}

@@ -1,0 +1,97 @@
+import { errors as joseErrors, jwtVerify, SignJWT } from 'jose';
+import { z } from 'zod';
+import { UnauthenticatedError } from './auth.errors';
+import { ROLES, type Identity, type Role, type Viewer } from './viewer';
+
+/** The only algorithm accepted: a token naming any other (`none`, HS512, RS256…) is refused. */
+export const TOKEN_ALGORITHM = 'HS256';
+
+const claimsSchema = z
+  .object({
+    sub: z.string().min(1).max(200),
+    role: z.enum(ROLES),
+    restaurantId: z.string().min(1).max(200).optional(),
+    email: z.email().max(320).optional(),
+    exp: z.number().int(),
+  })
+  .refine((c) => c.role !== 'RESTAURANT' || c.restaurantId !== undefined, { message: 'a RESTAURANT token needs restaurantId' });
+
+const encodeSecret = (secret: string): Uint8Array => new TextEncoder().encode(secret);
+
+/**
+ * Verifies an HS256 access token and returns its caller. Throws UnauthenticatedError saying
+ * why (expired, bad signature or algorithm, missing claims) and never echoing the token.
+ */
+export async function verifyAccessToken(token: string, secret: string, now: Date = new Date()): Promise<Viewer> {
+  let payload: unknown;
+  try {
+    ({ payload } = await jwtVerify(token, encodeSecret(secret), {
+      algorithms: [TOKEN_ALGORITHM],
+      requiredClaims: ['exp', 'sub'],
+      currentDate: now,
+    }));
+  } catch (error) {
+    if (error instanceof joseErrors.JWTExpired) throw new UnauthenticatedError('the access token has expired', error);
+    if (error instanceof joseErrors.JWTClaimValidationFailed) {
+      throw new UnauthenticatedError(`the access token is missing a valid "${error.claim}" claim`, error);
+    }
+    throw new UnauthenticatedError('the access token is not valid', error);
+  }
+  const claims = claimsSchema.safeParse(payload);
+  if (!claims.success) {
+    const problem = claims.error.issues.map((i) => (i.path.length > 0 ? `"${i.path.join('.')}" claim` : i.message)).join(', ');
+    throw new UnauthenticatedError(`the access token has invalid claims: ${problem}`);
+  }
+  const c = claims.data;
+  return {
+    id: c.sub,
+    role: c.role,
+    restaurantId: c.role === 'RESTAURANT' ? (c.restaurantId ?? null) : null,
+    email: c.email ?? null,
+    expiresAt: c.exp,
+  };
+}
+
+export interface TokenClaims {
+  readonly sub: string;
+  readonly role: Role;
+  readonly restaurantId?: string;
+  readonly email?: string;
+}
+
+/** Signs an HS256 access token: for development tokens and tests (production tokens come from an identity provider). */
+export async function signAccessToken(
+  claims: TokenClaims,
+  secret: string,
+  options: { readonly expiresInSeconds?: number; readonly now?: Date } = {},
+): Promise<string> {
+  const issuedAt = Math.floor((options.now ?? new Date()).getTime() / 1000);
+  return new SignJWT({ role: claims.role, restaurantId: claims.restaurantId, email: claims.email })
+    .setProtectedHeader({ alg: TOKEN_ALGORITHM, typ: 'JWT' })
+    .setSubject(claims.sub)
+    .setIssuedAt(issuedAt)
+    .setExpirationTime(issuedAt + (options.expiresInSeconds ?? 3600))
+    .sign(encodeSecret(secret));
+}
+
+/** The token of an `Authorization: Bearer <token>` value; undefined when absent or not a bearer value. */
+export function bearerToken(authorization: unknown): string | undefined {
+  if (typeof authorization !== 'string') return undefined;
+  const match = /^Bearer\s+(\S+)\s*$/i.exec(authorization.trim());
+  return match?.[1];
+}
+
+/** Turns an Authorization value into an Identity; problems are kept for the resolver to report. */
+export async function identify(authorization: unknown, secret: string, now: Date = new Date()): Promise<Identity> {
+  if (authorization === undefined || authorization === null || authorization === '') {
+    return { viewer: null, problem: 'sign in: send "Authorization: Bearer <token>"' };
+  }
+  const token = bearerToken(authorization);
+  if (!token) return { viewer: null, problem: 'the Authorization value must be "Bearer <token>"' };
+  try {
+    return { viewer: await verifyAccessToken(token, secret, now) };
+  } catch (error) {
+    if (error instanceof UnauthenticatedError) return { viewer: null, problem: error.message };
+    throw error;
+  }
+}

@@ -1,0 +1,42 @@
+import { randomBytes } from 'node:crypto';
+import { signAccessToken } from './access-token';
+
+/** Ready-to-paste tokens printed at a development start: one per role. */
+export interface DevelopmentTokens {
+  readonly customer: string;
+  readonly restaurant: string;
+  readonly admin: string;
+}
+
+export const DEMO_CUSTOMER = { id: 'demo-customer', email: 'demo.customer@example.com' } as const;
+export const DEMO_ADMIN_ID = 'demo-admin';
+
+/** A fresh secret for a development start without JWT_SECRET: tokens die with the process. */
+export function generateDevelopmentSecret(): string {
+  return randomBytes(32).toString('hex');
+}
+
+/** Signs the demo customer (with an email), a user of `restaurantId` and an admin, valid for a day. */
+export async function developmentTokens(secret: string, restaurantId: string, now = new Date()): Promise<DevelopmentTokens> {
+  const options = { expiresInSeconds: 24 * 60 * 60, now };
+  const [customer, restaurant, admin] = await Promise.all([
+    signAccessToken({ sub: DEMO_CUSTOMER.id, role: 'CUSTOMER', email: DEMO_CUSTOMER.email }, secret, options),
+    signAccessToken({ sub: `demo-staff-${restaurantId}`, role: 'RESTAURANT', restaurantId }, secret, options),
+    signAccessToken({ sub: DEMO_ADMIN_ID, role: 'ADMIN' }, secret, options),
+  ]);
+  return { customer, restaurant, admin };
+}
+
+/** The one log block that tells a developer how to call the API. */
+export function describeDevelopmentTokens(tokens: DevelopmentTokens, restaurantId: string, graphiqlUrl: string | null): string {
+  return [
+    'Development access tokens (valid 24 h). Send one as the header  Authorization: Bearer <token>',
+    `  CUSTOMER   (${DEMO_CUSTOMER.id}, ${DEMO_CUSTOMER.email})`,
+    `    Bearer ${tokens.customer}`,
+    `  RESTAURANT (${restaurantId})`,
+    `    Bearer ${tokens.restaurant}`,
+    `  ADMIN      (${DEMO_ADMIN_ID})`,
+    `    Bearer ${tokens.admin}`,
+    graphiqlUrl ? `GraphiQL: ${graphiqlUrl}  (the customer token is pre-filled)` : 'GraphiQL is off',
+  ].join('\n');
+}

@@ -1,0 +1,220 @@
+import { randomUUID } from 'node:crypto';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { hostname } from 'node:os';
+import { ApolloServer } from '@apollo/server';
+import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
+import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
+import { expressMiddleware } from '@as-integrations/express5';
+import express, { type ErrorRequestHandler } from 'express';
+import type { Admin } from 'kafkajs';
+import { identify } from '../auth/access-token';
+import { describeDevelopmentTokens, developmentTokens, generateDevelopmentSecret, type DevelopmentTokens } from '../auth/dev-tokens';
+import { CATALOG } from '../catalog/catalog.fixture';
+import { seedCatalog } from '../catalog/seed-catalog';
+import type { Config } from '../config';
+import type { Restaurant } from '../domain/catalog';
+import { ensureTopics, physicalTopic, TOPICS } from '../events/topics';
+import { createKafka } from '../kafka/client';
+import { connectEventProducer } from '../kafka/event-producer';
+import type { Logger } from '../logger';
+import { connectMongo } from '../mongo/connection';
+import { idempotencyModel } from '../mongo/models/idempotency.model';
+import { analyticsModel } from '../mongo/models/analytics.model';
+import { orderModel } from '../mongo/models/order.model';
+import { restaurantModel } from '../mongo/models/restaurant.model';
+import { withRetry } from '../retry';
+import type { ApiContext, ApiServices } from '../resolvers/context';
+import { buildApiSchema } from '../schema/build-schema';
+import { connectEventPubSub, type EventPubSub } from '../subscriptions/event-pubsub';
+import { statusUpdateOf } from '../subscriptions/order-status-stream';
+import { RecentStatusChanges } from '../subscriptions/status-tracker';
+import { formatApiError } from './format-error';
+import { graphiqlPage, graphiqlRoute } from './graphiql';
+import { healthRoute } from './health';
+import { DEFAULT_LIMITS, operationLimitsPlugin, type OperationLimits } from './operation-limits';
+import { attachSubscriptionServer } from './websocket';
+
+export const GRAPHQL_PATH = '/graphql';
+
+export interface ApiServerOptions {
+  /** Listen here instead of config.http.port; 0 picks a free port (tests run several instances). */
+  readonly port?: number;
+  /** Serve GraphiQL at GET /graphql. @default true unless NODE_ENV=production */
+  readonly graphiql?: boolean;
+  /** Request limits. @default DEFAULT_LIMITS */
+  readonly limits?: Partial<OperationLimits>;
+  /** Restaurants upserted at start. @default CATALOG */
+  readonly catalog?: readonly Restaurant[];
+  /** Names this instance's consumer groups; must differ per process. @default host-pid-random */
+  readonly instanceId?: string;
+}
+
+export interface ApiServer {
+  /** `http://host:port/graphql`; the WebSocket endpoint is the same with ws://. */
+  readonly graphqlUrl: string;
+  readonly websocketUrl: string;
+  /** Printed at a non-production start; null in production. */
+  readonly developmentTokens: DevelopmentTokens | null;
+  /** Resolves once subscriptions receive every event produced from now on. */
+  subscriptionsReady(): Promise<void>;
+  /** Stops accepting, closes sockets, disposes subscriptions (deleting their groups), disconnects. Idempotent. */
+  stop(): Promise<void>;
+}
+
+function listen(server: Server, port: number, host: string): Promise<AddressInfo> {
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => resolve(server.address() as AddressInfo));
+  });
+}
+
+/** The topics this process produces to or streams from. */
+const API_TOPICS = [TOPICS.orderPlaced, TOPICS.orderCancelled, TOPICS.orderStatusChanged, TOPICS.orderConfirmed, TOPICS.analyticsUpdated];
+
+/**
+ * Waits until every partition of `topics` answers a ListOffsets, i.e. has a serving leader.
+ * Right after creation the metadata can name leaders that do not serve yet, and the first
+ * produce or subscribe would fail on it instead of the start waiting a moment.
+ */
+export async function topicsServed(admin: Admin, config: Config, topics: readonly string[]): Promise<void> {
+  await withRetry(
+    async () => {
+      for (const topic of topics) await admin.fetchTopicOffsets(physicalTopic(config, topic));
+    },
+    { retries: 10, initialDelayMs: 200, maxDelayMs: 2000 },
+  );
+}
+
+/** Body-parser refusals answered in the GraphQL error shape rather than as HTML. */
+const bodyErrors: ErrorRequestHandler = (error: { status?: number; type?: string }, _req, res, next) => {
+  if (error.status === 413) return void res.status(413).json({ errors: [{ message: 'the request body is too large', extensions: { code: 'BAD_USER_INPUT' } }] });
+  if (error.status === 400) return void res.status(400).json({ errors: [{ message: 'the request body is not valid JSON', extensions: { code: 'BAD_USER_INPUT' } }] });
+  next(error);
+};
+
+/**
+ * Starts one API instance: Mongo (catalog seeded), Kafka (topics ensured, producer, one
+ * subscription group per streamed topic), then Apollo over express and graphql-ws on the
+ * same port and path. On a failed start everything already opened is closed again.
+ */
+export async function startApiServer(config: Config, log: Logger, options: ApiServerOptions = {}): Promise<ApiServer> {
+  const closers: (() => Promise<unknown>)[] = [];
+  const closeAll = async () => {
+    for (const close of closers.splice(0).reverse()) {
+      await close().catch((error: unknown) => log.warn({ err: error }, 'error while stopping the API'));
+    }
+  };
+  try {
+    const limits: OperationLimits = { ...DEFAULT_LIMITS, ...options.limits };
+    const catalog = options.catalog ?? CATALOG;
+    const instanceId = options.instanceId ?? `${hostname()}-${process.pid}-${randomUUID().slice(0, 8)}`;
+    const jwtSecret = config.jwtSecret ?? generateDevelopmentSecret();
+    if (!config.jwtSecret) log.warn('JWT_SECRET is not set: tokens are signed with a secret generated for this run');
+
+    const mongo = await connectMongo(config, log);
+    closers.push(() => mongo.close());
+    const restaurants = restaurantModel(mongo);
+    const idempotency = idempotencyModel(mongo);
+    await idempotency.init();
+    await seedCatalog(restaurants, catalog);
+
+    const kafka = createKafka(config, `api-${instanceId}`, log);
+    const admin = kafka.admin();
+    await admin.connect();
+    closers.push(() => admin.disconnect());
+    // Idempotent, so safe to repeat: a broker still settling another process's new topics
+    // answers with retriable metadata errors for a moment.
+    await withRetry(() => ensureTopics(admin, config), {
+      retries: 6,
+      onRetry: (error, attempt) => log.warn({ err: error, attempt }, 'creating topics failed; retrying'),
+    });
+    await topicsServed(admin, config, API_TOPICS);
+    const events = await connectEventProducer(kafka, config);
+    closers.push(() => events.disconnect());
+    const pubSub: EventPubSub = await connectEventPubSub({ kafka, admin, config, log, instanceId });
+    closers.push(() => pubSub.dispose());
+    const recentStatus = new RecentStatusChanges();
+    pubSub.listen(TOPICS.orderStatusChanged, (event) => recentStatus.record(statusUpdateOf(event)));
+
+    const services: ApiServices = {
+      config,
+      log,
+      orders: orderModel(mongo),
+      restaurants,
+      idempotency,
+      analytics: analyticsModel(mongo),
+      events,
+      pubSub,
+      recentStatus,
+      now: () => new Date(),
+    };
+    const schema = await buildApiSchema({ pubSub });
+    const app = express();
+    app.disable('x-powered-by');
+    const httpServer = createServer(app);
+    const ws = attachSubscriptionServer({ httpServer, path: GRAPHQL_PATH, schema, services, jwtSecret, limits, log });
+    const apollo = new ApolloServer<ApiContext>({
+      schema,
+      introspection: true,
+      csrfPrevention: true,
+      includeStacktraceInErrorResponses: false,
+      // The process (src/api.ts) owns signals; Apollo's own handler would re-raise them mid-shutdown.
+      stopOnTerminationSignals: false,
+      formatError: (formatted, error) => formatApiError(formatted, error, log),
+      plugins: [
+        ApolloServerPluginDrainHttpServer({ httpServer, stopGracePeriodMillis: 5000 }),
+        { serverWillStart: async () => ({ drainServer: () => ws.dispose() }) },
+        operationLimitsPlugin(limits),
+        // Apollo's own landing pages load from a CDN; GraphiQL is served below instead.
+        ApolloServerPluginLandingPageDisabled(),
+      ],
+    });
+    await apollo.start();
+    closers.push(() => apollo.stop());
+
+    let stopping = false;
+    app.get(
+      '/health',
+      healthRoute(
+        [
+          { name: 'mongo', check: async () => mongo.readyState === 1 && (await mongo.db?.command({ ping: 1 }))?.ok === 1 },
+          { name: 'kafka', check: async () => (await admin.describeCluster()).brokers.length > 0 },
+        ],
+        () => stopping,
+      ),
+    );
+    const restaurantId = catalog[0]?.id ?? 'none';
+    const tokens = config.nodeEnv === 'production' ? null : await developmentTokens(jwtSecret, restaurantId);
+    const graphiql = options.graphiql ?? config.nodeEnv !== 'production';
+    if (graphiql) app.get(GRAPHQL_PATH, graphiqlRoute(graphiqlPage({ endpoint: GRAPHQL_PATH, token: tokens?.customer ?? null })));
+    app.use(
+      GRAPHQL_PATH,
+      express.json({ limit: limits.maxBodyBytes }),
+      expressMiddleware(apollo, { context: async ({ req }) => ({ identity: await identify(req.headers.authorization, jwtSecret), services }) }),
+    );
+    app.use(bodyErrors);
+
+    const address = await listen(httpServer, options.port ?? config.http.port, config.http.host);
+    const host = ['0.0.0.0', '::'].includes(address.address) ? '127.0.0.1' : address.address.includes(':') ? `[${address.address}]` : address.address;
+    const graphqlUrl = `http://${host}:${address.port}${GRAPHQL_PATH}`;
+    log.info({ url: graphqlUrl, instanceId }, `API listening on ${graphqlUrl}`);
+    if (tokens) log.info({ graphiql: graphiql ? graphqlUrl : null }, describeDevelopmentTokens(tokens, restaurantId, graphiql ? graphqlUrl : null));
+
+    let stopped: Promise<void> | null = null;
+    return {
+      graphqlUrl,
+      websocketUrl: graphqlUrl.replace(/^http/, 'ws'),
+      developmentTokens: tokens,
+      subscriptionsReady: () => pubSub.ready(),
+      stop: () => {
+        stopping = true;
+        stopped ??= closeAll().then(() => log.info('API stopped'));
+        return stopped;
+      },
+    };
+  } catch (error) {
+    await closeAll();
+    throw error;
+  }
+}

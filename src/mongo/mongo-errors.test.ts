@@ -1,0 +1,23 @@
+import { describe, expect, it } from 'vitest';
+import { isDuplicateKeyError, isTransientMongoError } from './mongo-errors';
+
+const named = (name: string, extra: Record<string, unknown> = {}) => Object.assign(new Error('x'), { name }, extra);
+
+describe('MongoDB error meanings', () => {
+  it('recognises a duplicate key', () => {
+    expect(isDuplicateKeyError(named('MongoServerError', { code: 11000 }))).toBe(true);
+    expect(isDuplicateKeyError(named('MongoServerError', { code: 2 }))).toBe(false);
+    expect(isDuplicateKeyError(null)).toBe(false);
+  });
+
+  it('calls unreachable-server failures transient, and nothing else', () => {
+    expect(isTransientMongoError(named('MongoNetworkError'))).toBe(true);
+    expect(isTransientMongoError(named('MongooseServerSelectionError'))).toBe(true);
+    expect(isTransientMongoError(named('MongoServerError', { code: 91 }))).toBe(true); // shutting down
+    expect(isTransientMongoError(named('MongoServerError', { hasErrorLabel: (l: string) => l === 'RetryableWriteError' }))).toBe(true);
+    expect(isTransientMongoError(Object.assign(new Error('Operation `orders.findOne()` buffering timed out after 10000ms'), { name: 'MongooseError' }))).toBe(true);
+    expect(isTransientMongoError(named('MongoServerError', { code: 11000 }))).toBe(false);
+    expect(isTransientMongoError(named('ValidationError'))).toBe(false);
+    expect(isTransientMongoError('down')).toBe(false);
+  });
+});

@@ -1,0 +1,32 @@
+import type { Identity } from '../auth/viewer';
+import type { Config } from '../config';
+import type { EventProducer } from '../kafka/event-producer';
+import type { Logger } from '../logger';
+import type { AnalyticsModel } from '../mongo/models/analytics.model';
+import type { IdempotencyModel } from '../mongo/models/idempotency.model';
+import type { OrderModel } from '../mongo/models/order.model';
+import type { RestaurantModel } from '../mongo/models/restaurant.model';
+import type { EventPubSub } from '../subscriptions/event-pubsub';
+import type { RecentStatusChanges } from '../subscriptions/status-tracker';
+
+/** What resolvers work with: one set per API instance (resolver classes themselves hold no state). */
+export interface ApiServices {
+  readonly config: Config;
+  readonly log: Logger;
+  readonly orders: OrderModel;
+  readonly restaurants: RestaurantModel;
+  readonly idempotency: IdempotencyModel;
+  /** Written only by the analytics consumer: one document per scope. */
+  readonly analytics: AnalyticsModel;
+  /** The API's only write on the order path. */
+  readonly events: EventProducer;
+  readonly pubSub: EventPubSub;
+  readonly recentStatus: RecentStatusChanges;
+  readonly now: () => Date;
+}
+
+/** The GraphQL context of one HTTP request or one WebSocket operation. */
+export interface ApiContext {
+  readonly identity: Identity;
+  readonly services: ApiServices;
+}

@@ -1,0 +1,46 @@
+import { InvalidInputError } from '../domain/domain.errors';
+import { ORDER_LIMITS, validateDeliveryAddress, type OrderLineRequest } from '../domain/pricing';
+
+/** Matches the order.placed event's bound: the payment token travels in it. */
+export const MAX_PAYMENT_TOKEN_LENGTH = 200;
+
+/** A placeOrder input whose fields passed the checks that need no catalog. */
+export interface PlaceOrderRequest {
+  readonly restaurantId: string;
+  readonly lines: readonly OrderLineRequest[];
+  readonly deliveryAddress: string;
+  readonly paymentToken: string;
+  readonly idempotencyKey: string | null;
+}
+
+/**
+ * Checks the fields of a placeOrder input, naming the one at fault. Lines and quantities are
+ * checked by priceOrder, against the restaurant's menu.
+ */
+export function checkPlaceOrderInput(input: {
+  restaurantId: string;
+  items: readonly OrderLineRequest[];
+  deliveryAddress: string;
+  paymentToken: string;
+  idempotencyKey?: string | null;
+}): PlaceOrderRequest {
+  const restaurantId = input.restaurantId.trim();
+  if (restaurantId.length === 0 || restaurantId.length > 200) {
+    throw new InvalidInputError('restaurantId', 'restaurantId must be 1 to 200 characters');
+  }
+  const deliveryAddress = validateDeliveryAddress(input.deliveryAddress);
+  if (input.paymentToken.length < 1 || input.paymentToken.length > MAX_PAYMENT_TOKEN_LENGTH) {
+    throw new InvalidInputError('paymentToken', `paymentToken must be 1 to ${MAX_PAYMENT_TOKEN_LENGTH} characters`);
+  }
+  const key = input.idempotencyKey ?? null;
+  if (key !== null && (key.length < 1 || key.length > ORDER_LIMITS.maxIdempotencyKeyLength)) {
+    throw new InvalidInputError('idempotencyKey', `idempotencyKey must be 1 to ${ORDER_LIMITS.maxIdempotencyKeyLength} characters`);
+  }
+  return {
+    restaurantId,
+    lines: input.items.map((i) => ({ menuItemId: i.menuItemId, quantity: i.quantity })),
+    deliveryAddress,
+    paymentToken: input.paymentToken,
+    idempotencyKey: key,
+  };
+}

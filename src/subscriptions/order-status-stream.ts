@@ -1,0 +1,74 @@
+import { requireViewer } from '../auth/guards';
+import { canSeeOrder } from '../auth/viewer';
+import type { OrderStatusChanged } from '../events/order-events';
+import { TOPICS } from '../events/topics';
+import type { OrderDocument } from '../mongo/models/order.model';
+import type { ApiContext } from '../resolvers/context';
+import { NotFoundError } from '../resolvers/resolver.errors';
+import { withRetry } from '../retry';
+import { transformStream, type EventStream } from './event-stream';
+import { StatusTracker, type StatusUpdate } from './status-tracker';
+
+export function statusUpdateOf({ data }: OrderStatusChanged): StatusUpdate {
+  const { orderId, customerId, restaurantId, status, at, reason } = data;
+  return { orderId, customerId, restaurantId, status, at, reason };
+}
+
+/** The read model's latest state of an order, as a status update. */
+function latestOf(doc: OrderDocument): StatusUpdate {
+  const last = doc.statusHistory.at(-1);
+  return {
+    orderId: doc._id,
+    customerId: doc.customerId,
+    restaurantId: doc.restaurantId,
+    status: doc.status,
+    at: (last?.at ?? doc.updatedAt).toISOString(),
+    reason: last?.reason ?? null,
+  };
+}
+
+/**
+ * orderStatusChanged. Without an order id: every visible order's changes from now on. With
+ * one: the order's current status first, then each later change, with no gap and no
+ * duplicate. Order matters: (1) subscribe, so every later event is buffered; (2) read the
+ * current state (read model, plus changes this instance consumed that the projector may not
+ * have applied yet); (3) send it, then let through only buffered and new changes that are
+ * legal next steps from it, which drops those already reflected.
+ */
+export async function orderStatusStream(context: ApiContext, orderId: string | null): Promise<EventStream<StatusUpdate>> {
+  const viewer = requireViewer(context.identity);
+  const { pubSub, orders, recentStatus } = context.services;
+  const events = pubSub.subscribe(TOPICS.orderStatusChanged);
+  try {
+    if (orderId === null) {
+      return transformStream(events, (event) => {
+        const update = statusUpdateOf(event);
+        return canSeeOrder(viewer, update) ? update : undefined;
+      });
+    }
+    const current = async (): Promise<StatusUpdate> => {
+      const doc = await orders.findById(orderId).lean();
+      const tracker = new StatusTracker(doc ? latestOf(doc) : null);
+      for (const change of recentStatus.of(orderId)) tracker.accept(change);
+      const latest = tracker.latest();
+      if (!latest) throw new NotFoundError('order', orderId);
+      return latest;
+    };
+    // A just-placed order may not be projected yet: give the projector a moment before NOT_FOUND.
+    const start = await withRetry(current, { retries: 5, initialDelayMs: 100, maxDelayMs: 1000, shouldRetry: (e) => e instanceof NotFoundError });
+    if (!canSeeOrder(viewer, start)) throw new NotFoundError('order', orderId);
+    const tracker = new StatusTracker(start);
+    return transformStream(
+      events,
+      (event) => {
+        if (event.data.orderId !== orderId) return undefined;
+        const update = statusUpdateOf(event);
+        return tracker.accept(update) ? update : undefined;
+      },
+      [start],
+    );
+  } catch (error) {
+    await events.return();
+    throw error;
+  }
+}

@@ -1,0 +1,124 @@
+/**
+ * The HTTP surface around GraphQL: health, request limits (body size, depth, cost, over HTTP
+ * and WebSocket), introspection, CSRF prevention, GraphiQL (offline, token pre-filled, off in
+ * production) and the development tokens.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { ApiServer } from '../../src/http/api-server';
+import { MeDocument, MyOrdersDocument, RestaurantsDocument } from '../generated/graphql';
+import { gql, onlyError, startApiWorld, tokenFor, wsClient, type ApiWorld } from '../support/api-harness';
+
+let world: ApiWorld;
+let strict: ApiServer;
+let token: string;
+const post = (url: string, body: string, headers: Record<string, string> = {}) =>
+  fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${token}`, ...headers }, body });
+
+beforeAll(async () => {
+  world = await startApiWorld('api-http');
+  strict = await world.startAnotherInstance({ limits: { maxDepth: 3, maxComplexity: 50 } });
+  token = await tokenFor({ sub: 'customer-http', role: 'CUSTOMER' });
+});
+
+afterAll(async () => {
+  await world?.stop();
+});
+
+describe('health', () => {
+  it('GET /health is 200 {status:"ok"} with Kafka and Mongo up', async () => {
+    const response = await fetch(new URL('/health', world.api.graphqlUrl));
+    expect(response.status).toBe(200);
+    expect(await response.json()).toEqual({ status: 'ok' });
+  });
+});
+
+describe('limits', () => {
+  it('refuses a body over 64 KiB with 413', async () => {
+    const response = await post(world.api.graphqlUrl, JSON.stringify({ query: `{ restaurants { id } } # ${'x'.repeat(70_000)}` }));
+    expect(response.status).toBe(413);
+    expect(await response.json()).toMatchObject({ errors: [{ extensions: { code: 'BAD_USER_INPUT' } }] });
+  });
+
+  it('refuses malformed JSON with 400', async () => {
+    const response = await post(world.api.graphqlUrl, '{"query":');
+    expect(response.status).toBe(400);
+    expect(await response.json()).toMatchObject({ errors: [{ extensions: { code: 'BAD_USER_INPUT' } }] });
+  });
+
+  it('refuses an operation nested deeper than allowed', async () => {
+    const answer = await gql(strict.graphqlUrl, MyOrdersDocument, {}, token);
+    expect(answer.status).toBe(400);
+    expect(onlyError(answer)).toMatchObject({ code: 'BAD_USER_INPUT', message: expect.stringMatching(/nests 4 levels deep; at most 3/) });
+  });
+
+  it('refuses an operation costing more than allowed, counting page sizes', async () => {
+    const response = await post(strict.graphqlUrl, JSON.stringify({ query: '{ a: restaurants { id } b: restaurants { id } c: myOrders(first: 100) { pageInfo { hasNextPage } } }' }));
+    expect(response.status).toBe(400);
+    expect(await response.json()).toMatchObject({ errors: [{ message: expect.stringMatching(/costs \d+; at most 50/), extensions: { code: 'BAD_USER_INPUT' } }] });
+  });
+
+  it('the default cost limit stops a batch of full pages', async () => {
+    const page = 'myOrders(first: 100) { edges { cursor node { id status totalCents items { name quantity lineTotalCents } statusHistory { status at } } } }';
+    const response = await post(world.api.graphqlUrl, JSON.stringify({ query: `{ a: ${page} b: ${page} c: ${page} d: ${page} }` }));
+    expect(await response.json()).toMatchObject({ errors: [{ message: expect.stringMatching(/at most 5000/) }] });
+  });
+
+  it('applies the same limits to subscriptions', async () => {
+    const client = wsClient(strict.websocketUrl, token);
+    const fields = Array.from({ length: 60 }, (_, i) => `f${i}: orderId`).join(' ');
+    const errors = await new Promise<unknown>((resolve) => {
+      client.subscribe({ query: `subscription { orderStatusChanged { ${fields} } }` }, { next: resolve, error: resolve, complete: () => undefined });
+    });
+    expect(errors).toMatchObject([{ message: expect.stringMatching(/at most 50/), extensions: { code: 'BAD_USER_INPUT' } }]);
+    await client.dispose();
+  });
+});
+
+describe('GraphQL over HTTP', () => {
+  it('allows introspection (GraphiQL needs it)', async () => {
+    const response = await post(world.api.graphqlUrl, JSON.stringify({ query: '{ __schema { queryType { name } } }' }));
+    expect(await response.json()).toEqual({ data: { __schema: { queryType: { name: 'Query' } } } });
+  });
+
+  it('keeps CSRF prevention on: a GET query or a text/plain POST without a preflight header is refused', async () => {
+    const get = await fetch(`${world.api.graphqlUrl}?query=${encodeURIComponent('{ restaurants { id } }')}`, { headers: { authorization: `Bearer ${token}` } });
+    expect(get.status).toBe(400);
+    expect(await get.text()).toMatch(/CSRF/);
+    const plain = await post(world.api.graphqlUrl, JSON.stringify({ query: '{ restaurants { id } }' }), { 'content-type': 'text/plain' });
+    expect(plain.status).toBe(400);
+  });
+
+  it('answers an unknown field without a stack trace', async () => {
+    const response = await post(world.api.graphqlUrl, JSON.stringify({ query: '{ nope }' }));
+    const body = (await response.json()) as { errors: { extensions: Record<string, unknown> }[] };
+    expect(body.errors[0]?.extensions).toEqual({ code: 'GRAPHQL_VALIDATION_FAILED' });
+  });
+});
+
+describe('GraphiQL and development tokens', () => {
+  it('serves GraphiQL to a browser, self-contained, with the demo customer token pre-filled', async () => {
+    const response = await fetch(world.api.graphqlUrl, { headers: { accept: 'text/html,application/xhtml+xml,*/*;q=0.8' } });
+    expect(response.headers.get('content-type')).toMatch(/text\/html/);
+    const html = await response.text();
+    expect(html).toContain('Food ordering API');
+    expect(html).toContain(`Bearer ${world.api.developmentTokens?.customer}`);
+    expect(html).toContain('"subscriptionsProtocol":"WS"');
+    // Offline: nothing is loaded from another host.
+    expect(html).not.toMatch(/<(script|link)[^>]+(src|href)="https?:/);
+  });
+
+  it('the printed tokens work: the customer has an email, the restaurant one of the catalog', async () => {
+    const tokens = world.api.developmentTokens;
+    expect((await gql(world.api.graphqlUrl, MeDocument, {}, tokens?.customer)).data?.me).toMatchObject({ role: 'CUSTOMER', email: expect.stringContaining('@') });
+    expect((await gql(world.api.graphqlUrl, MeDocument, {}, tokens?.restaurant)).data?.me).toMatchObject({ role: 'RESTAURANT', restaurantId: 'pizzeria-napoli' });
+    expect((await gql(world.api.graphqlUrl, MeDocument, {}, tokens?.admin)).data?.me.role).toBe('ADMIN');
+    expect((await gql(world.api.graphqlUrl, RestaurantsDocument, {}, tokens?.customer)).data?.restaurants).toHaveLength(3);
+  });
+
+  it('is off in production, where no tokens are printed', async () => {
+    const production = await world.startAnotherInstance({}, { ...world.config, nodeEnv: 'production' });
+    const response = await fetch(production.graphqlUrl, { headers: { accept: 'text/html' } });
+    expect(await response.text()).not.toContain('Food ordering API');
+    expect(production.developmentTokens).toBeNull();
+  });
+});
