@@ -1,5 +1,6 @@
 import type { Admin, ITopicConfig } from 'kafkajs';
 import type { Config } from '../config';
+import { withRetry, type RetryOptions } from '../retry';
 import { analyticsEventSchemas } from './analytics-events';
 import { orderEventSchemas } from './order-events';
 
@@ -65,11 +66,8 @@ export function topicSpecs(config: Config): ITopicConfig[] {
   return Object.values(TOPICS).flatMap((topic) => [base(topic, RETENTION_MS[topic]), base(deadLetterTopic(topic), 30 * DAY_MS)]);
 }
 
-/**
- * Creates every topic that does not exist yet; existing topics are left as they are.
- * Safe to run from every process at every start.
- */
-export async function ensureTopics(admin: Admin, config: Config): Promise<string[]> {
+/** Creates whichever topics are missing; existing topics are left as they are. */
+async function createMissingTopics(admin: Admin, config: Config): Promise<string[]> {
   const existing = new Set(await admin.listTopics());
   const missing = topicSpecs(config).filter((spec) => !existing.has(spec.topic));
   if (missing.length === 0) return [];
@@ -80,4 +78,19 @@ export async function ensureTopics(admin: Admin, config: Config): Promise<string
     if (!(error instanceof Error && /already exists/i.test(error.message))) throw error;
   }
   return missing.map((spec) => spec.topic);
+}
+
+/**
+ * Every topic of the product exists and every partition has a serving leader. Safe to run
+ * from every process at every start. Right after creation (by this process or another) a
+ * broker can name leaders that do not serve yet and answer with retriable errors for a
+ * moment: this waits that out, so a first produce or subscribe does not fail on it.
+ */
+export async function ensureTopics(admin: Admin, config: Config, options: Pick<RetryOptions, 'onRetry'> = {}): Promise<string[]> {
+  const retry: RetryOptions = { retries: 10, initialDelayMs: 200, maxDelayMs: 2000, ...options };
+  const created = await withRetry(() => createMissingTopics(admin, config), retry);
+  await withRetry(async () => {
+    for (const spec of topicSpecs(config)) await admin.fetchTopicOffsets(spec.topic);
+  }, retry);
+  return created;
 }

@@ -23,7 +23,6 @@ import { idempotencyModel } from '../mongo/models/idempotency.model';
 import { analyticsModel } from '../mongo/models/analytics.model';
 import { orderModel } from '../mongo/models/order.model';
 import { restaurantModel } from '../mongo/models/restaurant.model';
-import { withRetry } from '../retry';
 import type { ApiContext, ApiServices } from '../resolvers/context';
 import { buildApiSchema } from '../schema/build-schema';
 import { connectEventPubSub, type EventPubSub } from '../subscriptions/event-pubsub';
@@ -69,22 +68,6 @@ function listen(server: Server, port: number, host: string): Promise<AddressInfo
   });
 }
 
-/** The topics this process produces to or streams from. */
-const API_TOPICS = [TOPICS.orderPlaced, TOPICS.orderCancelled, TOPICS.orderStatusChanged, TOPICS.orderConfirmed, TOPICS.analyticsUpdated];
-
-/**
- * Waits until every partition of `topics` answers a ListOffsets, i.e. has a serving leader.
- * Right after creation the metadata can name leaders that do not serve yet, and the first
- * produce or subscribe would fail on it instead of the start waiting a moment.
- */
-export async function topicsServed(admin: Admin, config: Config, topics: readonly string[]): Promise<void> {
-  await withRetry(
-    async () => {
-      for (const topic of topics) await admin.fetchTopicOffsets(physicalTopic(config, topic));
-    },
-    { retries: 10, initialDelayMs: 200, maxDelayMs: 2000 },
-  );
-}
 
 /** Body-parser refusals answered in the GraphQL error shape rather than as HTML. */
 const bodyErrors: ErrorRequestHandler = (error: { status?: number; type?: string }, _req, res, next) => {
@@ -123,13 +106,9 @@ export async function startApiServer(config: Config, log: Logger, options: ApiSe
     const admin = kafka.admin();
     await admin.connect();
     closers.push(() => admin.disconnect());
-    // Idempotent, so safe to repeat: a broker still settling another process's new topics
-    // answers with retriable metadata errors for a moment.
-    await withRetry(() => ensureTopics(admin, config), {
-      retries: 6,
-      onRetry: (error, attempt) => log.warn({ err: error, attempt }, 'creating topics failed; retrying'),
+    await ensureTopics(admin, config, {
+      onRetry: (error, attempt) => log.warn({ err: error, attempt }, 'topics not served yet; retrying'),
     });
-    await topicsServed(admin, config, API_TOPICS);
     const events = await connectEventProducer(kafka, config);
     closers.push(() => events.disconnect());
     const pubSub: EventPubSub = await connectEventPubSub({ kafka, admin, config, log, instanceId });

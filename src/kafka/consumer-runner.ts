@@ -117,9 +117,9 @@ async function openResources<T extends KnownEventType, D, S, E, O>(
   const admin = kafka.admin();
   await admin.connect();
   try {
-    // Under load a broker may take a while to elect leaders for new topics ("does not host this
-    // topic-partition"); those errors are retriable, and a second pass creates only what is missing.
-    await withRetry(() => ensureTopics(admin, config), { retries: 5, initialDelayMs: 500 });
+    await ensureTopics(admin, config, {
+      onRetry: (error, attempt) => log.warn({ err: error, attempt }, 'topics not served yet; retrying'),
+    });
   } finally {
     await admin.disconnect();
   }

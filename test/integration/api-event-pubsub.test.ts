@@ -7,8 +7,7 @@ import type { Admin } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ensureTopics, physicalTopic, TOPICS } from '../../src/events/topics';
 import { createLogger } from '../../src/logger';
-import { topicsServed } from '../../src/http/api-server';
-import { connectEventPubSub, STREAMED_TOPICS, type EventPubSub } from '../../src/subscriptions/event-pubsub';
+import { connectEventPubSub, type EventPubSub } from '../../src/subscriptions/event-pubsub';
 import { statusEvent } from '../support/order-events.fixture';
 import { testConfig, testKafka, uniqueName } from '../support/services';
 
@@ -21,7 +20,6 @@ beforeAll(async () => {
   admin = kafka.admin();
   await admin.connect();
   await ensureTopics(admin, config);
-  await topicsServed(admin, config, STREAMED_TOPICS);
   pubSub = await connectEventPubSub({ kafka, admin, config, log: createLogger('pubsub-test', { level: 'silent' }), instanceId: uniqueName('instance') });
   await pubSub.ready();
 });
