@@ -9,11 +9,19 @@ const LEVELS: Record<number, 'error' | 'warn' | 'info' | 'debug'> = {
   [logLevel.DEBUG]: 'debug',
 };
 
+/**
+ * Bounded retries are deliberate: a placeOrder must answer UNAVAILABLE rather than hang while
+ * Kafka is away, and the idempotency guarantee we rely on (no duplicate within a producer
+ * session) holds. kafkajs warns about it at every producer start, which is noise here.
+ */
+const EXPECTED_WARNING = /^Limiting retries for the idempotent producer/;
+
 /** Routes kafkajs' own logs into the process's pino logger, one line each. */
 function pinoLogCreator(log: Logger): logCreator {
   return () => ({ namespace, level, log: entry }) => {
     const { message, timestamp: _timestamp, logger: _logger, ...rest } = entry;
-    log[LEVELS[level] ?? 'info']({ kafkajs: namespace, ...rest }, message);
+    const pinoLevel = EXPECTED_WARNING.test(message) ? 'debug' : (LEVELS[level] ?? 'info');
+    log[pinoLevel]({ kafkajs: namespace, ...rest }, message);
   };
 }
 
