@@ -4,9 +4,12 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Config } from '../config';
+import { ensureTopics } from '../events/topics';
+import { createKafka } from '../kafka/client';
 import type { Logger } from '../logger';
 import { backoffDelay } from '../retry';
 import { ensureStack, stopStack } from './stack';
+import { waitUntilReady } from './processes';
 
 /** Every process of the product, as `./dev up` runs them: the API and each consumer module. */
 export const applicationProcesses = [
@@ -25,6 +28,8 @@ export const applicationProcesses = [
 export async function superviseApplication(config: Config, log: Logger): Promise<void> {
   const stack = await ensureStack(config, log);
   const dist = join(__dirname, '..');
+  // Created once here, so five processes starting at the same moment do not race to create them.
+  await createTopicsOnce(config, log);
   const env: NodeJS.ProcessEnv = {
     ...process.env,
     KAFKA_BROKERS: stack.kafkaBrokers.join(','),
@@ -53,12 +58,16 @@ export async function superviseApplication(config: Config, log: Logger): Promise
 
   const present = applicationProcesses.filter((p) => existsSync(join(dist, p.entry)));
   for (const p of present) launch(p.name, p.entry);
-  log.info(
-    { processes: present.map((p) => p.name) },
-    present.some((p) => p.name === 'api')
-      ? `GraphiQL: http://${config.http.host === '0.0.0.0' ? '127.0.0.1' : config.http.host}:${config.http.port}/graphql  (Ctrl-C stops everything)`
-      : 'services are up (Ctrl-C stops them)',
-  );
+  const host = config.http.host === '0.0.0.0' ? '127.0.0.1' : config.http.host;
+  const base = `http://${host}:${config.http.port}`;
+  if (present.some((p) => p.name === 'api')) {
+    await waitUntilReady({ what: 'the API', check: async () => (await fetch(`${base}/health`)).ok, log, timeoutMs: 120_000 }).then(
+      () => log.info({ processes: present.map((p) => p.name) }, `GraphiQL: ${base}/graphql  (Ctrl-C stops everything)`),
+      (error: unknown) => log.error({ err: error }, 'the API did not become healthy; see its log lines above'),
+    );
+  } else {
+    log.info({ processes: present.map((p) => p.name) }, 'services are up (Ctrl-C stops them)');
+  }
 
   await new Promise<void>((resolve) => {
     const stop = () => {
@@ -75,4 +84,15 @@ export async function superviseApplication(config: Config, log: Logger): Promise
   while (children.size > 0 && Date.now() < deadline) await sleep(100);
   for (const child of children.values()) child.kill('SIGKILL');
   await stopStack(config, log, stack.started);
+}
+
+async function createTopicsOnce(config: Config, log: Logger): Promise<void> {
+  const admin = createKafka(config, 'devstack', log).admin();
+  await admin.connect();
+  try {
+    const created = await ensureTopics(admin, config, log);
+    if (created.length > 0) log.info({ topics: created.length }, 'topics created');
+  } finally {
+    await admin.disconnect();
+  }
 }

@@ -1,5 +1,6 @@
 import type { Admin, ITopicConfig } from 'kafkajs';
 import type { Config } from '../config';
+import type { Logger } from '../logger';
 import { withRetry, type RetryOptions } from '../retry';
 import { analyticsEventSchemas } from './analytics-events';
 import { orderEventSchemas } from './order-events';
@@ -86,8 +87,13 @@ async function createMissingTopics(admin: Admin, config: Config): Promise<string
  * broker can name leaders that do not serve yet and answer with retriable errors for a
  * moment: this waits that out, so a first produce or subscribe does not fail on it.
  */
-export async function ensureTopics(admin: Admin, config: Config, options: Pick<RetryOptions, 'onRetry'> = {}): Promise<string[]> {
-  const retry: RetryOptions = { retries: 10, initialDelayMs: 200, maxDelayMs: 2000, ...options };
+export async function ensureTopics(admin: Admin, config: Config, log?: Logger): Promise<string[]> {
+  const retry: RetryOptions = {
+    retries: 10,
+    initialDelayMs: 200,
+    maxDelayMs: 2000,
+    onRetry: (error, attempt) => log?.info({ attempt, reason: (error as Error).message }, 'waiting for the topics to be served'),
+  };
   const created = await withRetry(() => createMissingTopics(admin, config), retry);
   await withRetry(async () => {
     for (const spec of topicSpecs(config)) await admin.fetchTopicOffsets(spec.topic);

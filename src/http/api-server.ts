@@ -106,9 +106,7 @@ export async function startApiServer(config: Config, log: Logger, options: ApiSe
     const admin = kafka.admin();
     await admin.connect();
     closers.push(() => admin.disconnect());
-    await ensureTopics(admin, config, {
-      onRetry: (error, attempt) => log.warn({ err: error, attempt }, 'topics not served yet; retrying'),
-    });
+    await ensureTopics(admin, config, log);
     const events = await connectEventProducer(kafka, config);
     closers.push(() => events.disconnect());
     const pubSub: EventPubSub = await connectEventPubSub({ kafka, admin, config, log, instanceId });

@@ -16,11 +16,20 @@ const LEVELS: Record<number, 'error' | 'warn' | 'info' | 'debug'> = {
  */
 const EXPECTED_WARNING = /^Limiting retries for the idempotent producer/;
 
+/**
+ * kafkajs logs every error response a broker sends ("Response ListOffsets… not the leader")
+ * at error level, although the request's caller retries or reports it: the caller's own log
+ * line is the one worth reading, so these go to debug.
+ */
+function isAnsweredRequest(namespace: string, message: string): boolean {
+  return namespace === 'Connection' && message.startsWith('Response ');
+}
+
 /** Routes kafkajs' own logs into the process's pino logger, one line each. */
 function pinoLogCreator(log: Logger): logCreator {
   return () => ({ namespace, level, log: entry }) => {
     const { message, timestamp: _timestamp, logger: _logger, ...rest } = entry;
-    const pinoLevel = EXPECTED_WARNING.test(message) ? 'debug' : (LEVELS[level] ?? 'info');
+    const pinoLevel = EXPECTED_WARNING.test(message) || isAnsweredRequest(namespace, message) ? 'debug' : (LEVELS[level] ?? 'info');
     log[pinoLevel]({ kafkajs: namespace, ...rest }, message);
   };
 }

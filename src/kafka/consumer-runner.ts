@@ -117,9 +117,7 @@ async function openResources<T extends KnownEventType, D, S, E, O>(
   const admin = kafka.admin();
   await admin.connect();
   try {
-    await ensureTopics(admin, config, {
-      onRetry: (error, attempt) => log.warn({ err: error, attempt }, 'topics not served yet; retrying'),
-    });
+    await ensureTopics(admin, config, log);
   } finally {
     await admin.disconnect();
   }
