@@ -1,4 +1,4 @@
-import type { IHeaders, Kafka, KafkaMessage } from 'kafkajs';
+import { Partitioners, type IHeaders, type Kafka, type KafkaMessage } from 'kafkajs';
 import type { Config } from '../config';
 import { deadLetterTopic, physicalTopic } from '../events/topics';
 
@@ -65,7 +65,7 @@ export interface DeadLetterProducer {
  * event producer's schema check (that is exactly what they failed).
  */
 export async function connectDeadLetterProducer(kafka: Kafka, config: Config): Promise<DeadLetterProducer> {
-  const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
+  const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1, createPartitioner: Partitioners.DefaultPartitioner });
   await producer.connect();
   return {
     async send(failed, error, consumerGroup) {

@@ -1,5 +1,5 @@
 import { KafkaPubSub } from 'graphql-kafkajs-subscriptions';
-import type { Admin, Consumer, Kafka, KafkaMessage, Producer } from 'kafkajs';
+import { Partitioners, type Admin, type Consumer, type Kafka, type KafkaMessage, type Producer } from 'kafkajs';
 import type { PubSub } from 'type-graphql';
 import type { Config } from '../config';
 import { parseEvent, type EventOf } from '../events/parse-event';
@@ -82,7 +82,7 @@ export async function connectEventPubSub(options: EventPubSubOptions): Promise<E
       const engine = await KafkaPubSub.create({
         kafka,
         topic: physicalTopic(config, topic),
-        producerConfig: { allowAutoTopicCreation: false },
+        producerConfig: { allowAutoTopicCreation: false, createPartitioner: Partitioners.DefaultPartitioner },
         // A short idle fetch so ready() (first fetch after joining) comes quickly.
         consumerConfig: { groupId: groupIds[index] as string, maxWaitTimeInMs: 500, allowAutoTopicCreation: false },
       });
