@@ -77,9 +77,9 @@ export interface ConsumerRunOptions {
   /** Consumer group (namespaced by KAFKA_NAMESPACE). @default module.name */
   readonly groupId?: string;
   /**
-   * How long one message is retried on retriable failures (Kafka, Mongo unreachable, a claim
-   * held by another instance) before it is dead-lettered. Must outlast the modules' claim
-   * leases. @default {@link DEFAULT_MESSAGE_RETRY}
+   * How long one delivery of a message is retried on retriable failures (Kafka, Mongo
+   * unreachable, a claim held by another instance) before it is left uncommitted for kafkajs
+   * to deliver again. Must outlast the modules' claim leases. @default {@link DEFAULT_MESSAGE_RETRY}
    */
   readonly retry?: RetryOptions;
   /** Where a new group starts: from the beginning, so replay rebuilds state. @default true */
@@ -87,8 +87,8 @@ export interface ConsumerRunOptions {
 }
 
 /**
- * About two minutes of retries with backoff up to 5 s: a broker or database restart passes
- * without losing a message to the dead-letter topic.
+ * About two minutes of retries with backoff up to 5 s within one delivery. A failure still
+ * retriable after that is not dead-lettered: the message is delivered again until it passes.
  */
 export const DEFAULT_MESSAGE_RETRY: RetryOptions = { retries: 40, initialDelayMs: 200, maxDelayMs: 5_000, deadlineMs: 120_000 };
 
@@ -210,6 +210,13 @@ export async function startConsumer<T extends KnownEventType, D, S, E, O>(
     } catch (error) {
       // Stopping in the middle of a retry: leave the offset uncommitted; the next owner redoes it.
       if (stopping.signal.aborted) return;
+      if (isRetriableFailure(error)) {
+        // The message is fine; something it needs is not (Kafka, MongoDB, a claim held
+        // elsewhere). Dead-lettering it would drop an acknowledged order from the flow, so it
+        // stays uncommitted: kafkajs retries and restarts the consumer, and it comes again.
+        log.error({ ...where, err: error }, `could not handle ${logical} yet; it will be delivered again`);
+        throw error;
+      }
       await deadLetters.send({ topic: logical, partition, message }, error, groupId);
       log.error({ ...where, err: error, deadLetterTopic: `${logical}.dlq` }, `dead-lettered ${logical}`);
     }

@@ -131,4 +131,16 @@ describe('consumer runner', () => {
     await waitFor(() => recorded.includes(next), 20_000, 'the message after the restart');
     expect(attempts.get(id)).toBe(1);
   });
+
+  it('never dead-letters a message whose failure stays retriable: it is delivered again until it passes', async () => {
+    // A short retry window per delivery, so the failure outlasts it several times over.
+    await running!.stop();
+    running = await startConsumer(specModule, { config, log, retry: { retries: 2, initialDelayMs: 10, maxDelayMs: 20 } });
+    await running.joined;
+    const id = await publishCancel('flaky:8');
+    await waitFor(() => recorded.includes(id), 60_000, 'the long-failing message to pass');
+    expect(attempts.get(id)).toBe(9);
+    expect(recorded.filter((r) => r === id)).toHaveLength(1);
+    expect(tap.of('order.cancelled.dlq').some((m) => (m.value as { id?: string }).id === id)).toBe(false);
+  });
 });
