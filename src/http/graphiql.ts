@@ -14,6 +14,16 @@ query Restaurants {
 subscription MyOrderUpdates {
   orderStatusChanged { orderId status at reason }
 }
+
+# Prices come from the server. tok_slow takes ~2 s to capture: watch PLACED become CONFIRMED.
+mutation PlaceOrder {
+  placeOrder(input: {
+    restaurantId: "pizzeria-napoli"
+    items: [{ menuItemId: "margherita", quantity: 2 }]
+    deliveryAddress: "1 Main Street"
+    paymentToken: "tok_slow"
+  }) { id status totalCents }
+}
 `;
 
 /**
