@@ -102,11 +102,14 @@ export async function waitUntilReady(spec: {
   pid?: number;
   logFile?: string;
   timeoutMs?: number;
+  /** Gives up quietly (resolves) once aborted: the caller is stopping anyway. */
+  signal?: AbortSignal;
 }): Promise<void> {
-  const { what, check, log, pid, logFile, timeoutMs = 120_000 } = spec;
+  const { what, check, log, pid, logFile, timeoutMs = 120_000, signal } = spec;
   const startedAt = Date.now();
   let lastReport = startedAt;
   for (;;) {
+    if (signal?.aborted) return;
     if (await check().catch(() => false)) {
       log.info({ seconds: ((Date.now() - startedAt) / 1000).toFixed(1) }, `${what} is ready`);
       return;

@@ -26,10 +26,18 @@ export const applicationProcesses = [
  * services this command started.
  */
 export async function superviseApplication(config: Config, log: Logger): Promise<void> {
+  // Caught from the very start: a stop asked for during start-up must still stop whatever was
+  // launched by then, not leave it running as orphans.
+  const stop = new AbortController();
+  const stopping = () => stop.signal.aborted;
+  const stopRequested = new Promise<void>((resolve) => stop.signal.addEventListener('abort', () => resolve()));
+  process.once('SIGINT', () => stop.abort());
+  process.once('SIGTERM', () => stop.abort());
+
   const stack = await ensureStack(config, log);
   const dist = join(__dirname, '..');
   // Created once here, so five processes starting at the same moment do not race to create them.
-  await createTopicsOnce(config, log);
+  if (!stopping()) await createTopicsOnce(config, log);
   const env: NodeJS.ProcessEnv = {
     ...process.env,
     KAFKA_BROKERS: stack.kafkaBrokers.join(','),
@@ -39,7 +47,6 @@ export async function superviseApplication(config: Config, log: Logger): Promise
     LOG_FORMAT: process.stdout.isTTY ? 'pretty' : (process.env.LOG_FORMAT ?? 'json'),
   };
   const children = new Map<string, ChildProcess>();
-  let stopping = false;
 
   const launch = (name: string, entry: string, crashes = 0): void => {
     const child = spawn(process.execPath, ['--enable-source-maps', join(dist, entry)], { env, stdio: 'inherit' });
@@ -47,37 +54,31 @@ export async function superviseApplication(config: Config, log: Logger): Promise
     const startedAt = Date.now();
     child.on('exit', (code, signal) => {
       children.delete(name);
-      if (stopping) return;
+      if (stopping()) return;
       // A process that ran a while before dying gets a fresh backoff.
       const attempt = Date.now() - startedAt > 60_000 ? 1 : crashes + 1;
       const delay = backoffDelay(attempt, { initialDelayMs: 1000, maxDelayMs: 30_000 });
       log.error({ process: name, code, signal, restartInMs: delay }, `${name} exited; restarting`);
-      setTimeout(() => !stopping && launch(name, entry, attempt), delay).unref();
+      setTimeout(() => !stopping() && launch(name, entry, attempt), delay).unref();
     });
   };
 
-  const present = applicationProcesses.filter((p) => existsSync(join(dist, p.entry)));
+  const present = stopping() ? [] : applicationProcesses.filter((p) => existsSync(join(dist, p.entry)));
   for (const p of present) launch(p.name, p.entry);
   const host = config.http.host === '0.0.0.0' ? '127.0.0.1' : config.http.host;
   const base = `http://${host}:${config.http.port}`;
   if (present.some((p) => p.name === 'api')) {
-    await waitUntilReady({ what: 'the API', check: async () => (await fetch(`${base}/health`)).ok, log, timeoutMs: 120_000 }).then(
-      () => log.info({ processes: present.map((p) => p.name) }, `GraphiQL: ${base}/graphql  (Ctrl-C stops everything)`),
-      (error: unknown) => log.error({ err: error }, 'the API did not become healthy; see its log lines above'),
+    const check = async () => (await fetch(`${base}/health`)).ok;
+    const healthy = waitUntilReady({ what: 'the API', check, log, timeoutMs: 120_000, signal: stop.signal }).then(
+      () => !stopping() && log.info({ processes: present.map((p) => p.name) }, `GraphiQL: ${base}/graphql  (Ctrl-C stops everything)`),
+      (error: unknown) => !stopping() && log.error({ err: error }, 'the API did not become healthy; see its log lines above'),
     );
-  } else {
+    await Promise.race([healthy, stopRequested]);
+  } else if (!stopping()) {
     log.info({ processes: present.map((p) => p.name) }, 'services are up (Ctrl-C stops them)');
   }
 
-  await new Promise<void>((resolve) => {
-    const stop = () => {
-      if (stopping) return;
-      stopping = true;
-      resolve();
-    };
-    process.once('SIGINT', stop);
-    process.once('SIGTERM', stop);
-  });
+  await stopRequested;
   log.info('stopping the application processes');
   for (const child of children.values()) child.kill('SIGTERM');
   const deadline = Date.now() + 15_000;

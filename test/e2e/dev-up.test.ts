@@ -1,0 +1,176 @@
+/**
+ * The README's first command, `./dev up`, as real processes: the compiled supervisor
+ * (`node dist/devstack/cli.js up`) pointed at the running Kafka and FerretDB (so it starts and
+ * stops no service), with its own namespace, database and port. It must run the API and the
+ * four consumer modules as its own child processes, serve an offline GraphiQL, take an order
+ * to CONFIRMED through those processes, print the dev tokens, and on Ctrl-C (SIGINT) exit 0
+ * leaving no child behind.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import mongoose from 'mongoose';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { signAccessToken } from '../../src/auth/access-token';
+import { MeDocument, OrderDocument, PlaceOrderDocument } from '../generated/graphql';
+import { gql } from '../support/api-harness';
+import { buildIfNeeded, childrenOf, commandLine, freePort, isRunning, ROOT } from '../support/processes';
+import { testKafka, uniqueMongoUrl, uniqueName, waitFor } from '../support/services';
+
+const JWT_SECRET = 'dev-up-e2e-secret-0123456789abcdef-0123456789';
+const ENTRIES = ['api.js', 'consumers/transactions.js', 'consumers/confirmations.js', 'consumers/analytics.js', 'consumers/orders-projector.js'];
+
+interface LogLine {
+  readonly pid: number;
+  readonly name?: string;
+  readonly msg?: string;
+  readonly [field: string]: unknown;
+}
+
+let supervisor: ChildProcess;
+let exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+const logs: LogLine[] = [];
+const output: string[] = [];
+let port: number;
+let graphqlUrl: string;
+let children: Map<string, number>; // entry → pid
+const namespace = uniqueName('dev-up');
+const mongoUrl = uniqueMongoUrl('dev-up');
+
+function collect(stream: NodeJS.ReadableStream): void {
+  let rest = '';
+  stream.setEncoding('utf8');
+  stream.on('data', (chunk: string) => {
+    const lines = (rest + chunk).split('\n');
+    rest = lines.pop() ?? '';
+    for (const line of lines) {
+      output.push(line);
+      try {
+        logs.push(JSON.parse(line) as LogLine);
+      } catch {
+        // not a log line (a child's stray output): kept in `output` for diagnostics
+      }
+    }
+  });
+}
+const logged = (test: (l: LogLine) => boolean) => logs.find(test);
+const graphiqlLine = () => logged((l) => l.pid === supervisor.pid && (l.msg ?? '').includes('GraphiQL: http'));
+const diagnostics = () => output.slice(-40).join('\n');
+
+beforeAll(async () => {
+  await buildIfNeeded();
+  port = await freePort();
+  graphqlUrl = `http://127.0.0.1:${port}/graphql`;
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    KAFKA_BROKERS: inject('kafkaBrokers'),
+    MONGO_URL: mongoUrl,
+    KAFKA_NAMESPACE: namespace,
+    PORT: String(port),
+    HOST: '127.0.0.1',
+    NODE_ENV: 'development',
+    JWT_SECRET,
+    LOG_FORMAT: 'json',
+    LOG_LEVEL: 'info',
+  };
+  delete env.SMTP_URL;
+  supervisor = spawn(process.execPath, ['dist/devstack/cli.js', 'up'], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  exited = new Promise((done) => supervisor.once('exit', (code, signal) => done({ code, signal })));
+  collect(supervisor.stdout!);
+  collect(supervisor.stderr!);
+  await waitFor(
+    async () => {
+      if (supervisor.exitCode !== null) throw new Error(`./dev up exited with ${supervisor.exitCode}:\n${diagnostics()}`);
+      return (await fetch(`http://127.0.0.1:${port}/health`).catch(() => null))?.status === 200 && graphiqlLine() !== undefined;
+    },
+    90_000,
+    'GET /health to answer 200 and the GraphiQL address to be printed',
+  ).catch((error: Error) => {
+    throw new Error(`${error.message}; output so far:\n${diagnostics()}`);
+  });
+  children = await waitFor(() => {
+    const found = new Map(childrenOf(supervisor.pid!).map((pid) => [ENTRIES.find((e) => commandLine(pid).at(-1)?.endsWith(`dist/${e}`)) ?? `?${pid}`, pid]));
+    return found.size >= ENTRIES.length && found;
+  }, 20_000, 'the five application processes');
+});
+
+afterAll(async () => {
+  if (supervisor && supervisor.exitCode === null && supervisor.signalCode === null) {
+    // Only after a failure above: the processes this file started, by pid.
+    for (const pid of childrenOf(supervisor.pid!)) {
+      try {
+        process.kill(pid, 'SIGKILL');
+      } catch {
+        // already gone
+      }
+    }
+    supervisor.kill('SIGKILL');
+  }
+  const mongo = await mongoose.createConnection(mongoUrl).asPromise();
+  await mongo.dropDatabase().catch(() => undefined);
+  await mongo.close();
+  const admin = testKafka().admin();
+  await admin.connect();
+  const topics = (await admin.listTopics()).filter((t) => t.startsWith(`${namespace}.`));
+  await admin.deleteTopics({ topics }).catch(() => undefined);
+  const groups = (await admin.listGroups()).groups.map((g) => g.groupId).filter((g) => g.startsWith(`${namespace}.`));
+  await admin.deleteGroups(groups).catch(() => undefined);
+  await admin.disconnect();
+});
+
+describe('./dev up with the services given', () => {
+  it('prints the GraphiQL address', () => {
+    expect(graphiqlLine()?.msg?.split(/\s+/).slice(0, 2)).toEqual(['GraphiQL:', graphqlUrl]);
+  });
+
+  it('runs the API and each of the four consumer modules as its own child process', () => {
+    expect([...children.keys()].sort()).toEqual([...ENTRIES].sort());
+    const pids = [...children.values()];
+    expect(new Set(pids).size).toBe(ENTRIES.length);
+    expect(pids).not.toContain(supervisor.pid);
+    expect(pids.every(isRunning)).toBe(true);
+  });
+
+  it('the API printed the development tokens, and they are signed with the given JWT_SECRET', async () => {
+    const block = logged((l) => l.pid === children.get('api.js') && (l.msg ?? '').startsWith('Development access tokens'));
+    const tokens = [...(block?.msg ?? '').matchAll(/Bearer (\S+\.\S+\.\S+)/g)].map((m) => m[1]!);
+    expect(tokens).toHaveLength(3);
+    const me = await gql(graphqlUrl, MeDocument, {}, tokens[0]);
+    expect(me.data?.me).toMatchObject({ id: 'demo-customer', role: 'CUSTOMER' });
+  });
+
+  it('GET /graphql as a browser gets GraphiQL with no script or stylesheet from the network', async () => {
+    const response = await fetch(graphqlUrl, { headers: { accept: 'text/html' } });
+    expect(response.status).toBe(200);
+    expect(response.headers.get('content-type')).toMatch(/^text\/html/);
+    const html = await response.text();
+    expect(html).toMatch(/graphiql/i);
+    expect(html).not.toMatch(/<(script|link)\b[^>]*\b(src|href)\s*=\s*["']?(https?:)?\/\//i);
+    expect(html).not.toMatch(/@import\s+(url\()?\s*["']?(https?:)?\/\//i);
+  });
+
+  it('takes an order placed over HTTP to CONFIRMED: the consumer processes did the work', async () => {
+    const token = await signAccessToken({ sub: uniqueName('customer'), role: 'CUSTOMER', email: 'grace@example.com' }, JWT_SECRET);
+    const input = { restaurantId: 'pizzeria-napoli', items: [{ menuItemId: 'margherita', quantity: 1 }], deliveryAddress: '1 Main Street', paymentToken: 'tok_visa' };
+    const placed = await gql(graphqlUrl, PlaceOrderDocument, { input }, token);
+    expect(placed.errors).toBeUndefined();
+    const id = placed.data!.placeOrder.id;
+    const confirmed = await waitFor(async () => {
+      const order = (await gql(graphqlUrl, OrderDocument, { id }, token)).data?.order;
+      return order?.status === 'CONFIRMED' && order;
+    }, 30_000, `order ${id} to be CONFIRMED`);
+    expect(confirmed.statusHistory.map((h) => h.status)).toEqual(['PLACED', 'CONFIRMED']);
+    // Charged by the transactions process, projected by the projector process: their own log lines, their own pids.
+    const handledBy = (entry: string, topic: string) =>
+      waitFor(() => logged((l) => l.pid === children.get(entry) && l.msg === `handled ${topic}` && l.key === id), 10_000, `${entry} to log ${topic}`);
+    expect(await handledBy('consumers/transactions.js', 'order.placed')).toMatchObject({ result: 'captured' });
+    expect(await handledBy('consumers/orders-projector.js', 'order.status-changed')).toMatchObject({ key: id });
+  });
+
+  it('on Ctrl-C (SIGINT) exits 0 within 30 s and leaves no child process running', async () => {
+    const pids = [...children.values()];
+    supervisor.kill('SIGINT');
+    const timeout = new Promise<'timeout'>((done) => setTimeout(() => done('timeout'), 30_000).unref());
+    const result = await Promise.race([exited, timeout]);
+    expect(result, diagnostics()).toEqual({ code: 0, signal: null });
+    expect(pids.filter(isRunning)).toEqual([]);
+  }, 40_000);
+});

@@ -1,0 +1,39 @@
+import type { AddressInfo } from 'node:net';
+import { simpleParser, type ParsedMail } from 'mailparser';
+import { SMTPServer } from 'smtp-server';
+import { confirmationMessageId } from '../../src/email/confirmation-email';
+
+/** A real SMTP server on a free local port that keeps every mail it accepts, parsed. */
+export interface Mailbox {
+  /** `smtp://127.0.0.1:<port>`, for SMTP_URL. */
+  readonly url: string;
+  readonly received: ParsedMail[];
+  /** The confirmation emails of one order (matched by their Message-ID). */
+  confirmationsOf(orderId: string): ParsedMail[];
+  stop(): Promise<void>;
+}
+
+const bare = (messageId: string | undefined) => messageId?.replace(/^<|>$/g, '');
+
+export async function startMailbox(): Promise<Mailbox> {
+  const received: ParsedMail[] = [];
+  const server = new SMTPServer({
+    authOptional: true,
+    disabledCommands: ['STARTTLS', 'AUTH'],
+    logger: false,
+    onData(stream, _session, callback) {
+      simpleParser(stream).then((mail) => {
+        received.push(mail);
+        callback();
+      }, callback);
+    },
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.server.address() as AddressInfo;
+  return {
+    url: `smtp://127.0.0.1:${port}`,
+    received,
+    confirmationsOf: (orderId) => received.filter((m) => bare(m.messageId) === bare(confirmationMessageId(orderId))),
+    stop: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  };
+}

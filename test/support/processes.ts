@@ -1,0 +1,64 @@
+/** Helpers for tests that run the product as real OS processes (Linux /proc). */
+import { execFile } from 'node:child_process';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { join, resolve } from 'node:path';
+import { promisify } from 'node:util';
+
+export const ROOT = resolve(__dirname, '../..');
+
+/** Newest modification time of the non-test .ts files under `dir`. */
+function newestSource(dir: string): number {
+  return readdirSync(dir, { withFileTypes: true }).reduce((newest, entry) => {
+    const path = join(dir, entry.name);
+    if (entry.isDirectory()) return Math.max(newest, newestSource(path));
+    return entry.name.endsWith('.ts') && !entry.name.endsWith('.test.ts') ? Math.max(newest, statSync(path).mtimeMs) : newest;
+  }, 0);
+}
+
+/** Compiles src/ to dist/ unless dist is newer than every source file (tsc is incremental anyway). */
+export async function buildIfNeeded(): Promise<void> {
+  const info = join(ROOT, 'dist/.tsbuildinfo');
+  const cli = join(ROOT, 'dist/devstack/cli.js');
+  if (existsSync(info) && existsSync(cli) && statSync(info).mtimeMs >= newestSource(join(ROOT, 'src'))) return;
+  await promisify(execFile)('npx', ['tsc', '-p', 'tsconfig.build.json'], { cwd: ROOT, timeout: 120_000 }).catch((error: { stdout?: string }) => {
+    throw new Error(`the build failed:\n${error.stdout ?? String(error)}`);
+  });
+}
+
+export async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((done) => server.listen(0, '127.0.0.1', done));
+  const { port } = server.address() as { port: number };
+  await new Promise<void>((done) => server.close(() => done()));
+  return port;
+}
+
+/** Direct children of `pid`, from /proc (every thread's list). */
+export function childrenOf(pid: number): number[] {
+  const tasks = `/proc/${pid}/task`;
+  if (!existsSync(tasks)) return [];
+  return readdirSync(tasks).flatMap((tid) => {
+    try {
+      return readFileSync(`${tasks}/${tid}/children`, 'utf8').split(/\s+/).filter(Boolean).map(Number);
+    } catch {
+      return []; // the thread ended meanwhile
+    }
+  });
+}
+export function commandLine(pid: number): string[] {
+  try {
+    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').filter(Boolean);
+  } catch {
+    return []; // it ended meanwhile
+  }
+}
+/** Alive and not a zombie. */
+export function isRunning(pid: number): boolean {
+  try {
+    return !/^\d+ \(.*\) Z/.test(readFileSync(`/proc/${pid}/stat`, 'utf8'));
+  } catch {
+    return false;
+  }
+}
+
