@@ -7,7 +7,8 @@ import { createEnvelope, envelopeSchema, type EnvelopeOptions, type EventEnvelop
  * The type literal is also the topic name (see topics.ts).
  */
 
-export const orderPlacedData = z.object({
+/** Who ordered what from whom, for how much: carried by order.placed and order.confirmed alike. */
+const pricedOrder = {
   orderId: id,
   customerId: id,
   customerEmail: z.email().nullable(),
@@ -15,6 +16,10 @@ export const orderPlacedData = z.object({
   items: z.array(pricedItem).min(1).max(50),
   totalCents: cents,
   currency: z.string().length(3),
+};
+
+export const orderPlacedData = z.object({
+  ...pricedOrder,
   paymentToken: z.string().min(1).max(200),
   deliveryAddress: z.string().min(1).max(500),
   idempotencyKey: z.string().max(200).nullable(),
@@ -22,13 +27,7 @@ export const orderPlacedData = z.object({
 });
 
 export const orderConfirmedData = z.object({
-  orderId: id,
-  customerId: id,
-  customerEmail: z.email().nullable(),
-  restaurantId: id,
-  items: z.array(pricedItem).min(1).max(50),
-  totalCents: cents,
-  currency: z.string().length(3),
+  ...pricedOrder,
   transactionId: id,
   confirmedAt: isoTime,
 });

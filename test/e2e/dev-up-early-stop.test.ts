@@ -4,24 +4,14 @@
  * has launched by then instead of leaving it running as orphans.
  */
 import { spawn } from 'node:child_process';
-import mongoose from 'mongoose';
 import { afterAll, describe, expect, inject, it } from 'vitest';
 import { buildIfNeeded, childrenOf, freePort, isRunning, ROOT } from '../support/processes';
-import { testKafka, uniqueMongoUrl, uniqueName, waitFor } from '../support/services';
+import { removeTestNamespace, uniqueMongoUrl, uniqueName, waitFor } from '../support/services';
 
 const namespace = uniqueName('dev-up-early');
 const mongoUrl = uniqueMongoUrl('dev-up-early');
 
-afterAll(async () => {
-  const mongo = await mongoose.createConnection(mongoUrl).asPromise();
-  await mongo.dropDatabase().catch(() => undefined);
-  await mongo.close();
-  const admin = testKafka().admin();
-  await admin.connect();
-  const topics = (await admin.listTopics()).filter((t) => t.startsWith(`${namespace}.`));
-  await admin.deleteTopics({ topics }).catch(() => undefined);
-  await admin.disconnect();
-});
+afterAll(() => removeTestNamespace(namespace, mongoUrl));
 
 describe('./dev up stopped during start-up', () => {
   it.each(['SIGINT', 'SIGTERM'] as const)('on %s exits 0 and leaves none of the processes it launched running', async (signal) => {

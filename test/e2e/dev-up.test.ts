@@ -7,13 +7,12 @@
  * leaving no child behind.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import mongoose from 'mongoose';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { signAccessToken } from '../../src/auth/access-token';
 import { MeDocument, OrderDocument, PlaceOrderDocument } from '../generated/graphql';
 import { gql } from '../support/api-harness';
 import { buildIfNeeded, childrenOf, commandLine, freePort, isRunning, ROOT } from '../support/processes';
-import { testKafka, uniqueMongoUrl, uniqueName, waitFor } from '../support/services';
+import { removeTestNamespace, uniqueMongoUrl, uniqueName, waitFor } from '../support/services';
 
 const JWT_SECRET = 'dev-up-e2e-secret-0123456789abcdef-0123456789';
 const ENTRIES = ['api.js', 'consumers/transactions.js', 'consumers/confirmations.js', 'consumers/analytics.js', 'consumers/orders-projector.js'];
@@ -104,16 +103,7 @@ afterAll(async () => {
     }
     supervisor.kill('SIGKILL');
   }
-  const mongo = await mongoose.createConnection(mongoUrl).asPromise();
-  await mongo.dropDatabase().catch(() => undefined);
-  await mongo.close();
-  const admin = testKafka().admin();
-  await admin.connect();
-  const topics = (await admin.listTopics()).filter((t) => t.startsWith(`${namespace}.`));
-  await admin.deleteTopics({ topics }).catch(() => undefined);
-  const groups = (await admin.listGroups()).groups.map((g) => g.groupId).filter((g) => g.startsWith(`${namespace}.`));
-  await admin.deleteGroups(groups).catch(() => undefined);
-  await admin.disconnect();
+  await removeTestNamespace(namespace, mongoUrl);
 });
 
 describe('./dev up with the services given', () => {

@@ -12,7 +12,7 @@ import { connectEventProducer, type EventProducer } from '../../src/kafka/event-
 import { createLogger } from '../../src/logger';
 import { orderModel, type OrderDocument, type OrderModel } from '../../src/mongo/models/order.model';
 import { withRetry } from '../../src/retry';
-import { testConfig, testKafka, uniqueMongoUrl, uniqueName } from './services';
+import { removeTestNamespace, testConfig, testKafka, uniqueMongoUrl, uniqueName } from './services';
 
 /** The HS256 secret every test API instance verifies with. */
 export const TEST_JWT_SECRET = 'api-tests-secret-0123456789abcdef0123456789';
@@ -55,14 +55,8 @@ export async function startApiWorld(name: string, options: ApiServerOptions = {}
     async stop() {
       await Promise.all([api, ...others].map((a) => a.stop()));
       await events.disconnect();
-      await mongo.dropDatabase().catch(() => undefined);
       await mongo.close();
-      const admin = kafka.admin();
-      await admin.connect();
-      const prefix = `${config.kafka.namespace}.`;
-      const topics = (await admin.listTopics()).filter((t) => t.startsWith(prefix));
-      await admin.deleteTopics({ topics }).catch(() => undefined);
-      await admin.disconnect();
+      await removeTestNamespace(config.kafka.namespace, config.mongo.url);
     },
   };
 }

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { Kafka, logLevel, type Admin } from 'kafkajs';
+import mongoose from 'mongoose';
 import { inject } from 'vitest';
 import { loadConfig, type Config } from '../../src/config';
 import { createLogger, type Logger } from '../../src/logger';
@@ -122,4 +123,23 @@ export async function waitUntilDrained(admin: Admin, config: Config, groupId: st
     timeoutMs,
     `${groupId} to drain ${topics.join(', ')}`,
   );
+}
+
+/**
+ * Leaves the shared broker and server as a test file found them: its database dropped, its
+ * namespace's topics and consumer groups deleted.
+ */
+export async function removeTestNamespace(namespace: string, mongoUrl: string): Promise<void> {
+  const mongo = await mongoose.createConnection(mongoUrl).asPromise();
+  await mongo.dropDatabase().catch(() => undefined);
+  await mongo.close();
+  const admin = testKafka().admin();
+  await admin.connect();
+  try {
+    const mine = (name: string) => name.startsWith(`${namespace}.`);
+    await admin.deleteTopics({ topics: (await admin.listTopics()).filter(mine) }).catch(() => undefined);
+    await admin.deleteGroups((await admin.listGroups()).groups.map((g) => g.groupId).filter(mine)).catch(() => undefined);
+  } finally {
+    await admin.disconnect();
+  }
 }
