@@ -5,6 +5,7 @@
  */
 import type { Admin, Consumer, KafkaMessage } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { withRetry } from '../../src/retry';
 import { testKafka, uniqueName } from '../support/services';
 
 const kafka = testKafka();
@@ -41,10 +42,12 @@ afterAll(async () => {
 describe('kafkajs against the local Kafka broker', () => {
   it('creates a topic with partitions and configs', async () => {
     const created = await admin.createTopics({
-      waitForLeaders: true,
+      waitForLeaders: false,
       topics: [{ topic, numPartitions: 3, configEntries: [{ name: 'retention.ms', value: '-1' }] }],
     });
     expect(created).toBe(true);
+    // Leaders of a new topic take a moment to serve ("does not host this topic-partition").
+    await withRetry(() => admin.fetchTopicOffsets(topic), { retries: 10, initialDelayMs: 200, maxDelayMs: 2000 });
     const metadata = await admin.fetchTopicMetadata({ topics: [topic] });
     expect(metadata.topics[0]!.partitions).toHaveLength(3);
     const configs = await admin.describeConfigs({
