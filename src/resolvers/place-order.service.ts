@@ -4,8 +4,7 @@ import { CURRENCY } from '../domain/catalog';
 import { InvalidInputError } from '../domain/domain.errors';
 import { priceOrder, type PricedItem } from '../domain/pricing';
 import { AppError } from '../errors';
-import { createEnvelope } from '../events/envelope';
-import type { OrderPlaced } from '../events/order-events';
+import { orderPlaced } from '../events/order-events';
 import { TOPICS } from '../events/topics';
 import type { OutgoingEvent } from '../kafka/event-producer';
 import type { IdempotencyDocument } from '../mongo/models/idempotency.model';
@@ -43,8 +42,7 @@ class ClaimStillPending extends AppError {
 }
 
 function placedEvent(order: NewOrder): OutgoingEvent {
-  const event: OrderPlaced = createEnvelope(
-    'order.placed',
+  const event = orderPlaced(
     {
       orderId: order.orderId,
       customerId: order.customerId,
