@@ -61,7 +61,7 @@ async function main(args: readonly string[], log: Logger, config: Config): Promi
       return;
     }
     default:
-      console.error(`usage: ./dev up | test [vitest args] | services start|stop|status | cluster start|stop | install | clean`);
+      console.error(`usage: ./dev up | test [vitest args] | bench | services start|stop|status | cluster start|stop | install | clean`);
       process.exitCode = 2;
   }
 }
