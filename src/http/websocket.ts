@@ -2,7 +2,7 @@ import type { Server } from 'node:http';
 import { GraphQLError, parse, specifiedRules, validate, type DocumentNode, type GraphQLSchema } from 'graphql';
 import { CloseCode } from 'graphql-ws';
 import { useServer } from 'graphql-ws/use/ws';
-import { WebSocketServer } from 'ws';
+import { WebSocketServer, type WebSocket } from 'ws';
 import { identify } from '../auth/access-token';
 import type { Identity } from '../auth/viewer';
 import type { Logger } from '../logger';
@@ -27,6 +27,26 @@ function authorizationIn(record: unknown): unknown {
   return entry?.[1];
 }
 
+/** Longest delay setTimeout takes (about 24.8 days); a token living longer is re-checked then. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
+/**
+ * A subscription lives as long as its socket, so the token that opened the socket must not
+ * outlive its expiry: the socket is closed (4401) the moment it expires, and the app
+ * reconnects with a fresh token.
+ */
+function closeWhenExpired(socket: WebSocket, expiresAtSeconds: number): void {
+  let timer: NodeJS.Timeout | undefined;
+  const check = (): void => {
+    const left = expiresAtSeconds * 1000 - Date.now();
+    if (left <= 0) return void socket.close(CloseCode.Unauthorized, 'Unauthorized: the access token has expired');
+    timer = setTimeout(check, Math.min(MAX_TIMER_MS, left));
+    timer.unref();
+  };
+  check();
+  socket.once('close', () => clearTimeout(timer));
+}
+
 const tagged = (errors: readonly GraphQLError[], code: string) =>
   errors.map((e) => new GraphQLError(e.message, { nodes: e.nodes, source: e.source, positions: e.positions, extensions: { ...e.extensions, code } }));
 
@@ -49,6 +69,7 @@ export function attachSubscriptionServer(options: SubscriptionServerOptions): { 
           return false;
         }
         ctx.extra.identity = identity;
+        closeWhenExpired(ctx.extra.socket, identity.viewer.expiresAt);
         return true;
       },
       onSubscribe: async (ctx, _id, payload) => {

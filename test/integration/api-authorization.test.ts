@@ -139,6 +139,16 @@ describe('the wrong customer, restaurant or role', () => {
 });
 
 describe('subscriptions', async () => {
+  it('a subscription is closed with 4401 when the token that opened its socket expires', async () => {
+    const shortLived = await tokenFor({ sub: uniqueName('customer'), role: 'CUSTOMER' }, { expiresInSeconds: 2 });
+    const opened = Date.now();
+    const probe = subscribe(wsClient(world.api.websocketUrl, shortLived), OrderConfirmedDocument, {});
+    await probe.done();
+    const [closed] = probe.errors as { code?: number; reason?: string }[];
+    expect(closed).toMatchObject({ code: 4401, reason: expect.stringMatching(/expired/) });
+    expect(Date.now() - opened).toBeGreaterThan(900); // it lived until then: expiry, not a refusal at connect
+  }, 20_000);
+
   for (const credentials of await badCredentials()) {
     it(`a WebSocket with ${credentials.name} is closed with 4401 at connect`, async () => {
       const params = credentials.token ? { authorization: `Bearer ${credentials.token}` } : {};
