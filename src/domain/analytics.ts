@@ -14,7 +14,8 @@ export interface RestaurantTally {
   readonly revenueCents: number;
 }
 
-export interface AnalyticsState {
+/** The counts both the folded state and the published snapshot carry. */
+export interface OrderFigures {
   /** `global`, or `restaurant:<id>` for the figures one restaurant may see. */
   readonly scope: string;
   readonly ordersPlaced: number;
@@ -22,14 +23,17 @@ export interface AnalyticsState {
   readonly ordersPaymentFailed: number;
   readonly ordersCancelled: number;
   readonly ordersDelivered: number;
-  readonly ordersRefunded: number;
   /** Captured minus refunded. */
   readonly revenueCents: number;
+  readonly updatedAt: string;
+}
+
+export interface AnalyticsState extends OrderFigures {
+  readonly ordersRefunded: number;
   readonly items: Readonly<Record<string, ItemTally>>;
   readonly restaurants: Readonly<Record<string, RestaurantTally>>;
   /** `topic:partition` → highest offset folded in. */
   readonly applied: Readonly<Record<string, number>>;
-  readonly updatedAt: string;
 }
 
 /** Where an event came from: what makes "already applied" decidable. */
@@ -116,18 +120,10 @@ export function foldAnalytics(state: AnalyticsState, fact: AnalyticsFact, positi
   return { ...applyFact(state, fact), applied: { ...state.applied, [key]: position.offset }, updatedAt: at };
 }
 
-export interface AnalyticsSnapshot {
-  readonly scope: string;
-  readonly ordersPlaced: number;
-  readonly ordersConfirmed: number;
-  readonly ordersPaymentFailed: number;
-  readonly ordersCancelled: number;
-  readonly ordersDelivered: number;
-  readonly revenueCents: number;
+export interface AnalyticsSnapshot extends OrderFigures {
   readonly averageOrderValueCents: number;
   readonly topItems: readonly { menuItemId: string; name: string; quantity: number }[];
   readonly byRestaurant: readonly { restaurantId: string; ordersConfirmed: number; revenueCents: number }[];
-  readonly updatedAt: string;
 }
 
 /** What clients see: derived figures computed, items ranked, bookkeeping left out. */
