@@ -1,22 +1,46 @@
 import { createRequire } from 'node:module';
-import { defineConfig } from 'vitest/config';
+import { defineConfig, type ViteUserConfig } from 'vitest/config';
 
 const require = createRequire(import.meta.url);
 
-export default defineConfig({
+/** What every vitest run here shares, benchmarks included. */
+export const shared = {
   resolve: {
     // graphql ships CommonJS and ESM builds; type-graphql requires the CommonJS one, so every
     // import must get that same copy or schemas fail with "from another module or realm".
     alias: { graphql: require.resolve('graphql/index.js') },
   },
+} satisfies ViteUserConfig;
+
+/**
+ * Two projects:
+ * - `unit`: the specs beside the code (src/**\/*.test.ts). Pure logic, no servers, no global
+ *   setup, no build step: `./dev test unit` runs in seconds on a machine without Java or Go.
+ * - `integration`: everything in test/. Its global setup finds or starts a real Kafka broker
+ *   and a real MongoDB-wire server, and stops at the end only what it started.
+ */
+export default defineConfig({
+  ...shared,
   test: {
-    include: ['src/**/*.test.ts', 'test/**/*.test.ts'],
-    globalSetup: ['test/global-setup.ts'],
     pool: 'forks',
-    testTimeout: 60_000,
-    hookTimeout: 180_000,
     // Two cores: files share one broker and one database, each test with its own ids.
     maxWorkers: 2,
     env: { KAFKAJS_NO_PARTITIONER_WARNING: '1' },
+    projects: [
+      {
+        ...shared,
+        test: { name: 'unit', include: ['src/**/*.test.ts'], testTimeout: 10_000 },
+      },
+      {
+        ...shared,
+        test: {
+          name: 'integration',
+          include: ['test/**/*.test.ts'],
+          globalSetup: ['test/global-setup.ts'],
+          testTimeout: 60_000,
+          hookTimeout: 180_000,
+        },
+      },
+    ],
   },
 });
