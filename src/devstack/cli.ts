@@ -1,16 +1,17 @@
 /**
  * The local stack's command line, run through `./dev`:
  *   ./dev up                 services + API + every consumer module, in the foreground
- *   ./dev services start     Kafka and FerretDB in the background (reused by tests)
+ *   ./dev services start     Kafka and FerretDB (on its PostgreSQL) in the background (reused by tests)
  *   ./dev services stop|status
  *   ./dev cluster start|stop three Kafka nodes for fault tests (ports 19092-19097)
- *   ./dev install            fetch the Kafka jars and build FerretDB, start nothing
+ *   ./dev install            fetch the Kafka jars, build FerretDB, install PostgreSQL if missing; start nothing
  *   ./dev clean              stop everything and delete the local state folder
  */
 import { rmSync } from 'node:fs';
 import { ConfigError, loadConfig, type Config } from '../config';
 import { createLogger, type Logger } from '../logger';
 import { startKafka, stopKafka } from './kafka';
+import { postgresPid } from './postgres';
 import { runningPid } from './processes';
 import { superviseApplication } from './supervise';
 import { ensureStack, FAULT_CLUSTER, installStack, pathsFor, stopStack } from './stack';
@@ -27,7 +28,11 @@ async function status(config: Config): Promise<void> {
   if (config.kafka.external) console.log(`Kafka                  given: ${config.kafka.brokers.join(',')}`);
   else line(`Kafka :${config.kafka.localPort}`, `${paths.kafkaCluster('single')}/node-1/kafka.pid`);
   if (config.mongo.external) console.log(`MongoDB                given: ${config.mongo.url}`);
-  else line(`FerretDB :${config.mongo.localPort}`, paths.ferretPid);
+  else {
+    line(`FerretDB :${config.mongo.localPort}`, paths.ferretPid);
+    const pg = postgresPid(paths);
+    console.log(`${'PostgreSQL (socket)'.padEnd(22)} ${pg === undefined ? 'stopped' : `running (pid ${pg}, ${paths.postgresSocketDir})`}`);
+  }
   console.log(`local state            ${paths.local}`);
 }
 

@@ -1,8 +1,9 @@
-import { mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import mongoose from 'mongoose';
 import type { Logger } from '../logger';
 import type { StackPaths } from './paths';
+import { startPostgres, stopPostgres } from './postgres';
 import { requireTool } from './prerequisites';
 import { assertPortFree, runningPid, startDetached, stopByPidFile, waitUntilReady } from './processes';
 import { fingerprint, isUpToDate, markUpToDate, runProvisioning } from './provision';
@@ -40,30 +41,63 @@ async function answersPing(url: string): Promise<boolean> {
   }
 }
 
-/** Starts (or finds running) FerretDB with its SQLite backend on 127.0.0.1:port. */
-export async function startFerretDb(options: { paths: StackPaths; log: Logger; port: number }): Promise<{ url: string; started: boolean }> {
-  const { paths, log, port } = options;
+export type FerretBackend = 'postgresql' | 'sqlite';
+
+export interface FerretDbStartOptions {
+  readonly paths: StackPaths;
+  readonly log: Logger;
+  readonly port: number;
+  /** `postgresql` (the default: the local PostgreSQL, started with it) or `sqlite` (files in the state folder). */
+  readonly backend?: FerretBackend;
+  /** With PostgreSQL: give FerretDB's tables a GIN index on `_jsonb->'_id'` (the default; off only to compare). */
+  readonly idIndex?: boolean;
+}
+
+function runningBackend(paths: StackPaths): string | undefined {
+  return existsSync(paths.ferretBackend) ? readFileSync(paths.ferretBackend, 'utf8').trim() : undefined;
+}
+
+/**
+ * Starts (or finds running) FerretDB on 127.0.0.1:port, by default on the local PostgreSQL
+ * (started first, see postgres.ts). Ready means it answers a ping, which reaches its backend.
+ */
+export async function startFerretDb(options: FerretDbStartOptions): Promise<{ url: string; started: boolean }> {
+  const { paths, log, port, backend = 'postgresql', idIndex = true } = options;
   await ensureFerretDbBinary(paths, log);
   const url = `mongodb://127.0.0.1:${port}/`;
   let pid = runningPid(paths.ferretPid);
   const started = pid === undefined;
   if (pid === undefined) {
     await assertPortFree(port, 'FerretDB', 'set MONGO_PORT to a free port');
-    // The SQLite handler wants a file: URL to an existing directory, ending in a slash.
-    mkdirSync(paths.ferretData, { recursive: true });
+    let backendArgs: string[];
+    if (backend === 'postgresql') {
+      const postgres = await startPostgres({ paths, log, idIndex });
+      backendArgs = ['--handler', 'postgresql', '--postgresql-url', postgres.url];
+    } else {
+      // The SQLite handler wants a file: URL to an existing directory, ending in a slash.
+      mkdirSync(paths.ferretData, { recursive: true });
+      backendArgs = ['--handler', 'sqlite', '--sqlite-url', `file:${paths.ferretData}/`];
+    }
     pid = startDetached({
       command: paths.ferretBinary,
-      args: ['--listen-addr', `127.0.0.1:${port}`, '--sqlite-url', `file:${paths.ferretData}/`, '--log-level', 'warn'],
-      cwd: dirname(paths.ferretData),
+      args: ['--listen-addr', `127.0.0.1:${port}`, ...backendArgs, '--log-level', 'warn'],
+      cwd: dirname(paths.ferretLog),
       logFile: paths.ferretLog,
       pidFile: paths.ferretPid,
     });
-    log.info({ port }, 'FerretDB starting');
+    writeFileSync(paths.ferretBackend, `${backend}\n`);
+    log.info({ port, backend }, 'FerretDB starting');
+  } else if (runningBackend(paths) === 'postgresql') {
+    // FerretDB outlived its PostgreSQL (stopped or crashed): start it again; FerretDB reconnects.
+    await startPostgres({ paths, log, idIndex });
   }
   await waitUntilReady({ what: `FerretDB (127.0.0.1:${port})`, check: () => answersPing(url), log, pid, logFile: paths.ferretLog, timeoutMs: 30_000 });
   return { url, started };
 }
 
+/** Stops FerretDB, then the PostgreSQL under it (if it runs), leaving their data in place. */
 export async function stopFerretDb(paths: StackPaths, log: Logger): Promise<void> {
   await stopByPidFile(paths.ferretPid, 'FerretDB', log);
+  rmSync(paths.ferretBackend, { force: true });
+  await stopPostgres(paths, log);
 }

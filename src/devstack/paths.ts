@@ -23,6 +23,13 @@ export interface StackPaths {
   readonly ferretData: string;
   readonly ferretLog: string;
   readonly ferretPid: string;
+  /** Which backend the running FerretDB was started on (`postgresql` or `sqlite`). */
+  readonly ferretBackend: string;
+  /** The local PostgreSQL under FerretDB: its cluster (`data/`), socket folder (`run/`) and log. */
+  readonly postgresDir: string;
+  readonly postgresData: string;
+  readonly postgresSocketDir: string;
+  readonly postgresLog: string;
 }
 
 export function stackPaths(localStateDir: string, root: string = projectRoot()): StackPaths {
@@ -39,5 +46,10 @@ export function stackPaths(localStateDir: string, root: string = projectRoot()):
     ferretData: join(local, 'ferretdb', 'data'),
     ferretLog: join(local, 'ferretdb', 'ferretdb.log'),
     ferretPid: join(local, 'ferretdb', 'ferretdb.pid'),
+    ferretBackend: join(local, 'ferretdb', 'ferretdb.backend'),
+    postgresDir: join(local, 'postgres'),
+    postgresData: join(local, 'postgres', 'data'),
+    postgresSocketDir: join(local, 'postgres', 'run'),
+    postgresLog: join(local, 'postgres', 'postgres.log'),
   };
 }

@@ -3,6 +3,7 @@ import type { Logger } from '../logger';
 import { ensureFerretDbBinary, startFerretDb, stopFerretDb } from './ferretdb';
 import { ensureKafkaJars, startKafka, stopKafka } from './kafka';
 import { stackPaths, type StackPaths } from './paths';
+import { ensurePostgresInstalled } from './postgres';
 
 export const SINGLE_KAFKA = 'single';
 export const FAULT_CLUSTER = 'cluster';
@@ -18,18 +19,23 @@ export function pathsFor(config: Config): StackPaths {
   return stackPaths(config.localStateDir);
 }
 
-/** Fetches the Kafka jars and builds FerretDB, side by side, without starting anything. */
+/**
+ * Fetches the Kafka jars, builds FerretDB and installs PostgreSQL when missing (apt-get, as
+ * root), side by side, without starting anything.
+ */
 export async function installStack(config: Config, log: Logger): Promise<void> {
   const paths = pathsFor(config);
   await Promise.all([
     config.kafka.external ? undefined : ensureKafkaJars(paths, log),
     config.mongo.external ? undefined : ensureFerretDbBinary(paths, log),
+    config.mongo.external ? undefined : ensurePostgresInstalled(log),
   ]);
 }
 
 /**
- * Makes Kafka and a MongoDB-wire server reachable: what the environment names is used as
- * is; what it leaves unset is started locally (or found already running from an earlier call).
+ * Makes Kafka and a MongoDB-wire server (FerretDB on the local PostgreSQL) reachable: what the
+ * environment names is used as is; what it leaves unset is started locally (or found already
+ * running from an earlier call).
  */
 export async function ensureStack(config: Config, log: Logger): Promise<RunningStack> {
   const paths = pathsFor(config);

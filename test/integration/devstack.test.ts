@@ -1,7 +1,8 @@
 /**
  * The local stack's process handling against real sockets and real processes: a taken port
  * is named in one sentence, a missing tool is named in one sentence, and FerretDB refuses a
- * taken port but starts, answers and stops on a free one.
+ * taken port but starts (with its own PostgreSQL), answers and stops on a free one; the
+ * tables it creates get the GIN index on `_jsonb->'_id'` and updates by `_id` use it.
  */
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
@@ -11,6 +12,7 @@ import mongoose from 'mongoose';
 import { afterAll, describe, expect, it } from 'vitest';
 import { startFerretDb, stopFerretDb } from '../../src/devstack/ferretdb';
 import { stackPaths, type StackPaths } from '../../src/devstack/paths';
+import { ensurePostgresInstalled, newestPostgresBin, postgresPid, psql } from '../../src/devstack/postgres';
 import { requireTool, type ToolName } from '../../src/devstack/prerequisites';
 import { assertPortFree, isAlive, runningPid } from '../../src/devstack/processes';
 import { StackError } from '../../src/devstack/stack.errors';
@@ -32,6 +34,12 @@ async function occupyFreePort(): Promise<{ server: Server; port: number }> {
 
 function close(server: Server): Promise<void> {
   return new Promise((resolve) => server.close(() => resolve()));
+}
+
+/** Polls `check` until it is true or `timeoutMs` has passed (statistics reach pg_stat views asynchronously). */
+async function waitForValue(check: () => boolean, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!check() && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 100));
 }
 
 /** Runs `action` and returns what it rejected with (fails the test if it resolved). */
@@ -91,17 +99,26 @@ describe('requireTool with the tool missing from PATH', () => {
   });
 });
 
+describe('ensurePostgresInstalled where PostgreSQL is missing and apt-get may not run', () => {
+  it('throws one sentence saying what to install', async () => {
+    const error = await rejection(() => ensurePostgresInstalled(log, { root: '/nonexistent/postgresql', asRoot: false }));
+    expect(error).toBeInstanceOf(StackError);
+    const message = (error as StackError).message;
+    expect(message.startsWith('PostgreSQL was not found')).toBe(true);
+    expect(message).toContain('apt-get install postgresql');
+    expect(message).not.toMatch(/\n/);
+    expect(message).not.toMatch(/[.!?]\s/);
+    expect(message.endsWith('.')).toBe(true);
+  });
+});
+
 describe('startFerretDb', () => {
-  const real = stackPaths('.local');
+  const real = stackPaths(process.env.LOCAL_STATE_DIR || '.local');
   const stateDir = mkdtempSync(join(tmpdir(), 'ferretdb-test-'));
-  // The real binary (so nothing is rebuilt), but its own data, log and pid file, so the
-  // FerretDB the other tests use is neither found nor touched.
-  const paths: StackPaths = {
-    ...real,
-    ferretData: join(stateDir, 'data'),
-    ferretLog: join(stateDir, 'ferretdb.log'),
-    ferretPid: join(stateDir, 'ferretdb.pid'),
-  };
+  // The real binary (so nothing is rebuilt), but its own PostgreSQL cluster, data, log and
+  // pid files in a folder of its own, so the FerretDB the other tests use is neither found
+  // nor touched.
+  const paths: StackPaths = { ...stackPaths(stateDir), ferretSource: real.ferretSource, ferretBinary: real.ferretBinary };
   let port = 0;
 
   afterAll(async () => {
@@ -118,12 +135,13 @@ describe('startFerretDb', () => {
       expect((error as StackError).message).toContain(`Port ${port} (FerretDB)`);
       expect((error as StackError).message).toContain('MONGO_PORT');
       expect(existsSync(paths.ferretPid)).toBe(false);
+      expect(postgresPid(paths)).toBeUndefined();
     } finally {
       await close(occupied.server);
     }
   });
 
-  it('starts a second FerretDB on the port once it is free, which answers a ping', async () => {
+  it('starts a second FerretDB and its PostgreSQL on the port once it is free, which answers a ping', async () => {
     expect(port).toBeGreaterThan(0);
     const { url, started } = await startFerretDb({ paths, log, port });
     expect(started).toBe(true);
@@ -131,6 +149,8 @@ describe('startFerretDb', () => {
     const pid = runningPid(paths.ferretPid);
     expect(pid).toBeDefined();
     expect(pid).not.toBe(runningPid(real.ferretPid));
+    expect(postgresPid(paths)).toBeDefined();
+    expect(postgresPid(paths)).not.toBe(postgresPid(real));
     const client = new mongoose.mongo.MongoClient(url, { serverSelectionTimeoutMS: 5000 });
     try {
       await client.connect();
@@ -140,11 +160,63 @@ describe('startFerretDb', () => {
     }
   });
 
-  it('stops it: the process is gone and its pid file removed', async () => {
+  it('gives a collection created through FerretDB a GIN index on _jsonb->\'_id\', which updateOne by _id uses', async () => {
+    const bin = newestPostgresBin()!;
+    const sql = (query: string) => psql(bin, paths.postgresSocketDir, 'ferretdb', ['-tAc', query]).trim();
+    const client = new mongoose.mongo.MongoClient(`mongodb://127.0.0.1:${port}/`, { serverSelectionTimeoutMS: 5000 });
+    try {
+      await client.connect();
+      const orders = client.db('gin_check').collection('orders');
+      await orders.insertMany(Array.from({ length: 2000 }, (_, i) => ({ _id: `o-${i}`, status: 'PLACED' })));
+      const indexes = sql(`SELECT indexname || ' ' || indexdef FROM pg_indexes WHERE schemaname = 'gin_check' AND indexdef LIKE '%USING gin%'`);
+      expect(indexes).toMatch(/^orders_[0-9a-f]{8}_id_gin CREATE INDEX .* USING gin \(\(\(_jsonb -> '_id'::text\)\)\)$/);
+      // FerretDB's own metadata table is left alone.
+      expect(indexes).not.toContain('_ferretdb_database_metadata');
+      const indexName = indexes.split(' ')[0]!;
+      const table = sql(`SELECT tablename FROM pg_indexes WHERE indexname = '${indexName}'`);
+
+      // updateOne by _id through FerretDB reads through it (its SELECT … WHERE _jsonb->'_id' @> …).
+      const scans = () => Number(sql(`SELECT coalesce(idx_scan, 0) FROM pg_stat_user_indexes WHERE indexrelname = '${indexName}'`));
+      const before = scans();
+      const result = await orders.updateOne({ _id: 'o-42' as never }, { $set: { status: 'CONFIRMED' } });
+      expect(result.modifiedCount).toBe(1);
+      await waitForValue(() => scans() > before, 15_000);
+      expect(scans()).toBeGreaterThan(before);
+
+      // The statement FerretDB prepares for that filter keeps a plan that uses the index after
+      // many executions (PostgreSQL would switch to a generic, scanning plan after five).
+      const plan = psql(bin, paths.postgresSocketDir, 'ferretdb', ['-tA'],
+        `PREPARE by_key(text, jsonb) AS SELECT _jsonb FROM gin_check."${table}" WHERE _jsonb->$1 @> $2;\n` +
+          `${Array.from({ length: 6 }, (_, i) => `EXECUTE by_key('_id', '"o-${i}"');`).join('\n')}\n` +
+          `EXPLAIN EXECUTE by_key('_id', '"o-7"');\n`);
+      expect(plan).toContain(`Bitmap Index Scan on ${indexName}`);
+      expect(sql('SHOW plan_cache_mode')).toBe('force_custom_plan');
+    } finally {
+      await client.db('gin_check').dropDatabase().catch(() => undefined);
+      await client.close();
+    }
+  });
+
+  it('stops it and its PostgreSQL: the processes are gone and their pid files removed', async () => {
     const pid = Number(readFileSync(paths.ferretPid, 'utf8').trim());
+    const postgres = postgresPid(paths)!;
     expect(isAlive(pid)).toBe(true);
+    expect(isAlive(postgres)).toBe(true);
     await stopFerretDb(paths, log);
     expect(isAlive(pid)).toBe(false);
     expect(existsSync(paths.ferretPid)).toBe(false);
+    expect(isAlive(postgres)).toBe(false);
+    expect(postgresPid(paths)).toBeUndefined();
+  });
+
+  it('starts again on the same cluster (no initdb) with its trigger installed once', async () => {
+    const { started } = await startFerretDb({ paths, log, port });
+    expect(started).toBe(true);
+    expect(postgresPid(paths)).toBeDefined();
+    const bin = newestPostgresBin()!;
+    // The trigger was installed once and is still there.
+    expect(psql(bin, paths.postgresSocketDir, 'ferretdb', ['-tAc', 'SELECT count(*) FROM pg_event_trigger']).trim()).toBe('1');
+    await stopFerretDb(paths, log);
+    expect(postgresPid(paths)).toBeUndefined();
   });
 });
