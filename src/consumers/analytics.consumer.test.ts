@@ -2,7 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { emptyAnalytics } from '../domain/analytics';
 import { orderConfirmed, orderStatusChanged, type OrderConfirmed } from '../events/order-events';
 import type { ConsumedEvent } from '../kafka/consumer-runner';
-import { decideAnalytics, factOf, type AnalyticsReadState } from './analytics.consumer';
+import type { AnalyticsFactDocument } from '../mongo/models/analytics.model';
+import { decideAnalytics, factOf, foldRound, type AnalyticsEffects, type AnalyticsRound } from './analytics.consumer';
 
 const confirmed: OrderConfirmed = orderConfirmed(
   {
@@ -22,13 +23,21 @@ const confirmed: OrderConfirmed = orderConfirmed(
 const at = (offset: number, event = confirmed) =>
   ({ event, key: 'ord-1', position: { topic: 'order.confirmed', partition: 2, offset } }) as ConsumedEvent<'order.confirmed'>;
 
-const fresh: AnalyticsReadState = {
-  counted: null,
-  scopes: [
-    { scope: 'global', revision: 0, state: emptyAnalytics('global') },
-    { scope: 'restaurant:trattoria', revision: 3, state: emptyAnalytics('restaurant:trattoria') },
-  ],
-};
+const scopes = [
+  { scope: 'global', revision: 0, state: emptyAnalytics('global') },
+  { scope: 'restaurant:trattoria', revision: 3, state: emptyAnalytics('restaurant:trattoria') },
+];
+const round = (counted: AnalyticsFactDocument | null = null, stored = scopes): AnalyticsRound => ({
+  counted: new Map(counted ? [['confirmed:ord-1', counted]] : []),
+  scopes: new Map(stored.map((s) => [s.scope, s])),
+});
+
+function counts(...effects: AnalyticsEffects[]) {
+  return effects.map((e) => {
+    if (e.kind !== 'count') throw new Error(`expected a count, not ${e.kind}`);
+    return e;
+  });
+}
 
 describe('factOf', () => {
   it('counts status changes only when an order is delivered', () => {
@@ -40,38 +49,43 @@ describe('factOf', () => {
   });
 });
 
-describe('decideAnalytics', () => {
+describe('decideAnalytics and foldRound', () => {
   it('claims the fact and folds it into the global and the restaurant scope, naming the revisions read', () => {
-    const effects = decideAnalytics(at(7), fresh);
-    expect(effects).toMatchObject({ kind: 'count', fact: 'confirmed', factClaim: { _id: 'confirmed:ord-1', topic: 'order.confirmed', partition: 2, offset: 7 } });
-    if (effects.kind !== 'count') throw new Error('expected a count');
-    expect(effects.writes.map((w) => [w.scope, w.expectedRevision, w.state.ordersConfirmed, w.state.revenueCents])).toEqual([
+    const [effects] = counts(decideAnalytics(at(7), round()));
+    expect(effects).toMatchObject({ kind: 'count', fact: { kind: 'confirmed' }, factClaim: { _id: 'confirmed:ord-1', topic: 'order.confirmed', partition: 2, offset: 7 } });
+    const writes = foldRound([effects!]);
+    expect(writes.map((w) => [w.scope, w.expectedRevision, w.state.ordersConfirmed, w.state.revenueCents])).toEqual([
       ['global', 0, 1, 1700],
       ['restaurant:trattoria', 3, 1, 1700],
     ]);
-    expect(effects.writes[0]!.state.updatedAt).toBe('2030-01-01T12:00:00.000Z');
+    expect(writes[0]!.state.updatedAt).toBe('2030-01-01T12:00:00.000Z');
+  });
+
+  it('folds every fact of a round in order and writes each scope once', () => {
+    const other = orderConfirmed({ ...confirmed.data, orderId: 'ord-2', totalCents: 300 }, { occurredAt: '2030-01-01T12:00:05.000Z' });
+    const effects = counts(decideAnalytics(at(7), round()), decideAnalytics({ ...at(8, other), key: 'ord-2' }, round()));
+    const writes = foldRound(effects);
+    expect(writes.map((w) => [w.scope, w.state.ordersConfirmed, w.state.revenueCents, w.state.updatedAt])).toEqual([
+      ['global', 2, 2000, '2030-01-01T12:00:05.000Z'],
+      ['restaurant:trattoria', 2, 2000, '2030-01-01T12:00:05.000Z'],
+    ]);
   });
 
   it('finishes a redelivered event whose claim was written but not every scope (a crash in between)', () => {
-    const first = decideAnalytics(at(7), fresh);
-    if (first.kind !== 'count') throw new Error('expected a count');
-    const halfDone: AnalyticsReadState = {
-      counted: first.factClaim,
-      scopes: [{ scope: 'global', revision: 1, state: first.writes[0]!.state }, fresh.scopes[1]!],
-    };
-    const again = decideAnalytics(at(7), halfDone);
-    expect(again).toMatchObject({ kind: 'count', factClaim: null });
-    if (again.kind !== 'count') throw new Error('expected a count');
-    expect(again.writes.map((w) => w.scope)).toEqual(['restaurant:trattoria']);
+    const first = counts(decideAnalytics(at(7), round()));
+    const [global] = foldRound(first);
+    const halfDone = round(first[0]!.factClaim, [{ scope: 'global', revision: 1, state: global!.state }, scopes[1]!]);
+    const again = counts(decideAnalytics(at(7), halfDone));
+    expect(again[0]).toMatchObject({ factClaim: null });
+    expect(foldRound(again).map((w) => w.scope)).toEqual(['restaurant:trattoria']);
 
-    const done: AnalyticsReadState = { counted: first.factClaim, scopes: first.writes.map((w, i) => ({ scope: w.scope, revision: i + 1, state: w.state })) };
-    expect(decideAnalytics(at(7), done)).toEqual({ kind: 'ignore', reason: 'already applied' });
+    const done = round(first[0]!.factClaim, foldRound(first).map((w, i) => ({ scope: w.scope, revision: i + 1, state: w.state })));
+    expect(foldRound(counts(decideAnalytics(at(7), done)))).toEqual([]);
   });
 
   it('ignores the same fact emitted again at another offset', () => {
-    const first = decideAnalytics(at(7), fresh);
-    if (first.kind !== 'count') throw new Error('expected a count');
-    const repeat = decideAnalytics(at(9), { ...fresh, counted: first.factClaim });
+    const [first] = counts(decideAnalytics(at(7), round()));
+    const repeat = decideAnalytics(at(9), round(first!.factClaim));
     expect(repeat).toMatchObject({ kind: 'ignore', reason: expect.stringMatching(/already counted from order.confirmed:2@7/) });
   });
 });

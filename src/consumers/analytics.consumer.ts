@@ -1,13 +1,13 @@
-import { foldAnalytics, scopesOf, toSnapshot, type AnalyticsFact, type AnalyticsSnapshot, type AnalyticsState } from '../domain/analytics';
+import { emptyAnalytics, foldAnalytics, scopesOf, toSnapshot, type AnalyticsFact, type AnalyticsSnapshot, type AnalyticsState, type EventPosition } from '../domain/analytics';
 import { analyticsUpdated } from '../events/analytics-events';
 import type { EventOf } from '../events/parse-event';
-import type { ConsumedEvent, ConsumerModule } from '../kafka/consumer-runner';
+import { settledFailed, settledOk, type ConsumedEvent, type ConsumerModule, type Settled } from '../kafka/consumer-runner';
+import { findByIds, insertEach } from '../mongo/bulk';
 import {
   analyticsFactModel,
   analyticsFieldsOf,
   analyticsModel,
   analyticsStateOf,
-  type AnalyticsDocument,
   type AnalyticsFactDocument,
   type AnalyticsFactModel,
   type AnalyticsModel,
@@ -27,7 +27,8 @@ import { createThrottle, type Throttle } from './snapshot-throttle';
  * by the fact ledger: the first event of each fact of each order claims it, and only that
  * event is folded. Scope documents are written with optimistic concurrency (a revision), so
  * instances sharing the `global` document re-read and re-fold on conflict. No aggregation
- * pipeline is used: FerretDB v1's is unreliable.
+ * pipeline is used: FerretDB v1's is unreliable. A round folds all its facts and writes each
+ * scope it touched once.
  */
 
 type AnalyticsTopic = 'order.placed' | 'order.confirmed' | 'order.payment-failed' | 'order.cancelled' | 'order.status-changed' | 'payment.refunded';
@@ -58,40 +59,63 @@ export interface StoredScope {
   readonly state: AnalyticsState;
 }
 
-export interface AnalyticsReadState {
-  /** Which event counted this fact of this order, if any did. */
-  readonly counted: AnalyticsFactDocument | null;
-  readonly scopes: readonly StoredScope[];
+/** What a round of analytics reads: the facts already counted and the figures of every scope it touches. */
+export interface AnalyticsRound {
+  /** Which event counted each fact of each order, for the facts this round carries. */
+  readonly counted: ReadonlyMap<string, AnalyticsFactDocument>;
+  readonly scopes: ReadonlyMap<string, StoredScope>;
 }
 
 export type AnalyticsEffects =
   | { readonly kind: 'ignore'; readonly reason: string }
   | {
       readonly kind: 'count';
-      readonly fact: AnalyticsFact['kind'];
+      readonly fact: AnalyticsFact;
       /** Claims the fact for this event; null when this event already holds it (a redelivery). */
       readonly factClaim: AnalyticsFactDocument | null;
-      readonly writes: readonly { readonly scope: string; readonly expectedRevision: number; readonly state: AnalyticsState }[];
+      readonly position: EventPosition;
+      readonly occurredAt: string;
+      /** The scopes it is folded into, as read at the start of the round. */
+      readonly scopes: readonly StoredScope[];
     };
 
 const factKey = (fact: AnalyticsFact, orderId: string) => `${fact.kind}:${orderId}`;
 const later = (a: string, b: string) => (Date.parse(a) >= Date.parse(b) ? a : b);
 
-/** PURE: fold the event into each of its scopes, unless another event of the same fact was counted. */
-export function decideAnalytics(message: ConsumedEvent<AnalyticsTopic>, state: AnalyticsReadState): AnalyticsEffects {
+/** PURE: count the event's fact, unless another event of the same fact was counted. */
+export function decideAnalytics(message: ConsumedEvent<AnalyticsTopic>, round: AnalyticsRound): AnalyticsEffects {
   const { event, position } = message;
   const fact = factOf(event);
   if (!fact) return { kind: 'ignore', reason: 'not counted' };
-  const { counted } = state;
+  const counted = round.counted.get(factKey(fact, event.data.orderId)) ?? null;
   const samePosition = counted && counted.topic === position.topic && counted.partition === position.partition && counted.offset === position.offset;
   if (counted && !samePosition) return { kind: 'ignore', reason: `${fact.kind} already counted from ${counted.topic}:${counted.partition}@${counted.offset}` };
-  const writes = state.scopes.flatMap((s) => {
-    const next = foldAnalytics(s.state, fact, position, later(s.state.updatedAt, event.occurredAt));
-    return next === s.state ? [] : [{ scope: s.scope, expectedRevision: s.revision, state: next }];
-  });
-  if (counted && writes.length === 0) return { kind: 'ignore', reason: 'already applied' };
+  const scopes = scopesOf(fact).map((scope) => round.scopes.get(scope) ?? { scope, revision: 0, state: emptyAnalytics(scope) });
   const factClaim = counted ? null : { _id: factKey(fact, event.data.orderId), ...position, eventId: event.id };
-  return { kind: 'count', fact: fact.kind, factClaim, writes };
+  return { kind: 'count', fact, factClaim, position, occurredAt: event.occurredAt, scopes };
+}
+
+export interface ScopeWrite {
+  readonly scope: string;
+  readonly expectedRevision: number;
+  readonly state: AnalyticsState;
+}
+
+/**
+ * PURE: folds a round's counted facts, in order, into the figures of their scopes. One write
+ * per scope that changed, conditional on the revision read; a fact already folded at its
+ * position (a redelivery whose claim was written but not every scope) changes nothing.
+ */
+export function foldRound(counts: readonly Extract<AnalyticsEffects, { kind: 'count' }>[]): ScopeWrite[] {
+  const folded = new Map<string, { read: StoredScope; state: AnalyticsState }>();
+  for (const count of counts) {
+    for (const read of count.scopes) {
+      const current = folded.get(read.scope) ?? { read, state: read.state };
+      const state = foldAnalytics(current.state, count.fact, count.position, later(current.state.updatedAt, count.occurredAt));
+      folded.set(read.scope, { read: current.read, state });
+    }
+  }
+  return [...folded.values()].filter((f) => f.state !== f.read.state).map((f) => ({ scope: f.read.scope, expectedRevision: f.read.revision, state: f.state }));
 }
 
 export interface AnalyticsOptions {
@@ -105,38 +129,48 @@ interface AnalyticsDeps {
   readonly snapshots: Throttle<AnalyticsSnapshot>;
 }
 
-async function persistAnalytics(effects: AnalyticsEffects, deps: AnalyticsDeps): Promise<AnalyticsEffects> {
-  if (effects.kind === 'ignore') return effects;
-  if (effects.factClaim) {
-    try {
-      await deps.facts.create(effects.factClaim);
-    } catch (error) {
-      throw isDuplicateKeyError(error) ? new ConcurrentUpdateError(`analytics fact ${effects.factClaim._id}`) : error;
-    }
-  }
-  for (const { scope, expectedRevision, state } of effects.writes) {
-    try {
-      // Matches only the revision we read; if the scope is missing it is created, and if it
-      // has moved on, the upsert's insert hits the unique _id: either way, a conflict.
-      await deps.analytics.updateOne(
-        { _id: scope, revision: expectedRevision },
-        { $set: { ...analyticsFieldsOf(state), revision: expectedRevision + 1 } },
-        { upsert: true },
-      );
-    } catch (error) {
-      throw isDuplicateKeyError(error) ? new ConcurrentUpdateError(`analytics of ${scope}`) : error;
-    }
-    deps.snapshots.offer(scope, toSnapshot(state));
-  }
-  return effects;
+/**
+ * Persists a round: the fact claims in one unordered insert (a taken one means another event
+ * counted that fact first: decided again, it is ignored), then each changed scope once,
+ * conditional on its revision (a scope that moved on fails the round's facts in it, which are
+ * decided and folded again on the fresh figures).
+ */
+async function persistAnalytics(effects: readonly AnalyticsEffects[], deps: AnalyticsDeps): Promise<Settled<AnalyticsEffects>[]> {
+  const results = effects.map((e) => settledOk(e));
+  const claims = effects.flatMap((e, i) => (e.kind === 'count' && e.factClaim ? [{ i, claim: e.factClaim }] : []));
+  const inserted = await insertEach(deps.facts.collection, claims.map((c) => c.claim));
+  claims.forEach(({ i, claim }, n) => {
+    if (!inserted[n]) results[i] = settledFailed(new ConcurrentUpdateError(`analytics fact ${claim._id}`));
+  });
+  const counts = effects.flatMap((e, i) => (e.kind === 'count' && results[i]!.ok ? [{ i, e }] : []));
+  const writes = foldRound(counts.map((c) => c.e));
+  await Promise.all(
+    writes.map(async ({ scope, expectedRevision, state }) => {
+      try {
+        // Matches only the revision read; if the scope is missing it is created, and if it has
+        // moved on, the upsert's insert hits the unique _id: either way, a conflict.
+        const result = await deps.analytics.updateOne(
+          { _id: scope, revision: expectedRevision },
+          { $set: { ...analyticsFieldsOf(state), revision: expectedRevision + 1 } },
+          { upsert: true },
+        );
+        if (result.matchedCount + result.upsertedCount === 0) throw new ConcurrentUpdateError(`analytics of ${scope}`);
+        deps.snapshots.offer(scope, toSnapshot(state));
+      } catch (error) {
+        const failure = isDuplicateKeyError(error) ? new ConcurrentUpdateError(`analytics of ${scope}`) : error;
+        for (const { i, e } of counts) if (e.scopes.some((s) => s.scope === scope)) results[i] = settledFailed(failure);
+      }
+    }),
+  );
+  return results;
 }
 
-export function createAnalyticsConsumer(
-  options: AnalyticsOptions = {},
-): ConsumerModule<AnalyticsTopic, AnalyticsDeps, AnalyticsReadState, AnalyticsEffects> {
+export function createAnalyticsConsumer(options: AnalyticsOptions = {}): ConsumerModule<AnalyticsTopic, AnalyticsDeps, AnalyticsRound, AnalyticsEffects> {
   return {
     name: 'analytics',
     topics: ['order.placed', 'order.confirmed', 'order.payment-failed', 'order.cancelled', 'order.status-changed', 'payment.refunded'],
+    // Every round writes the global scope: one round at a time, so this instance never races itself.
+    partitionsConcurrently: 1,
     async setup({ connection, producer, log }) {
       const [analytics, facts] = [analyticsModel(connection), analyticsFactModel(connection)];
       await Promise.all([analytics.init(), facts.init()]);
@@ -148,27 +182,29 @@ export function createAnalyticsConsumer(
       };
       return { analytics, facts, snapshots: createThrottle(options.publishIntervalMs ?? 250, publish) };
     },
-    async load(message, deps) {
-      const fact = factOf(message.event);
-      if (!fact) return { counted: null, scopes: [] };
-      const scopes = scopesOf(fact);
+    async load(messages, deps) {
+      const facts = messages.flatMap((m) => {
+        const fact = factOf(m.event);
+        return fact ? [{ fact, orderId: m.event.data.orderId }] : [];
+      });
+      if (facts.length === 0) return { counted: new Map(), scopes: new Map() };
+      const scopeNames = [...new Set(facts.flatMap(({ fact }) => scopesOf(fact)))];
       const [counted, docs] = await Promise.all([
-        deps.facts.findById(factKey(fact, message.event.data.orderId)).lean<AnalyticsFactDocument>(),
-        deps.analytics.find({ _id: { $in: scopes } }).lean<AnalyticsDocument[]>(),
+        findByIds(deps.facts, facts.map(({ fact, orderId }) => factKey(fact, orderId))),
+        findByIds(deps.analytics, scopeNames),
       ]);
-      return {
-        counted,
-        scopes: scopes.map((scope) => {
-          const doc = docs.find((d) => d._id === scope) ?? null;
-          return { scope, revision: doc?.revision ?? 0, state: analyticsStateOf(scope, doc) };
+      const scopes = new Map(
+        scopeNames.map((scope) => {
+          const doc = docs.get(scope) ?? null;
+          return [scope, { scope, revision: doc?.revision ?? 0, state: analyticsStateOf(scope, doc) }];
         }),
-      };
+      );
+      return { counted, scopes };
     },
     decide: decideAnalytics,
     persist: persistAnalytics,
     emits: () => [], // analytics.updated goes out through the throttle, after the write
-    describe: (effects) =>
-      effects.kind === 'ignore' ? `ignored: ${effects.reason}` : `counted ${effects.fact} in ${effects.writes.map((w) => w.scope).join(', ')}`,
+    describe: (effects) => (effects.kind === 'ignore' ? `ignored: ${effects.reason}` : `counted ${effects.fact.kind}`),
     async teardown(deps) {
       await deps.snapshots.flush();
     },

@@ -1,14 +1,27 @@
 /**
  * Claims: how a consumer makes sure only one instance performs an outside effect (a charge,
- * an email) for an order, without transactions.
+ * an email) for an order, without transactions. Claim → effect → settle:
  *
- * The effect's document is inserted first as `pending` (unique per order), naming the claimant
- * instance and the time. Only the instance whose insert won performs the effect, then settles
- * the document with an update conditional on its own claim token. Whoever finds a claim that
- * is not theirs waits (a retriable failure) until it is settled, unless the claim has outlived
- * its lease: then the claimant is presumed dead (crashed between claim and settle) and the
- * claim is taken over, so a crash never strands an order.
+ * 1. **Claim.** A claim document (unique per effect and order) is inserted, naming the
+ *    claimant instance, a fresh token and the time. Only the instance whose insert won
+ *    performs the effect. Whoever finds a claim that is not theirs waits (a retriable failure)
+ *    until the effect is settled, unless the claim has outlived its lease: then the claimant is
+ *    presumed dead (crashed between claim and settle) and the claim is taken over by an update
+ *    conditional on the token it replaces, so a crash never strands an order and two
+ *    instances never both take over one claim.
+ * 2. **Effect.** Performed by the claimant only, idempotent at its far end where it can be
+ *    (the payment gateway keys charges by order id).
+ * 3. **Settle.** The result is recorded by insert, unique per order: the first settlement
+ *    wins, and a later one (after a take-over) reads back the first.
+ *
+ * Every step works on a whole round of orders at once (one insert for all new claims, one
+ * for all settlements), and a lost race is a typed error (ClaimLostError).
  */
+import { randomUUID } from 'node:crypto';
+import type { Model } from 'mongoose';
+import { findByIds, insertEach } from '../mongo/bulk';
+import { claimId, type ClaimDocument, type ClaimModel } from '../mongo/models/claim.model';
+import { ClaimLostError } from './consumer.errors';
 
 export interface Claim {
   readonly claimToken: string;
@@ -24,9 +37,83 @@ export type ClaimVerdict =
   /** Its holder is presumed gone: take it over (conditional on its token). */
   | { readonly kind: 'expired' };
 
-/** Pure: what an instance may do about a pending claim it found. */
+/** Pure: what an instance may do about an unsettled claim it found. */
 export function judgeClaim(claim: Claim, instanceId: string, now: Date, leaseMs: number): ClaimVerdict {
   if (claim.claimedBy === instanceId) return { kind: 'own' };
   const expiresAt = new Date(claim.claimedAt.getTime() + leaseMs);
   return now >= expiresAt ? { kind: 'expired' } : { kind: 'held', expiresAt };
+}
+
+export interface ClaimRequest {
+  /** `payment`, `email`: one claim per effect and order. */
+  readonly effect: string;
+  readonly orderId: string;
+  /** What the claimant will do (`charge`, `void`, `send`). */
+  readonly intent: string;
+  /** null for a new claim; otherwise the token of the claim to take over. */
+  readonly takeOverToken: string | null;
+}
+
+/**
+ * Claims every request's effect at once: new claims in one unordered insert (a taken key means
+ * another instance won), take-overs each conditional on the token they replace. Per request,
+ * the claim this instance now holds, or a ClaimLostError.
+ */
+export async function claimEffects(
+  claims: ClaimModel,
+  requests: readonly ClaimRequest[],
+  instanceId: string,
+  now = new Date(),
+): Promise<(ClaimDocument | ClaimLostError)[]> {
+  const docs = requests.map(
+    (r): ClaimDocument => ({
+      _id: claimId(r.effect, r.orderId),
+      effect: r.effect,
+      orderId: r.orderId,
+      intent: r.intent,
+      claimToken: randomUUID(),
+      claimedBy: instanceId,
+      claimedAt: now,
+      attempts: 1,
+      failedReason: null,
+    }),
+  );
+  const lost = (r: ClaimRequest) => new ClaimLostError(`the ${r.effect} of order ${r.orderId}`);
+  const fresh = requests.flatMap((r, i) => (r.takeOverToken === null ? [i] : []));
+  const inserted = await insertEach(
+    claims.collection,
+    fresh.map((i) => docs[i]!),
+  );
+  const results: (ClaimDocument | ClaimLostError)[] = docs.map((d) => d);
+  fresh.forEach((i, n) => {
+    if (!inserted[n]) results[i] = lost(requests[i]!);
+  });
+  await Promise.all(
+    requests.map(async (r, i) => {
+      if (r.takeOverToken === null) return;
+      const { claimToken, claimedBy, claimedAt, intent } = docs[i]!;
+      const taken = await claims
+        .findOneAndUpdate(
+          { _id: docs[i]!._id, claimToken: r.takeOverToken },
+          { $set: { claimToken, claimedBy, claimedAt, intent, failedReason: null }, $inc: { attempts: 1 } },
+          { returnDocument: 'after' },
+        )
+        .lean<ClaimDocument>();
+      results[i] = taken ?? lost(r);
+    }),
+  );
+  return results;
+}
+
+/**
+ * Records settlements (one per order, by `_id`) with one unordered insert. Per document, what is
+ * stored: this one, or the settlement another instance recorded first (read back), which
+ * describes the same idempotent effect.
+ */
+export async function settleEffects<T extends { _id: string }>(model: Model<T>, settlements: readonly T[]): Promise<T[]> {
+  if (settlements.length === 0) return [];
+  const inserted = await insertEach(model.collection, settlements);
+  const taken = settlements.filter((_, i) => !inserted[i]).map((s) => s._id);
+  const earlier = taken.length > 0 ? await findByIds(model, taken) : new Map<string, T>();
+  return settlements.map((s, i) => (inserted[i] ? s : (earlier.get(s._id) ?? s)));
 }

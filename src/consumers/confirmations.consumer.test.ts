@@ -1,7 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { orderConfirmed, type OrderConfirmed } from '../events/order-events';
 import { parseEvent } from '../events/parse-event';
+import type { ClaimDocument } from '../mongo/models/claim.model';
 import type { NotificationDocument } from '../mongo/models/notification.model';
+import { claimFixture } from './claim.fixture';
 import { confirmationEvents, decideConfirmation, type ConfirmationsState } from './confirmations.consumer';
 
 const LEASE = 60_000;
@@ -26,10 +28,8 @@ function notification(overrides: Partial<NotificationDocument>): NotificationDoc
     orderId: 'ord-7',
     channel: 'email',
     recipient: 'ada@example.com',
-    status: 'sending',
-    claimToken: 'token-a',
+    status: 'sent',
     claimedBy: 'confirmations-a',
-    claimedAt: new Date(now.getTime() - 5_000),
     attempts: 1,
     messageId: null,
     delivery: null,
@@ -41,7 +41,16 @@ function notification(overrides: Partial<NotificationDocument>): NotificationDoc
   };
 }
 
-const state = (n: NotificationDocument | null, instanceId = 'confirmations-b'): ConfirmationsState => ({ notification: n, now, instanceId });
+const claim = (overrides: Partial<ClaimDocument> = {}) =>
+  claimFixture({ effect: 'email', orderId: 'ord-7', claimedBy: 'confirmations-a', claimedAt: new Date(now.getTime() - 5_000), ...overrides });
+
+const state = (n: NotificationDocument | null, instanceId = 'confirmations-b', held: ClaimDocument | null = null): ConfirmationsState => ({
+  notification: n,
+  claim: held,
+  now,
+  instanceId,
+});
+const claimed = (c: ClaimDocument, instanceId = 'confirmations-b') => state(null, instanceId, c);
 
 describe('decideConfirmation', () => {
   it('claims and sends the first time, with the order in the email', () => {
@@ -55,14 +64,19 @@ describe('decideConfirmation', () => {
   });
 
   it('waits for another instance that is sending within its lease', () => {
-    expect(decideConfirmation(confirmed('ada@example.com'), state(notification({})), LEASE)).toMatchObject({ kind: 'wait', holder: 'confirmations-a' });
+    expect(decideConfirmation(confirmed('ada@example.com'), claimed(claim()), LEASE)).toMatchObject({ kind: 'wait', holder: 'confirmations-a' });
   });
 
   it('sends under a claim whose holder crashed (lease over), its own claim, or after a refusal', () => {
-    const stale = notification({ claimedAt: new Date(now.getTime() - LEASE) });
-    expect(decideConfirmation(confirmed('ada@example.com'), state(stale), LEASE)).toMatchObject({ kind: 'send', takeOverToken: 'token-a' });
-    expect(decideConfirmation(confirmed('ada@example.com'), state(notification({}), 'confirmations-a'), LEASE)).toMatchObject({ kind: 'send' });
-    expect(decideConfirmation(confirmed('ada@example.com'), state(notification({ status: 'failed' })), LEASE)).toMatchObject({ kind: 'send' });
+    const stale = claim({ claimedAt: new Date(now.getTime() - LEASE) });
+    expect(decideConfirmation(confirmed('ada@example.com'), claimed(stale), LEASE)).toMatchObject({ kind: 'send', takeOverToken: 'token-a' });
+    expect(decideConfirmation(confirmed('ada@example.com'), claimed(claim(), 'confirmations-a'), LEASE)).toMatchObject({ kind: 'send', takeOverToken: 'token-a' });
+    const refused = claim({ failedReason: '550 mailbox unavailable' });
+    expect(decideConfirmation(confirmed('ada@example.com'), claimed(refused), LEASE)).toMatchObject({ kind: 'send', takeOverToken: 'token-a' });
+    expect(decideConfirmation(confirmed('ada@example.com'), state(notification({ status: 'failed' }), 'confirmations-b', refused), LEASE)).toMatchObject({
+      kind: 'send',
+      takeOverToken: 'token-a',
+    });
   });
 
   it('never sends again once sent: it only reports', () => {

@@ -1,43 +1,57 @@
-import { randomUUID } from 'node:crypto';
 import type { Config } from '../config';
 import { composeConfirmationEmail } from '../email/confirmation-email';
 import { createLogMailer, createSmtpMailer, MailDeliveryError, type Mailer, type OutgoingEmail } from '../email/mailer';
 import { stableEventId } from '../events/envelope';
 import { notificationSent, type OrderConfirmed } from '../events/order-events';
-import type { ConsumedEvent, ConsumerModule } from '../kafka/consumer-runner';
+import { settledFailed, settledOk, type ConsumedEvent, type ConsumerModule, type Settled } from '../kafka/consumer-runner';
 import type { OutgoingEvent } from '../kafka/event-producer';
 import type { Logger } from '../logger';
+import { findByIds } from '../mongo/bulk';
+import { claimId, claimModel, type ClaimDocument, type ClaimModel } from '../mongo/models/claim.model';
 import { notificationId, notificationModel, type NotificationDocument, type NotificationModel } from '../mongo/models/notification.model';
-import { isDuplicateKeyError } from '../mongo/mongo-errors';
-import { judgeClaim } from './claim';
-import { ConcurrentUpdateError, EffectInProgressError } from './consumer.errors';
+import { claimEffects, judgeClaim, settleEffects } from './claim';
+import { EffectInProgressError } from './consumer.errors';
 
 /*
  * The confirmations consumer: order.confirmed → one confirmation email → notification.sent.
  *
- * Once per order, whatever the redelivery: the notification document (unique per order and
- * channel) is claimed as `sending` before the email goes out and settled as `sent` after, and
- * only the claimant sends. A redelivery finds `sent` and only repeats notification.sent (same
- * event id); one that finds another instance's live claim waits for it.
+ * Once per order, whatever the redelivery: the order's email is claimed (claims collection,
+ * `email:<orderId>`) before it goes out and only the claimant sends; the notification is
+ * inserted after. A redelivery finds the notification and only repeats notification.sent
+ * (same event id); one that finds another instance's live claim waits for it.
  *
- * The one window left is a crash after the SMTP server accepted the email but before `sent` was
- * written. Nothing can close it without the server's help, so we choose: a redelivery that
- * finds a claim older than its lease takes it over and SENDS AGAIN. A customer who gets the
- * same confirmation twice (rare: a crash inside that window) is better off than one who never
- * gets it (every crash between claim and send). Both copies carry the same Message-ID, so mail
- * clients see one message delivered twice.
+ * The one window left is a crash after the SMTP server accepted the email but before the
+ * notification was written. Nothing can close it without the server's help, so we choose: a
+ * redelivery that finds a claim older than its lease takes it over and SENDS AGAIN. A customer
+ * who gets the same confirmation twice (rare: a crash inside that window) is better off than
+ * one who never gets it (every crash between claim and send). Both copies carry the same
+ * Message-ID, so mail clients see one message delivered twice.
+ *
+ * A round costs a constant number of store round trips: one read of notifications and one of
+ * claims, one insert of claims, the emails side by side over the pooled SMTP connections, one
+ * insert of notifications.
  */
 
 type ConfirmationsTopic = 'order.confirmed';
+const EMAIL = 'email';
 
 export interface ConfirmationsState {
   readonly notification: NotificationDocument | null;
+  /** The order's email claim, when there is one. */
+  readonly claim: ClaimDocument | null;
+  readonly now: Date;
+  readonly instanceId: string;
+}
+
+interface ConfirmationsRound {
+  readonly notifications: ReadonlyMap<string, NotificationDocument>;
+  readonly claims: ReadonlyMap<string, ClaimDocument>;
   readonly now: Date;
   readonly instanceId: string;
 }
 
 export type ConfirmationEffects =
-  /** Claim the order's email notification (or take over `takeOverToken`'s claim) and send it. */
+  /** Claim the order's email (or take over `takeOverToken`'s claim) and send it. */
   | { readonly kind: 'send'; readonly orderId: string; readonly email: OutgoingEmail; readonly takeOverToken: string | null }
   | { readonly kind: 'wait'; readonly orderId: string; readonly holder: string; readonly until: Date }
   /** Nobody to write to: record that, send nothing. */
@@ -60,37 +74,34 @@ export interface ConfirmationsOptions {
 
 interface ConfirmationsDeps {
   readonly notifications: NotificationModel;
+  readonly claims: ClaimModel;
   readonly mailer: Mailer;
   readonly instanceId: string;
 }
 
-/** PURE: what to do about an order.confirmed given the order's email notification (if any). */
+/** PURE: what to do about an order.confirmed given the order's email notification and claim (if any). */
 export function decideConfirmation(confirmed: OrderConfirmed, state: ConfirmationsState, claimLeaseMs: number): ConfirmationEffects {
   const { orderId, customerEmail } = confirmed.data;
-  const { notification } = state;
+  const { notification, claim } = state;
   const send = (takeOverToken: string | null): ConfirmationEffects =>
     customerEmail === null
       ? { kind: 'skip', orderId, reason: 'the customer has no email address' }
       : { kind: 'send', orderId, email: composeConfirmationEmail({ ...confirmed.data, customerEmail }), takeOverToken };
-  if (!notification) return send(null);
-  switch (notification.status) {
-    case 'sending': {
-      const claim = {
-        claimToken: notification.claimToken ?? '',
-        claimedBy: notification.claimedBy ?? 'unknown',
-        claimedAt: notification.claimedAt ?? new Date(0),
-      };
-      const verdict = judgeClaim(claim, state.instanceId, state.now, claimLeaseMs);
-      if (verdict.kind === 'held') return { kind: 'wait', orderId, holder: claim.claimedBy, until: verdict.expiresAt };
-      return send(claim.claimToken);
-    }
-    case 'failed': // refused for good earlier and dead-lettered; a replay of that message tries again
-      return send(notification.claimToken ?? '');
+  switch (notification?.status) {
     case 'sent':
       return { kind: 'report', notification };
     case 'skipped':
       return { kind: 'ignore', reason: 'already skipped: no email address' };
+    case 'failed': // refused for good earlier and dead-lettered; a replay of that message tries again
+      return send(claim?.claimToken ?? null);
+    case undefined:
+      break;
   }
+  if (!claim) return send(null);
+  if (claim.failedReason !== null) return send(claim.claimToken);
+  const verdict = judgeClaim(claim, state.instanceId, state.now, claimLeaseMs);
+  if (verdict.kind === 'held') return { kind: 'wait', orderId, holder: claim.claimedBy, until: verdict.expiresAt };
+  return send(claim.claimToken);
 }
 
 /** PURE: notification.sent for a sent email; its id derives from the notification, so repeats are duplicates. */
@@ -105,95 +116,134 @@ export function confirmationEvents(outcome: ConfirmationOutcome): OutgoingEvent[
   return [{ topic: 'notification.sent', key: n.orderId, event }];
 }
 
-async function sendOnce(effects: Extract<ConfirmationEffects, { kind: 'send' }>, deps: ConfirmationsDeps): Promise<ConfirmationOutcome> {
-  const { orderId, email, takeOverToken } = effects;
-  const _id = notificationId(orderId, 'email');
-  const what = `the confirmation email of order ${orderId}`;
-  const claim = { claimToken: randomUUID(), claimedBy: deps.instanceId, claimedAt: new Date() };
-  if (takeOverToken === null) {
-    try {
-      await deps.notifications.create({ _id, orderId, channel: 'email', recipient: email.to, status: 'sending', attempts: 1, ...claim });
-    } catch (error) {
-      throw isDuplicateKeyError(error) ? new ConcurrentUpdateError(what) : error;
-    }
-  } else {
-    const taken = await deps.notifications.updateOne(
-      { _id, status: { $in: ['sending', 'failed'] }, claimToken: takeOverToken },
-      { $set: { ...claim, status: 'sending' }, $inc: { attempts: 1 } },
-    );
-    if (taken.modifiedCount === 0) throw new ConcurrentUpdateError(what);
-  }
-  let messageId: string;
-  try {
-    ({ messageId } = await deps.mailer.send(email));
-  } catch (error) {
-    if (error instanceof MailDeliveryError && !error.retriable) {
-      await deps.notifications.updateOne({ _id, claimToken: claim.claimToken }, { $set: { status: 'failed', reason: error.message } });
-    }
-    throw error; // retriable: tried again under our own claim; refused: dead-lettered for an operator
-  }
-  const sent = await deps.notifications
-    .findOneAndUpdate(
-      { _id, status: 'sending', claimToken: claim.claimToken },
-      { $set: { status: 'sent', messageId, delivery: deps.mailer.delivery, sentAt: new Date() } },
-      { returnDocument: 'after' },
-    )
-    .lean<NotificationDocument>();
-  // Taken over while we were sending (slower than the lease): the new holder settles it.
-  if (!sent) throw new ConcurrentUpdateError(what);
-  return { kind: 'sent', notification: sent };
+/** A notification as inserted: every field set, since bulk inserts bypass the model's defaults. */
+function notificationRecord(orderId: string, fields: Partial<NotificationDocument> & Pick<NotificationDocument, 'status'>): NotificationDocument {
+  const now = new Date();
+  return {
+    _id: notificationId(orderId, EMAIL),
+    orderId,
+    channel: EMAIL,
+    recipient: null,
+    claimedBy: null,
+    attempts: 0,
+    messageId: null,
+    delivery: null,
+    sentAt: null,
+    reason: null,
+    createdAt: now,
+    updatedAt: now,
+    ...fields,
+  };
 }
 
-async function recordSkipped(orderId: string, reason: string, deps: ConfirmationsDeps): Promise<ConfirmationOutcome> {
-  try {
-    await deps.notifications.create({ _id: notificationId(orderId, 'email'), orderId, channel: 'email', status: 'skipped', reason });
-  } catch (error) {
-    if (!isDuplicateKeyError(error)) throw error;
-    // Already recorded by an earlier delivery: the same outcome.
-  }
-  return { kind: 'none' };
+/** Persists a round: claims, then the emails side by side, then every notification in one insert. */
+async function persistConfirmations(effects: readonly ConfirmationEffects[], deps: ConfirmationsDeps): Promise<Settled<ConfirmationOutcome>[]> {
+  const results: Settled<ConfirmationOutcome>[] = effects.map(() => settledOk({ kind: 'none' }));
+  const sends = effects.flatMap((e, i) => (e.kind === 'send' ? [{ e, i }] : []));
+  const claimed = await claimEffects(
+    deps.claims,
+    sends.map(({ e }) => ({ effect: EMAIL, orderId: e.orderId, intent: 'send', takeOverToken: e.takeOverToken })),
+    deps.instanceId,
+  );
+
+  const attempts = await Promise.all(
+    sends.map(async ({ e, i }, n) => {
+      const claim = claimed[n]!;
+      if (claim instanceof Error) {
+        results[i] = settledFailed(claim);
+        return [];
+      }
+      try {
+        const { messageId } = await deps.mailer.send(e.email);
+        const sent = notificationRecord(e.orderId, {
+          status: 'sent',
+          recipient: e.email.to,
+          claimedBy: claim.claimedBy,
+          attempts: claim.attempts,
+          messageId,
+          delivery: deps.mailer.delivery,
+          sentAt: new Date(),
+        });
+        return [{ i, record: sent }];
+      } catch (error) {
+        results[i] = settledFailed(error); // retriable: tried again under our own claim; refused: dead-lettered
+        if (!(error instanceof MailDeliveryError) || error.retriable) return [];
+        // Refused for good: so recorded, and the claim marked, so a replay may send at once.
+        await deps.claims.updateOne({ _id: claim._id, claimToken: claim.claimToken }, { $set: { failedReason: error.message } });
+        const failed = notificationRecord(e.orderId, { status: 'failed', recipient: e.email.to, claimedBy: claim.claimedBy, attempts: claim.attempts, reason: error.message });
+        return [{ i: -1, record: failed }];
+      }
+    }),
+  );
+  const records = [
+    ...attempts.flat(),
+    ...effects.flatMap((e, i) => (e.kind === 'skip' ? [{ i, record: notificationRecord(e.orderId, { status: 'skipped', reason: e.reason }) }] : [])),
+  ];
+  const stored = await settleEffects(
+    deps.notifications,
+    records.map((r) => r.record),
+  );
+  await Promise.all(
+    records.map(async ({ i, record }, n) => {
+      let notification = stored[n]!;
+      // A replay sent what had been refused earlier: the sent record replaces the failed one.
+      if (record.status === 'sent' && notification.status === 'failed') {
+        await deps.notifications.replaceOne({ _id: record._id, status: 'failed' }, record);
+        notification = record;
+      }
+      if (i >= 0 && record.status === 'sent') results[i] = settledOk({ kind: 'sent', notification });
+    }),
+  );
+
+  effects.forEach((e, i) => {
+    if (e.kind === 'wait') results[i] = settledFailed(new EffectInProgressError(`the confirmation email of order ${e.orderId}`, e.holder, e.until));
+    if (e.kind === 'report') results[i] = settledOk({ kind: 'sent', notification: e.notification });
+  });
+  return results;
 }
+
+const orderIdOf = (message: ConsumedEvent<ConfirmationsTopic>) => message.event.data.orderId;
 
 export function createConfirmationsConsumer(
   options: ConfirmationsOptions = {},
-): ConsumerModule<ConfirmationsTopic, ConfirmationsDeps, ConfirmationsState, ConfirmationEffects, ConfirmationOutcome> {
+): ConsumerModule<ConfirmationsTopic, ConfirmationsDeps, ConfirmationsRound, ConfirmationEffects, ConfirmationOutcome> {
   const claimLeaseMs = options.claimLeaseMs ?? 60_000;
   const defaultMailer = (config: Config, log: Logger) => (config.smtpUrl ? createSmtpMailer(config.smtpUrl) : createLogMailer(log));
   return {
     name: 'confirmations',
     topics: ['order.confirmed'],
     async setup({ config, log, connection, instanceId }) {
-      const notifications = notificationModel(connection);
-      await notifications.init();
+      const [notifications, claims] = [notificationModel(connection), claimModel(connection)];
+      await Promise.all([notifications.init(), claims.init()]);
       const mailer = (options.mailer ?? defaultMailer)(config, log);
       if (mailer.delivery === 'log') log.warn('SMTP_URL is unset: confirmation emails are recorded and logged, not sent');
-      return { notifications, mailer, instanceId };
+      return { notifications, claims, mailer, instanceId };
     },
-    async load(message: ConsumedEvent<ConfirmationsTopic>, deps) {
-      const notification = await deps.notifications.findById(notificationId(message.event.data.orderId, 'email')).lean<NotificationDocument>();
-      return { notification, now: new Date(), instanceId: deps.instanceId };
+    async load(messages, deps) {
+      const orderIds = messages.map(orderIdOf);
+      const [notifications, claims] = await Promise.all([
+        findByIds(deps.notifications, orderIds.map((id) => notificationId(id, EMAIL))),
+        findByIds(deps.claims, orderIds.map((id) => claimId(EMAIL, id))),
+      ]);
+      return { notifications, claims, now: new Date(), instanceId: deps.instanceId };
     },
-    decide: (message, state) => decideConfirmation(message.event, state, claimLeaseMs),
-    async persist(effects, deps) {
-      switch (effects.kind) {
-        case 'send':
-          return sendOnce(effects, deps);
-        case 'wait':
-          throw new EffectInProgressError(`the confirmation email of order ${effects.orderId}`, effects.holder, effects.until);
-        case 'skip':
-          return recordSkipped(effects.orderId, effects.reason, deps);
-        case 'report':
-          return { kind: 'sent', notification: effects.notification };
-        case 'ignore':
-          return { kind: 'none' };
-      }
+    decide(message, round) {
+      const orderId = orderIdOf(message);
+      const state: ConfirmationsState = {
+        notification: round.notifications.get(notificationId(orderId, EMAIL)) ?? null,
+        claim: round.claims.get(claimId(EMAIL, orderId)) ?? null,
+        now: round.now,
+        instanceId: round.instanceId,
+      };
+      return decideConfirmation(message.event, state, claimLeaseMs);
     },
+    persist: persistConfirmations,
     emits: confirmationEvents,
     describe(effects, outcome) {
       if (effects.kind === 'skip') return `skipped, not sent: ${effects.reason}`;
       if (effects.kind === 'ignore') return `ignored: ${effects.reason}`;
       if (effects.kind === 'report') return 'already sent: notification.sent repeated';
-      return outcome.kind === 'sent' ? `sent to ${outcome.notification.recipient} (${outcome.notification.delivery})` : effects.kind;
+      return outcome.kind === 'sent' ? `sent (${outcome.notification.delivery})` : effects.kind;
     },
     async teardown(deps) {
       deps.mailer.close();

@@ -19,3 +19,13 @@ export class ConcurrentUpdateError extends AppError {
     super('CONFLICT', `${what} changed while being updated; deciding again`, { retriable: true });
   }
 }
+
+/**
+ * Another instance won the claim on this effect (its insert came first, or it took the claim
+ * over before us): this instance must not perform it. Deciding again finds that claim.
+ */
+export class ClaimLostError extends AppError {
+  constructor(what: string) {
+    super('CONFLICT', `${what} was claimed by another instance first; deciding again`, { retriable: true });
+  }
+}

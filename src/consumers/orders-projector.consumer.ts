@@ -2,9 +2,10 @@ import { CURRENCY } from '../domain/catalog';
 import { applyStatusChange, type StatusChange } from '../domain/order';
 import type { OrderStatus } from '../domain/order-status';
 import type { OrderPlaced, OrderStatusChanged } from '../events/order-events';
-import type { ConsumerModule } from '../kafka/consumer-runner';
+import type { mongo } from 'mongoose';
+import { settledFailed, settledOk, type ConsumerModule, type Settled } from '../kafka/consumer-runner';
+import { bulkUpdate, findByIds, insertEach } from '../mongo/bulk';
 import { orderModel, type OrderDocument, type OrderModel } from '../mongo/models/order.model';
-import { isDuplicateKeyError } from '../mongo/mongo-errors';
 import { ConcurrentUpdateError } from './consumer.errors';
 
 /*
@@ -16,7 +17,8 @@ import { ConcurrentUpdateError } from './consumer.errors';
  * order.placed arrives), order.placed never touches the status, and updatedAt only moves
  * forward ($max). Status changes apply only when legal from the current status, with the
  * update conditional on that status, so duplicates, late events and a concurrent instance
- * cannot apply one twice.
+ * cannot apply one twice. A round costs one read, one insert of new orders and bulk updates of
+ * stored ones.
  */
 
 type ProjectorTopic = 'order.placed' | 'order.status-changed';
@@ -61,79 +63,97 @@ export function projectStatusChange(changed: OrderStatusChanged, stored: StoredO
   return { kind: 'apply-change', orderId, expectedStatus: stored.status, change: entry };
 }
 
-/**
- * Inserts a new order; finding it already there means: decide again. (An insert, not an
- * upsert with $setOnInsert: FerretDB v1 drops empty arrays from the latter, e.g. `items: []`.)
- */
-async function insertOnly(orders: OrderModel, orderId: string, doc: Omit<OrderDocument, '_id'>): Promise<void> {
-  try {
-    await orders.create([{ _id: orderId, ...doc }], { timestamps: false });
-  } catch (error) {
-    throw isDuplicateKeyError(error) ? new ConcurrentUpdateError(`order ${orderId}`) : error;
+/** A new order as inserted: every field set, since bulk inserts bypass the model's defaults. */
+function newOrder(effects: Extract<ProjectorEffects, { kind: 'create-placed' | 'create-changed' }>): OrderDocument {
+  if (effects.kind === 'create-placed') {
+    const { placedAt } = effects;
+    return {
+      _id: effects.orderId,
+      ...effects.details,
+      status: 'PLACED',
+      statusHistory: [{ status: 'PLACED', at: placedAt, reason: null }],
+      detailsKnown: true,
+      createdAt: placedAt,
+      updatedAt: placedAt,
+    };
   }
+  const { change, customerId, restaurantId } = effects;
+  return {
+    _id: effects.orderId,
+    customerId,
+    restaurantId,
+    items: [],
+    totalCents: 0,
+    currency: CURRENCY,
+    deliveryAddress: '',
+    status: change.status,
+    statusHistory: [{ status: 'PLACED', at: change.at, reason: null }, change],
+    detailsKnown: false,
+    createdAt: change.at,
+    updatedAt: change.at,
+  };
 }
 
-async function writeProjection(effects: ProjectorEffects, orders: OrderModel): Promise<ProjectorEffects> {
+/** The conditional update an effect makes to a stored order, if it makes one. */
+function orderUpdate(effects: ProjectorEffects): mongo.AnyBulkWriteOperation<OrderDocument> | null {
   switch (effects.kind) {
-    case 'create-placed': {
-      const placed = { status: 'PLACED' as const, at: effects.placedAt, reason: null };
-      const { placedAt } = effects;
-      await insertOnly(orders, effects.orderId, {
-        ...effects.details,
-        status: 'PLACED',
-        statusHistory: [placed],
-        detailsKnown: true,
-        createdAt: placedAt,
-        updatedAt: placedAt,
-      });
-      break;
-    }
     case 'fill-details': {
       const { placedAt } = effects;
       // statusHistory[0] is always the PLACED entry; until now it held the first change's time.
       const set = { ...effects.details, detailsKnown: true, createdAt: placedAt, 'statusHistory.0.at': placedAt };
-      await orders.updateOne(
-        { _id: effects.orderId, detailsKnown: false },
-        { $set: set, $max: { updatedAt: placedAt } },
-        { timestamps: false, overwriteImmutable: true }, // createdAt is immutable under mongoose timestamps
-      );
-      break;
-    }
-    case 'create-changed': {
-      const { change, customerId, restaurantId } = effects;
-      const placed = { status: 'PLACED' as const, at: change.at, reason: null };
-      await insertOnly(orders, effects.orderId, {
-        customerId,
-        restaurantId,
-        items: [],
-        totalCents: 0,
-        currency: CURRENCY,
-        deliveryAddress: '',
-        status: change.status,
-        statusHistory: [placed, change],
-        detailsKnown: false,
-        createdAt: change.at,
-        updatedAt: change.at,
-      });
-      break;
+      return { updateOne: { filter: { _id: effects.orderId, detailsKnown: false }, update: { $set: set, $max: { updatedAt: placedAt } } } };
     }
     case 'apply-change': {
       const { orderId, expectedStatus, change } = effects;
-      const result = await orders.updateOne(
-        { _id: orderId, status: expectedStatus },
-        { $set: { status: change.status }, $push: { statusHistory: change }, $max: { updatedAt: change.at } },
-        { timestamps: false },
-      );
-      if (result.modifiedCount === 0) throw new ConcurrentUpdateError(`order ${orderId}`);
-      break;
+      return {
+        updateOne: {
+          filter: { _id: orderId, status: expectedStatus },
+          update: { $set: { status: change.status }, $push: { statusHistory: change }, $max: { updatedAt: change.at } },
+        },
+      };
     }
-    case 'ignore':
-      break;
+    default:
+      return null;
   }
-  return effects;
 }
 
-export function createOrdersProjector(): ConsumerModule<ProjectorTopic, { orders: OrderModel }, StoredOrder, ProjectorEffects> {
+/**
+ * Persists a round: new orders in one unordered insert (one found already there means: decide
+ * again), changes to stored ones in bulk updates conditional on what was read. A status change
+ * that found its order moved on (another instance, a redelivery racing) is decided again.
+ */
+async function writeProjections(effects: readonly ProjectorEffects[], orders: OrderModel): Promise<Settled<ProjectorEffects>[]> {
+  const results = effects.map((e) => settledOk(e));
+  const creations = effects.flatMap((e, i) => (e.kind === 'create-placed' || e.kind === 'create-changed' ? [{ i, doc: newOrder(e) }] : []));
+  const updates = effects.flatMap((e, i) => {
+    const update = orderUpdate(e);
+    return update ? [{ i, update }] : [];
+  });
+  // Inserted as given, not upserted with $setOnInsert, which drops empty arrays on some MongoDB-wire servers.
+  const [inserted, matched] = await Promise.all([
+    insertEach(orders.collection, creations.map((c) => c.doc)),
+    bulkUpdate(orders.collection, updates.map((u) => u.update)),
+  ]);
+  creations.forEach(({ i, doc }, n) => {
+    if (!inserted[n]) results[i] = settledFailed(new ConcurrentUpdateError(`order ${doc._id}`));
+  });
+  if (matched < updates.length) {
+    // Some conditional update missed: a status change whose order is not at its new status now was not applied.
+    const changes = updates.flatMap(({ i }) => {
+      const e = effects[i]!;
+      return e.kind === 'apply-change' ? [{ i, e }] : [];
+    });
+    const now = await findByIds(orders, changes.map((c) => c.e.orderId), { status: 1, statusHistory: 1 });
+    for (const { i, e } of changes) {
+      const stored = now.get(e.orderId);
+      const applied = stored?.status === e.change.status && stored.statusHistory.some((h) => h.status === e.change.status);
+      if (!applied) results[i] = settledFailed(new ConcurrentUpdateError(`order ${e.orderId}`));
+    }
+  }
+  return results;
+}
+
+export function createOrdersProjector(): ConsumerModule<ProjectorTopic, { orders: OrderModel }, ReadonlyMap<string, OrderDocument>, ProjectorEffects> {
   return {
     name: 'orders-projector',
     topics: ['order.placed', 'order.status-changed'],
@@ -142,10 +162,13 @@ export function createOrdersProjector(): ConsumerModule<ProjectorTopic, { orders
       await orders.init();
       return { orders };
     },
-    load: (message, { orders }) =>
-      orders.findById(message.event.data.orderId, { status: 1, detailsKnown: 1 }).lean<Pick<OrderDocument, '_id' | 'status' | 'detailsKnown'>>(),
-    decide: (message, stored) => (message.event.type === 'order.placed' ? projectPlaced(message.event, stored) : projectStatusChange(message.event, stored)),
-    persist: (effects, { orders }) => writeProjection(effects, orders),
+    load: (messages, { orders }) =>
+      findByIds<OrderDocument>(orders, messages.map((m) => m.event.data.orderId), { status: 1, detailsKnown: 1 }),
+    decide(message, stored) {
+      const order = stored.get(message.event.data.orderId) ?? null;
+      return message.event.type === 'order.placed' ? projectPlaced(message.event, order) : projectStatusChange(message.event, order);
+    },
+    persist: (effects, { orders }) => writeProjections(effects, orders),
     emits: () => [],
     describe(effects) {
       switch (effects.kind) {

@@ -1,8 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { orderCancelled, orderPlaced, type OrderPlaced } from '../events/order-events';
 import { parseEvent } from '../events/parse-event';
+import type { ClaimDocument } from '../mongo/models/claim.model';
 import type { TransactionDocument } from '../mongo/models/transaction.model';
-import { decideCancelled, decidePlaced, transactionEvents, type TransactionsState } from './transactions.consumer';
+import { claimFixture } from './claim.fixture';
+import { decideCancelled, decidePlaced, transactionEvents, type PaymentState } from './transactions.consumer';
 
 const LEASE = 30_000;
 const now = new Date('2030-01-01T12:00:00.000Z');
@@ -26,14 +28,12 @@ function tx(overrides: Partial<TransactionDocument>): TransactionDocument {
   return {
     _id: 'ord-1',
     transactionId: 'b3c1f7d2-5f0e-4d8e-9a47-0c1e5b2a9d11',
-    status: 'pending',
+    status: 'captured',
     customerId: 'cust-1',
     restaurantId: 'trattoria',
     amountCents: 1700,
     currency: 'EUR',
-    claimToken: 'token-a',
     claimedBy: 'transactions-a',
-    claimedAt: new Date(now.getTime() - 1000),
     chargeReference: null,
     declineReason: null,
     settledAt: null,
@@ -46,7 +46,16 @@ function tx(overrides: Partial<TransactionDocument>): TransactionDocument {
   };
 }
 
-const state = (transaction: TransactionDocument | null, instanceId = 'transactions-b'): TransactionsState => ({ transaction, now, instanceId });
+const claim = (overrides: Partial<ClaimDocument>) =>
+  claimFixture({ effect: 'payment', orderId: 'ord-1', claimedBy: 'transactions-a', claimedAt: new Date(now.getTime() - 1000), ...overrides });
+
+const state = (transaction: TransactionDocument | null, instanceId = 'transactions-b', held: ClaimDocument | null = null): PaymentState => ({
+  transaction,
+  claim: held,
+  now,
+  instanceId,
+});
+const claimed = (c: ClaimDocument, instanceId = 'transactions-b') => state(null, instanceId, c);
 
 describe('decidePlaced', () => {
   it('claims and charges an order nobody has touched', () => {
@@ -54,14 +63,14 @@ describe('decidePlaced', () => {
   });
 
   it('waits while another instance holds a live claim', () => {
-    const decision = decidePlaced(placed, state(tx({})), LEASE);
+    const decision = decidePlaced(placed, claimed(claim({})), LEASE);
     expect(decision).toMatchObject({ kind: 'wait', holder: 'transactions-a' });
   });
 
   it('takes over its own claim (a retry) and an expired one (a crashed holder)', () => {
-    expect(decidePlaced(placed, state(tx({}), 'transactions-a'), LEASE)).toEqual({ kind: 'charge', placed, takeOverToken: 'token-a' });
-    const stale = tx({ claimedAt: new Date(now.getTime() - LEASE) });
-    expect(decidePlaced(placed, state(stale), LEASE)).toEqual({ kind: 'charge', placed, takeOverToken: 'token-a' });
+    expect(decidePlaced(placed, claimed(claim({}), 'transactions-a'), LEASE)).toEqual({ kind: 'charge', placed, takeOverToken: 'token-a' });
+    const stale = claim({ claimedAt: new Date(now.getTime() - LEASE) });
+    expect(decidePlaced(placed, claimed(stale), LEASE)).toEqual({ kind: 'charge', placed, takeOverToken: 'token-a' });
   });
 
   it('re-reports a settled payment instead of charging again', () => {
@@ -72,18 +81,21 @@ describe('decidePlaced', () => {
 
   it('never charges an order cancelled before its payment', () => {
     expect(decidePlaced(placed, state(tx({ status: 'voided' })), LEASE)).toMatchObject({ kind: 'ignore' });
+    // claimed for the void, its record not written yet (a crash in between): still never charged
+    expect(decidePlaced(placed, claimed(claim({ intent: 'void' })), LEASE)).toMatchObject({ kind: 'ignore' });
   });
 });
 
 describe('decideCancelled', () => {
   it('voids when no payment exists yet, refunds a captured one, repeats a refund', () => {
-    expect(decideCancelled(cancelled, state(null), LEASE).kind).toBe('void');
+    expect(decideCancelled(cancelled, state(null), LEASE)).toMatchObject({ kind: 'void', claimed: false });
+    expect(decideCancelled(cancelled, claimed(claim({ intent: 'void' })), LEASE)).toMatchObject({ kind: 'void', claimed: true });
     expect(decideCancelled(cancelled, state(tx({ status: 'captured' })), LEASE).kind).toBe('refund');
     expect(decideCancelled(cancelled, state(tx({ status: 'refunded' })), LEASE).kind).toBe('report-refund');
   });
 
   it('waits for a charge in progress, and ignores declined or voided payments', () => {
-    expect(decideCancelled(cancelled, state(tx({})), LEASE)).toMatchObject({ kind: 'wait', until: new Date(now.getTime() - 1000 + LEASE) });
+    expect(decideCancelled(cancelled, claimed(claim({})), LEASE)).toMatchObject({ kind: 'wait', until: new Date(now.getTime() - 1000 + LEASE) });
     expect(decideCancelled(cancelled, state(tx({ status: 'declined' })), LEASE).kind).toBe('ignore');
     expect(decideCancelled(cancelled, state(tx({ status: 'voided' })), LEASE).kind).toBe('ignore');
   });

@@ -10,30 +10,47 @@ import {
   type OrderCancelled,
   type OrderPlaced,
 } from '../events/order-events';
-import type { ConsumedEvent, ConsumerModule } from '../kafka/consumer-runner';
+import { settledFailed, settledOk, type ConsumedEvent, type ConsumerModule, type Settled } from '../kafka/consumer-runner';
 import type { OutgoingEvent } from '../kafka/event-producer';
+import { findByIds } from '../mongo/bulk';
+import { claimId, claimModel, type ClaimDocument, type ClaimModel } from '../mongo/models/claim.model';
 import { transactionModel, type TransactionDocument, type TransactionModel } from '../mongo/models/transaction.model';
-import { isDuplicateKeyError } from '../mongo/mongo-errors';
-import type { PaymentGateway } from '../payments/payment-gateway';
+import type { ChargeResult, PaymentGateway } from '../payments/payment-gateway';
 import { simulatedPaymentGateway } from '../payments/simulated-gateway';
-import { judgeClaim, type Claim } from './claim';
+import { claimEffects, judgeClaim, settleEffects } from './claim';
 import { ConcurrentUpdateError, EffectInProgressError } from './consumer.errors';
 
 /*
  * The transactions consumer: order.placed → charge once → order.confirmed | order.payment-failed
  * (+ order.status-changed); order.cancelled → refund a captured payment once → payment.refunded.
  *
- * At most one capture per order, even with two instances and redelivery: the transaction
- * document (one per order id) is claimed before the gateway is called and only the claimant
- * calls it (see claim.ts); the gateway itself is idempotent per order id, so even a claim taken
- * over from a presumed-dead instance cannot charge twice. A cancel that arrives first leaves a
- * `voided` document behind, so a late order.placed finds it and never charges.
+ * At most one capture per order, even with two instances and redelivery: the order's payment
+ * is claimed (claims collection, `payment:<orderId>`) before the gateway is called and only the
+ * claimant calls it (see claim.ts); the gateway itself is idempotent per order id, so even a
+ * claim taken over from a presumed-dead instance cannot charge twice. The outcome is settled by
+ * inserting the order's transaction. A cancel that arrives first claims the payment to void
+ * it, so a late order.placed finds the void and never charges.
+ *
+ * A round of orders costs a constant number of store round trips: one read of claims and one of
+ * transactions, one insert of new claims, the gateway calls side by side, one insert of
+ * settlements. Refunds (rare) go one by one.
  */
 
 type TransactionsTopic = 'order.placed' | 'order.cancelled';
+const PAYMENT = 'payment';
 
-export interface TransactionsState {
+/** What the consumer knows of one order's payment. */
+export interface PaymentState {
   readonly transaction: TransactionDocument | null;
+  /** The order's payment claim, when there is one. */
+  readonly claim: ClaimDocument | null;
+  readonly now: Date;
+  readonly instanceId: string;
+}
+
+export interface TransactionsRound {
+  readonly transactions: ReadonlyMap<string, TransactionDocument>;
+  readonly claims: ReadonlyMap<string, ClaimDocument>;
   readonly now: Date;
   readonly instanceId: string;
 }
@@ -45,8 +62,8 @@ export type TransactionEffects =
   | { readonly kind: 'wait'; readonly orderId: string; readonly holder: string; readonly until: Date }
   /** Already settled: emit its outcome again (same event ids). */
   | { readonly kind: 'report-charge'; readonly placed: OrderPlaced; readonly transaction: TransactionDocument }
-  /** Cancelled before any charge: record it so that no charge ever happens. */
-  | { readonly kind: 'void'; readonly cancelled: OrderCancelled }
+  /** Cancelled before any charge: claim the payment for the void (unless already ours) and record it, so no charge ever happens. */
+  | { readonly kind: 'void'; readonly cancelled: OrderCancelled; readonly claimed: boolean }
   | { readonly kind: 'refund'; readonly cancelled: OrderCancelled; readonly transaction: TransactionDocument }
   | { readonly kind: 'report-refund'; readonly transaction: TransactionDocument }
   | { readonly kind: 'ignore'; readonly reason: string };
@@ -68,57 +85,48 @@ export interface TransactionsOptions {
 
 interface TransactionsDeps {
   readonly transactions: TransactionModel;
+  readonly claims: ClaimModel;
   readonly gateway: PaymentGateway;
   readonly instanceId: string;
 }
 
-const claimOf = (t: TransactionDocument): Claim => ({
-  claimToken: t.claimToken ?? '',
-  claimedBy: t.claimedBy ?? 'unknown',
-  claimedAt: t.claimedAt ?? new Date(0),
-});
-
-/** PURE: what to do about an order.placed given the order's transaction (if any). */
-export function decidePlaced(placed: OrderPlaced, state: TransactionsState, claimLeaseMs: number): TransactionEffects {
-  const { transaction } = state;
-  if (!transaction) return { kind: 'charge', placed, takeOverToken: null };
-  switch (transaction.status) {
-    case 'pending': {
-      const claim = claimOf(transaction);
-      const verdict = judgeClaim(claim, state.instanceId, state.now, claimLeaseMs);
-      if (verdict.kind === 'held') return { kind: 'wait', orderId: transaction._id, holder: claim.claimedBy, until: verdict.expiresAt };
-      return { kind: 'charge', placed, takeOverToken: claim.claimToken };
-    }
-    case 'captured':
-    case 'declined':
-    case 'refunded': // it was captured: the confirmation stays true, the refund follows it
-      return { kind: 'report-charge', placed, transaction };
-    case 'voided':
-      return { kind: 'ignore', reason: 'cancelled before payment: not charged' };
+/** PURE: what to do about an order.placed given the order's payment. */
+export function decidePlaced(placed: OrderPlaced, state: PaymentState, claimLeaseMs: number): TransactionEffects {
+  const { transaction, claim } = state;
+  if (transaction) {
+    if (transaction.status === 'voided') return { kind: 'ignore', reason: 'cancelled before payment: not charged' };
+    // captured, declined, or refunded (it was captured: the confirmation stays true, the refund follows it)
+    return { kind: 'report-charge', placed, transaction };
   }
+  if (!claim) return { kind: 'charge', placed, takeOverToken: null };
+  if (claim.intent === 'void') return { kind: 'ignore', reason: 'cancelled before payment: not charged' };
+  if (claim.failedReason !== null) return { kind: 'charge', placed, takeOverToken: claim.claimToken };
+  const verdict = judgeClaim(claim, state.instanceId, state.now, claimLeaseMs);
+  if (verdict.kind === 'held') return { kind: 'wait', orderId: claim.orderId, holder: claim.claimedBy, until: verdict.expiresAt };
+  return { kind: 'charge', placed, takeOverToken: claim.claimToken };
 }
 
 /**
- * PURE: what to do about an order.cancelled given the order's transaction (if any). A cancel
- * never takes a charge over: it waits for the charge (or its successor) to settle, then refunds.
+ * PURE: what to do about an order.cancelled given the order's payment. A cancel never takes a
+ * charge over: it waits for the charge (or its successor) to settle, then refunds.
  */
-export function decideCancelled(cancelled: OrderCancelled, state: TransactionsState, claimLeaseMs: number): TransactionEffects {
-  const { transaction } = state;
-  if (!transaction) return { kind: 'void', cancelled };
-  switch (transaction.status) {
-    case 'pending': {
-      const claim = claimOf(transaction);
-      return { kind: 'wait', orderId: transaction._id, holder: claim.claimedBy, until: new Date(claim.claimedAt.getTime() + claimLeaseMs) };
+export function decideCancelled(cancelled: OrderCancelled, state: PaymentState, claimLeaseMs: number): TransactionEffects {
+  const { transaction, claim } = state;
+  if (transaction) {
+    switch (transaction.status) {
+      case 'captured':
+        return { kind: 'refund', cancelled, transaction };
+      case 'refunded':
+        return { kind: 'report-refund', transaction };
+      case 'declined':
+        return { kind: 'ignore', reason: 'payment was declined: nothing to refund' };
+      case 'voided':
+        return { kind: 'ignore', reason: 'already voided' };
     }
-    case 'captured':
-      return { kind: 'refund', cancelled, transaction };
-    case 'refunded':
-      return { kind: 'report-refund', transaction };
-    case 'declined':
-      return { kind: 'ignore', reason: 'payment was declined: nothing to refund' };
-    case 'voided':
-      return { kind: 'ignore', reason: 'already voided' };
   }
+  if (!claim) return { kind: 'void', cancelled, claimed: false };
+  if (claim.intent === 'void') return { kind: 'void', cancelled, claimed: true }; // the void's record is missing: finish it
+  return { kind: 'wait', orderId: claim.orderId, holder: claim.claimedBy, until: new Date(claim.claimedAt.getTime() + claimLeaseMs) };
 }
 
 const snapshotOf = (t: TransactionDocument): OrderSnapshot => ({ id: t._id, customerId: t.customerId, restaurantId: t.restaurantId, status: 'PLACED' });
@@ -167,49 +175,42 @@ export function transactionEvents(outcome: TransactionOutcome): OutgoingEvent[] 
   return [{ topic: 'order.confirmed', key: t._id, event: confirmed }, statusChanged(t, confirmOrder(snapshotOf(t), at))];
 }
 
-/** Claims the order's payment, charges it through the gateway, settles the claim. */
-async function charge(placed: OrderPlaced, takeOverToken: string | null, deps: TransactionsDeps): Promise<TransactionOutcome> {
+/** A settled transaction as inserted: every field set, since bulk inserts bypass the model's defaults. */
+function transactionRecord(
+  ids: { orderId: string; customerId: string; restaurantId: string },
+  fields: Partial<TransactionDocument> & Pick<TransactionDocument, 'status' | 'claimedBy'>,
+  now: Date,
+): TransactionDocument {
+  return {
+    _id: ids.orderId,
+    transactionId: randomUUID(),
+    customerId: ids.customerId,
+    restaurantId: ids.restaurantId,
+    amountCents: 0,
+    currency: 'EUR',
+    chargeReference: null,
+    declineReason: null,
+    settledAt: null,
+    refundReference: null,
+    refundedAt: null,
+    voidedAt: null,
+    createdAt: now,
+    updatedAt: now,
+    ...fields,
+  };
+}
+
+function chargedRecord(placed: OrderPlaced, result: ChargeResult, claimedBy: string, now: Date): TransactionDocument {
   const p = placed.data;
-  const what = `the payment of order ${p.orderId}`;
-  const claim = { claimToken: randomUUID(), claimedBy: deps.instanceId, claimedAt: new Date() };
-  if (takeOverToken === null) {
-    try {
-      await deps.transactions.create({
-        _id: p.orderId,
-        transactionId: randomUUID(),
-        status: 'pending',
-        customerId: p.customerId,
-        restaurantId: p.restaurantId,
-        amountCents: p.totalCents,
-        currency: p.currency,
-        ...claim,
-      });
-    } catch (error) {
-      throw isDuplicateKeyError(error) ? new ConcurrentUpdateError(what) : error;
-    }
-  } else {
-    const taken = await deps.transactions.updateOne({ _id: p.orderId, status: 'pending', claimToken: takeOverToken }, { $set: claim });
-    if (taken.modifiedCount === 0) throw new ConcurrentUpdateError(what);
-  }
-  // Only the claimant gets here; the order id as idempotency key makes a taken-over charge safe too.
-  const result = await deps.gateway.charge({ idempotencyKey: p.orderId, paymentToken: p.paymentToken, amountCents: p.totalCents, currency: p.currency });
-  const settled = await deps.transactions
-    .findOneAndUpdate(
-      { _id: p.orderId, status: 'pending', claimToken: claim.claimToken },
-      {
-        $set: {
-          status: result.status,
-          chargeReference: result.reference,
-          declineReason: result.status === 'declined' ? result.reason : null,
-          settledAt: new Date(),
-        },
-      },
-      { returnDocument: 'after' },
-    )
-    .lean<TransactionDocument>();
-  // Taken over while we were charging: the new holder settles it; reading again reports that.
-  if (!settled) throw new ConcurrentUpdateError(what);
-  return { kind: 'settled', placed, transaction: settled };
+  return transactionRecord(p, {
+    status: result.status,
+    claimedBy,
+    amountCents: p.totalCents,
+    currency: p.currency,
+    chargeReference: result.reference,
+    declineReason: result.status === 'declined' ? result.reason : null,
+    settledAt: now,
+  }, now);
 }
 
 async function refund(transaction: TransactionDocument, deps: TransactionsDeps): Promise<TransactionOutcome> {
@@ -230,61 +231,113 @@ async function refund(transaction: TransactionDocument, deps: TransactionsDeps):
   return { kind: 'refunded', transaction: refunded };
 }
 
-async function voidPayment(cancelled: OrderCancelled, deps: TransactionsDeps): Promise<TransactionOutcome> {
-  const c = cancelled.data;
-  try {
-    await deps.transactions.create({
-      _id: c.orderId,
-      transactionId: randomUUID(),
-      status: 'voided',
-      customerId: c.customerId,
-      restaurantId: c.restaurantId,
-      voidedAt: new Date(),
-    });
-  } catch (error) {
-    // The charge was claimed in the meantime: decide again (wait for it, then refund).
-    throw isDuplicateKeyError(error) ? new ConcurrentUpdateError(`the payment of order ${c.orderId}`) : error;
-  }
-  return { kind: 'none' };
+/** Persists a round: claims, then the charges side by side, then every settlement in one insert. */
+async function persistPayments(effects: readonly TransactionEffects[], deps: TransactionsDeps): Promise<Settled<TransactionOutcome>[]> {
+  const results: Settled<TransactionOutcome>[] = effects.map(() => settledOk({ kind: 'none' }));
+  const needClaim = effects.flatMap((e, i) => ((e.kind === 'charge' || (e.kind === 'void' && !e.claimed)) ? [i] : []));
+  const claimed = await claimEffects(
+    deps.claims,
+    needClaim.map((i) => {
+      const e = effects[i] as Extract<TransactionEffects, { kind: 'charge' | 'void' }>;
+      const orderId = e.kind === 'charge' ? e.placed.data.orderId : e.cancelled.data.orderId;
+      return { effect: PAYMENT, orderId, intent: e.kind, takeOverToken: e.kind === 'charge' ? e.takeOverToken : null };
+    }),
+    deps.instanceId,
+  );
+  const holding = new Set<number>();
+  needClaim.forEach((i, n) => {
+    const claim = claimed[n]!;
+    if (claim instanceof Error) results[i] = settledFailed(claim);
+    else holding.add(i);
+  });
+
+  // Only claimants get here; the order id as idempotency key makes a taken-over charge safe too.
+  const settlements: { index: number; record: Promise<TransactionDocument> }[] = [];
+  effects.forEach((e, i) => {
+    if (e.kind === 'charge' && holding.has(i)) {
+      const p = e.placed.data;
+      const charging = deps.gateway.charge({ idempotencyKey: p.orderId, paymentToken: p.paymentToken, amountCents: p.totalCents, currency: p.currency });
+      settlements.push({ index: i, record: charging.then((result) => chargedRecord(e.placed, result, deps.instanceId, new Date())) });
+    } else if (e.kind === 'void' && (holding.has(i) || e.claimed)) {
+      const now = new Date();
+      settlements.push({ index: i, record: Promise.resolve(transactionRecord(e.cancelled.data, { status: 'voided', claimedBy: deps.instanceId, voidedAt: now }, now)) });
+    }
+  });
+  const records = await Promise.allSettled(settlements.map((s) => s.record));
+  const ready = settlements.flatMap((s, n) => {
+    const record = records[n]!;
+    if (record.status === 'rejected') {
+      results[s.index] = settledFailed(record.reason);
+      return [];
+    }
+    return [{ index: s.index, record: record.value }];
+  });
+  const stored = await settleEffects(
+    deps.transactions,
+    ready.map((r) => r.record),
+  );
+  ready.forEach(({ index }, n) => {
+    const e = effects[index]!;
+    results[index] = settledOk(e.kind === 'charge' ? { kind: 'settled', placed: e.placed, transaction: stored[n]! } : { kind: 'none' });
+  });
+
+  await Promise.all(
+    effects.map(async (e, i) => {
+      switch (e.kind) {
+        case 'wait':
+          results[i] = settledFailed(new EffectInProgressError(`the payment of order ${e.orderId}`, e.holder, e.until));
+          break;
+        case 'report-charge':
+          results[i] = settledOk({ kind: 'settled', placed: e.placed, transaction: e.transaction });
+          break;
+        case 'report-refund':
+          results[i] = settledOk({ kind: 'refunded', transaction: e.transaction });
+          break;
+        case 'refund':
+          results[i] = await refund(e.transaction, deps).then(settledOk, settledFailed);
+          break;
+        default:
+          break;
+      }
+    }),
+  );
+  return results;
 }
+
+const orderIdOf = (message: ConsumedEvent<TransactionsTopic>) => message.event.data.orderId;
 
 export function createTransactionsConsumer(
   options: TransactionsOptions = {},
-): ConsumerModule<TransactionsTopic, TransactionsDeps, TransactionsState, TransactionEffects, TransactionOutcome> {
+): ConsumerModule<TransactionsTopic, TransactionsDeps, TransactionsRound, TransactionEffects, TransactionOutcome> {
   const claimLeaseMs = options.claimLeaseMs ?? 30_000;
   return {
     name: 'transactions',
     topics: ['order.placed', 'order.cancelled'],
     async setup({ connection, instanceId }) {
-      const transactions = transactionModel(connection);
-      await transactions.init();
+      const [transactions, claims] = [transactionModel(connection), claimModel(connection)];
+      await Promise.all([transactions.init(), claims.init()]);
       const gateway = await (options.gateway ?? simulatedPaymentGateway)(connection);
-      return { transactions, gateway, instanceId };
+      return { transactions, claims, gateway, instanceId };
     },
-    async load(message: ConsumedEvent<TransactionsTopic>, deps) {
-      const transaction = await deps.transactions.findById(message.event.data.orderId).lean<TransactionDocument>();
-      return { transaction, now: new Date(), instanceId: deps.instanceId };
+    async load(messages, deps) {
+      const orderIds = messages.map(orderIdOf);
+      const [transactions, claims] = await Promise.all([
+        findByIds(deps.transactions, orderIds),
+        findByIds(deps.claims, orderIds.map((id) => claimId(PAYMENT, id))),
+      ]);
+      return { transactions, claims, now: new Date(), instanceId: deps.instanceId };
     },
-    decide: (message, state) =>
-      message.event.type === 'order.placed' ? decidePlaced(message.event, state, claimLeaseMs) : decideCancelled(message.event, state, claimLeaseMs),
-    async persist(effects, deps) {
-      switch (effects.kind) {
-        case 'charge':
-          return charge(effects.placed, effects.takeOverToken, deps);
-        case 'wait':
-          throw new EffectInProgressError(`the payment of order ${effects.orderId}`, effects.holder, effects.until);
-        case 'report-charge':
-          return { kind: 'settled', placed: effects.placed, transaction: effects.transaction };
-        case 'void':
-          return voidPayment(effects.cancelled, deps);
-        case 'refund':
-          return refund(effects.transaction, deps);
-        case 'report-refund':
-          return { kind: 'refunded', transaction: effects.transaction };
-        case 'ignore':
-          return { kind: 'none' };
-      }
+    decide(message, round) {
+      const orderId = orderIdOf(message);
+      const state: PaymentState = {
+        transaction: round.transactions.get(orderId) ?? null,
+        claim: round.claims.get(claimId(PAYMENT, orderId)) ?? null,
+        now: round.now,
+        instanceId: round.instanceId,
+      };
+      return message.event.type === 'order.placed' ? decidePlaced(message.event, state, claimLeaseMs) : decideCancelled(message.event, state, claimLeaseMs);
     },
+    persist: persistPayments,
     emits: transactionEvents,
     describe(effects, outcome) {
       if (effects.kind === 'ignore') return `ignored: ${effects.reason}`;

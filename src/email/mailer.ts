@@ -36,14 +36,16 @@ function isPermanent(error: unknown): boolean {
 
 /**
  * Sends through the SMTP server at `smtpUrl` (`smtp://host:port`, credentials in the URL if
- * any) over one pooled connection. Timeouts are short so a hung server fails the attempt well
- * inside the confirmations consumer's claim lease.
+ * any) over up to five pooled connections, so a round of confirmations goes out side by side.
+ * Timeouts are short so a hung server fails the attempt well inside the confirmations
+ * consumer's claim lease.
  */
 export function createSmtpMailer(smtpUrl: string): Mailer {
   const transport = nodemailer.createTransport({
     url: smtpUrl,
     pool: true,
-    maxConnections: 1,
+    maxConnections: 5,
+    maxMessages: 1_000,
     connectionTimeout: 10_000,
     greetingTimeout: 10_000,
     socketTimeout: 20_000,

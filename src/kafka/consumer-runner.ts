@@ -1,34 +1,43 @@
 /**
- * The one runner every consumer module uses. Per message, one at a time per instance:
- * parse (parse-event.ts) → load → decide (pure) → persist → produce what it emits → commit the
- * offset. autoCommit is off: an offset is committed only after the Mongo write and the produce
- * succeeded, so a crash anywhere before means a redelivery, never a loss.
+ * The one runner every consumer module uses. Per partition batch (kafkajs `eachBatch`), cut into
+ * rounds of consecutive messages with distinct keys (rounds.ts): parse (parse-event.ts) → load
+ * the round's state in one go → decide each message (pure) → persist the round with a constant
+ * number of bulk writes → produce every event it emits with one send → commit the round's last
+ * offset. autoCommit is off: an offset is committed only after the writes and the produce
+ * succeeded, so a crash anywhere before means a redelivery of the round, never a loss; and
+ * every step is idempotent by key, so a redelivered round changes nothing already done.
+ * Partitions are worked on concurrently (`module.partitionsConcurrently`), never merged: each
+ * round belongs to one partition, which keeps one order's events in order.
  *
- * Failures: retriable ones (AppError/kafkajs `retriable`, MongoDB unreachable) are retried with
- * backoff (retry.ts) for about two minutes; a message that fails otherwise, or for longer, is
- * copied byte for byte to `<topic>.dlq` with the reason in its headers (dead-letter.ts), then
- * committed: one bad message never stops the stream. If even the dead-letter topic cannot be
- * written, the message is left uncommitted and kafkajs delivers it again.
+ * Failures: per message. A message whose effect failed retriably (AppError/kafkajs
+ * `retriable`, MongoDB unreachable, a claim held by another instance) is tried again with
+ * backoff (retry.ts) for about two minutes, together with the round's other such messages, while
+ * the rest of the round goes on; a message that fails otherwise is copied byte for byte to
+ * `<topic>.dlq` with the reason in its headers (dead-letter.ts): one bad message never stops the
+ * stream. A round that fails as a whole for a reason that is not retriable is split into
+ * rounds of one message, so only the culprit is dead-lettered. Still failing retriably after the
+ * retries: the round stays uncommitted and kafkajs delivers it again.
  *
- * Stop (SIGTERM/SIGINT in consumer-process.ts): the message at work is finished and committed,
- * a message waiting out a retry is abandoned uncommitted, then the group is left and Kafka and
- * MongoDB are closed.
+ * Stop (SIGTERM/SIGINT in consumer-process.ts): rounds at work finish and commit, rounds waiting
+ * out a retry are abandoned uncommitted, then the group is left and Kafka and MongoDB close.
  */
 import { randomUUID } from 'node:crypto';
-import type { Consumer, EachMessagePayload, Kafka } from 'kafkajs';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { Consumer, EachBatchPayload, Kafka, KafkaMessage } from 'kafkajs';
 import type { Connection } from 'mongoose';
 import type { Config } from '../config';
 import type { EventPosition } from '../domain/analytics';
 import { isRetriable } from '../errors';
 import { parseEvent, type EventOf, type KnownEventType } from '../events/parse-event';
-import { ensureTopics, logicalTopic, physicalGroupId, physicalTopic } from '../events/topics';
+import { deadLetterTopic, ensureTopics, logicalTopic, physicalGroupId, physicalTopic } from '../events/topics';
 import type { Logger } from '../logger';
 import { connectMongo } from '../mongo/connection';
 import { isTransientMongoError } from '../mongo/mongo-errors';
-import { withRetry, type RetryOptions } from '../retry';
+import { backoffDelay, withRetry, type RetryOptions } from '../retry';
 import { createKafka } from './client';
-import { connectDeadLetterProducer } from './dead-letter';
+import { connectDeadLetterProducer, type DeadLetterProducer } from './dead-letter';
 import { connectEventProducer, type EventProducer, type OutgoingEvent } from './event-producer';
+import { roundsOf } from './rounds';
 
 /** One parsed event and where it sat in the log. `position.topic` is the logical topic name. */
 export type ConsumedEvent<T extends KnownEventType = KnownEventType> = T extends KnownEventType
@@ -45,29 +54,42 @@ export interface ConsumerContext {
   readonly instanceId: string;
 }
 
+/** What became of one effect of a round: its outcome, or why it failed (retriable or not). */
+export type Settled<Outcome> = { readonly ok: true; readonly outcome: Outcome } | { readonly ok: false; readonly error: unknown };
+
+export const settledOk = <O>(outcome: O): Settled<O> => ({ ok: true, outcome });
+export const settledFailed = <O = never>(error: unknown): Settled<O> => ({ ok: false, error });
+
 /**
  * A consumer module: its group, its topics and a pure decision; the runner does the rest.
- * Per message: `load` (read state) → `decide` (pure) → `persist` (idempotent writes keyed by
- * order or event id) → the events `emits` returns are produced → the offset is committed.
- * Any of these may run again for the same message (retry, redelivery, a second instance), so
- * each must give the same result when repeated.
+ * Per round (consecutive messages of one partition, no order twice): `load` (read the state of
+ * all of them with a constant number of queries) → `decide` each (pure) → `persist` (a constant
+ * number of idempotent bulk writes, keyed by order or event id) → the events `emits` returns
+ * are produced → the offset is committed. Any step may run again for the same messages (retry,
+ * redelivery, a second instance), so each must give the same result when repeated.
  */
 export interface ConsumerModule<T extends KnownEventType, Deps, State, Effects, Outcome = Effects> {
   /** `transactions`: the log name and the default consumer group id. */
   readonly name: string;
   readonly topics: readonly T[];
+  /**
+   * How many partitions' rounds one instance works on at once. A module whose rounds all write
+   * one shared document (analytics' `global`) says 1, so its instance never races itself. @default 3
+   */
+  readonly partitionsConcurrently?: number;
   /** Builds what the steps need (models, adapters) once per instance; indexes are built here. */
   setup(context: ConsumerContext): Promise<Deps>;
-  load(message: ConsumedEvent<T>, deps: Deps): Promise<State>;
-  /** PURE: the effects of `message` given `state`. Spec'd without Kafka or Mongo. */
+  /** Reads what deciding every message of a round needs, with a constant number of queries. */
+  load(messages: readonly ConsumedEvent<T>[], deps: Deps): Promise<State>;
+  /** PURE: the effects of one message of the round, given the round's state. Spec'd without Kafka or Mongo. */
   decide(message: ConsumedEvent<T>, state: State): Effects;
-  /** Applies the effects; its result feeds `emits` (it may differ from `effects`, e.g. a charge's result). */
-  persist(effects: Effects, deps: Deps): Promise<Outcome>;
+  /** Applies a round's effects with a constant number of bulk writes: one result per effect, in order. */
+  persist(effects: readonly Effects[], deps: Deps): Promise<readonly Settled<Outcome>[]>;
   /** PURE: the events to produce once `persist` succeeded. Re-emitted facts carry stable ids. */
   emits(outcome: Outcome): readonly OutgoingEvent[];
-  /** A few words for the one log line per message (`captured`, `duplicate ignored`...). */
+  /** A few words for the debug line per message and the round's summary (`captured`, `duplicate ignored`...). */
   describe(effects: Effects, outcome: Outcome): string;
-  /** Runs on stop after the last message, before Kafka and Mongo close (flush, close transports). */
+  /** Runs on stop after the last round, before Kafka and Mongo close (flush, close transports). */
   teardown?(deps: Deps): Promise<void>;
 }
 
@@ -77,7 +99,7 @@ export interface ConsumerRunOptions {
   /** Consumer group (namespaced by KAFKA_NAMESPACE). @default module.name */
   readonly groupId?: string;
   /**
-   * How long one delivery of a message is retried on retriable failures (Kafka, Mongo
+   * How long one delivery of a round is retried on retriable failures (Kafka, Mongo
    * unreachable, a claim held by another instance) before it is left uncommitted for kafkajs
    * to deliver again. Must outlast the modules' claim leases. @default {@link DEFAULT_MESSAGE_RETRY}
    */
@@ -88,7 +110,7 @@ export interface ConsumerRunOptions {
 
 /**
  * About two minutes of retries with backoff up to 5 s within one delivery. A failure still
- * retriable after that is not dead-lettered: the message is delivered again until it passes.
+ * retriable after that is not dead-lettered: the round is delivered again until it passes.
  */
 export const DEFAULT_MESSAGE_RETRY: RetryOptions = { retries: 40, initialDelayMs: 200, maxDelayMs: 5_000, deadlineMs: 120_000 };
 
@@ -100,7 +122,7 @@ export interface RunningConsumer {
   readonly joined: Promise<void>;
   /** Rejects if kafkajs gave up on the consumer (it restarts by itself on most failures). */
   readonly crashed: Promise<never>;
-  /** Finishes the in-flight message (and commits it), leaves the group, closes Kafka and Mongo. Idempotent. */
+  /** Finishes the rounds in flight (and commits them), leaves the group, closes Kafka and Mongo. Idempotent. */
   stop(): Promise<void>;
 }
 
@@ -137,6 +159,143 @@ async function openResources<T extends KnownEventType, D, S, E, O>(
   }
 }
 
+/** A round given up on: stopping, or still failing retriably after the retries. Left uncommitted. */
+class RoundAbandoned extends Error {
+  constructor(readonly reason: unknown) {
+    super('round abandoned');
+  }
+}
+
+interface RoundContext<T extends KnownEventType> {
+  readonly topic: T;
+  readonly partition: number;
+  readonly heartbeat: () => Promise<void>;
+}
+
+type Pending<T extends KnownEventType> = { readonly consumed: ConsumedEvent<T>; readonly raw: KafkaMessage };
+
+/** Counts of each outcome's description in a round, for its one summary line. */
+function tally(descriptions: readonly string[]): Record<string, number> {
+  const counts: Record<string, number> = {};
+  for (const d of descriptions) counts[d] = (counts[d] ?? 0) + 1;
+  return counts;
+}
+
+function createRoundHandler<T extends KnownEventType, D, S, E, O>(
+  module: ConsumerModule<T, D, S, E, O>,
+  parts: { deps: D; producer: EventProducer; deadLetters: DeadLetterProducer; groupId: string; log: Logger; retry: RetryOptions; stopping: AbortSignal },
+) {
+  const { deps, producer, deadLetters, groupId, log, retry, stopping } = parts;
+
+  async function deadLetter(ctx: RoundContext<T>, raw: KafkaMessage, error: unknown): Promise<void> {
+    await deadLetters.send({ topic: ctx.topic, partition: ctx.partition, message: raw }, error, groupId);
+    log.error(
+      { topic: ctx.topic, partition: ctx.partition, offset: raw.offset, key: raw.key?.toString() ?? null, err: error, deadLetterTopic: deadLetterTopic(ctx.topic) },
+      `dead-lettered ${ctx.topic}`,
+    );
+  }
+
+  /** One attempt at `pending`: returns the messages that failed retriably; dead-letters the others that failed. */
+  async function attempt(ctx: RoundContext<T>, pending: readonly Pending<T>[]): Promise<{ failed: Pending<T>[]; errors: unknown[]; done: string[] }> {
+    const state = await module.load(
+      pending.map((p) => p.consumed),
+      deps,
+    );
+    const failed: Pending<T>[] = [];
+    const errors: unknown[] = [];
+    const fatal: { p: Pending<T>; error: unknown }[] = [];
+    const fail = (p: Pending<T>, error: unknown) => {
+      if (isRetriableFailure(error)) {
+        failed.push(p);
+        errors.push(error);
+      } else fatal.push({ p, error });
+    };
+    const decided: { p: Pending<T>; effects: E }[] = [];
+    for (const p of pending) {
+      try {
+        decided.push({ p, effects: module.decide(p.consumed, state) });
+      } catch (error) {
+        fail(p, error);
+      }
+    }
+    const results = decided.length > 0 ? await module.persist(decided.map((d) => d.effects), deps) : [];
+    const events: OutgoingEvent[] = [];
+    const done: string[] = [];
+    results.forEach((result, i) => {
+      const { p, effects } = decided[i]!;
+      if (!result.ok) return fail(p, result.error);
+      events.push(...module.emits(result.outcome));
+      const description = module.describe(effects, result.outcome);
+      done.push(description);
+      log.debug({ topic: ctx.topic, partition: ctx.partition, offset: p.raw.offset, eventId: p.consumed.event.id, result: description }, `handled ${ctx.topic}`);
+    });
+    // One send for the round. If it fails, the whole attempt is repeated: the writes are
+    // idempotent, and the repeat emits the same events with the same ids.
+    if (events.length > 0) await producer.publish(events);
+    for (const { p, error } of fatal) await deadLetter(ctx, p.raw, error);
+    return { failed, errors, done };
+  }
+
+  /** Works a round until every message is handled or dead-lettered; throws RoundAbandoned otherwise. */
+  async function handleRound(ctx: RoundContext<T>, raws: readonly KafkaMessage[]): Promise<void> {
+    let pending: Pending<T>[] = [];
+    for (const raw of raws) {
+      try {
+        const event = parseEvent(ctx.topic, raw.value);
+        const position = { topic: ctx.topic, partition: ctx.partition, offset: Number(raw.offset) };
+        const consumed = { event, key: raw.key?.toString() ?? null, position } as unknown as ConsumedEvent<T>;
+        pending.push({ consumed, raw });
+      } catch (error) {
+        await deadLetter(ctx, raw, error);
+      }
+    }
+    const startedAt = Date.now();
+    const done: string[] = [];
+    for (let retryNumber = 1; pending.length > 0; retryNumber++) {
+      let failed: Pending<T>[];
+      let firstError: unknown;
+      try {
+        const result = await attempt(ctx, pending);
+        done.push(...result.done);
+        [failed, firstError] = [result.failed, result.errors[0]];
+      } catch (error) {
+        if (!isRetriableFailure(error)) {
+          if (pending.length === 1) {
+            await deadLetter(ctx, pending[0]!.raw, error);
+            break;
+          }
+          // Not one message's failure but the round's (a load that cannot work on one of
+          // them, say): one at a time, so only the culprit is dead-lettered.
+          for (const p of pending) await handleRound(ctx, [p.raw]);
+          return;
+        }
+        [failed, firstError] = [pending, error];
+      }
+      if (failed.length === 0) break;
+      const delayMs = backoffDelay(retryNumber, retry);
+      const outOfTime = retry.deadlineMs !== undefined && Date.now() - startedAt + delayMs > retry.deadlineMs;
+      if (stopping.aborted || retryNumber > (retry.retries ?? 5) || outOfTime) throw new RoundAbandoned(firstError);
+      log.warn(
+        { topic: ctx.topic, partition: ctx.partition, err: firstError, messages: failed.length, offsets: failed.map((p) => p.raw.offset).slice(0, 10), attempt: retryNumber, delayMs },
+        `retrying ${failed.length} ${ctx.topic} message(s)`,
+      );
+      // Long waits must not cost the group membership (and so a second delivery elsewhere).
+      ctx.heartbeat().catch(() => undefined);
+      try {
+        await sleep(delayMs, undefined, { signal: stopping });
+      } catch {
+        throw new RoundAbandoned(firstError);
+      }
+      pending = failed;
+    }
+    if (raws.length > 1 || done.length > 0) {
+      log.info({ topic: ctx.topic, partition: ctx.partition, offsets: `${raws[0]!.offset}-${raws.at(-1)!.offset}`, results: tally(done) }, `handled ${raws.length} ${ctx.topic}`);
+    }
+  }
+
+  return handleRound;
+}
+
 /** Connects everything a module needs and starts consuming. Nothing happens before it is called. */
 export async function startConsumer<T extends KnownEventType, D, S, E, O>(
   module: ConsumerModule<T, D, S, E, O>,
@@ -151,6 +310,8 @@ export async function startConsumer<T extends KnownEventType, D, S, E, O>(
   const { connection, producer, deadLetters, deps } = await openResources(module, { config, log, instanceId, kafka });
   const consumer: Consumer = kafka.consumer({ groupId, allowAutoTopicCreation: false });
   const stopping = new AbortController();
+  const retry = { ...DEFAULT_MESSAGE_RETRY, ...options.retry };
+  const handleRound = createRoundHandler(module, { deps, producer, deadLetters, groupId, log, retry, stopping: stopping.signal });
 
   let onJoined: () => void = () => undefined;
   const joined = new Promise<void>((resolve) => (onJoined = resolve));
@@ -172,75 +333,53 @@ export async function startConsumer<T extends KnownEventType, D, S, E, O>(
       await consumer.commitOffsets([{ topic, partition, offset: (BigInt(offset) + 1n).toString() }]);
     } catch (error) {
       // The work is durable; a lost commit only means a harmless redelivery after a rebalance.
-      log.warn({ err: error, topic, partition, offset }, 'offset commit failed; the message may be redelivered');
+      log.warn({ err: error, topic, partition, offset }, 'offset commit failed; the messages may be redelivered');
     }
   }
 
-  async function handleMessage({ topic, partition, message, heartbeat }: EachMessagePayload): Promise<void> {
-    const logical = logicalTopic(config, topic) as T;
-    const where = { topic: logical, partition, offset: message.offset, key: message.key?.toString() ?? null };
-    try {
-      const consumed = {
-        event: parseEvent(logical, message.value),
-        key: where.key,
-        position: { topic: logical, partition, offset: Number(message.offset) },
-      } as ConsumedEvent<T>;
-      const { effects, outcome } = await withRetry(
-        async () => {
-          const state = await module.load(consumed, deps);
-          const effects = module.decide(consumed, state);
-          const outcome = await module.persist(effects, deps);
-          const events = module.emits(outcome);
-          if (events.length > 0) await producer.publish(events);
-          return { effects, outcome };
-        },
-        {
-          ...DEFAULT_MESSAGE_RETRY,
-          ...options.retry,
-          shouldRetry: isRetriableFailure,
-          signal: stopping.signal,
-          onRetry: (error, attempt, delayMs) => {
-            log.warn({ ...where, err: error, attempt, delayMs }, 'retrying message');
-            // Long waits must not cost the group membership (and so a second delivery elsewhere).
-            heartbeat().catch(() => undefined);
-          },
-        },
-      );
-      log.info({ ...where, eventId: consumed.event.id, result: module.describe(effects, outcome) }, `handled ${logical}`);
-    } catch (error) {
-      // Stopping in the middle of a retry: leave the offset uncommitted; the next owner redoes it.
-      if (stopping.signal.aborted) return;
-      if (isRetriableFailure(error)) {
-        // The message is fine; something it needs is not (Kafka, MongoDB, a claim held
-        // elsewhere). Dead-lettering it would drop an acknowledged order from the flow, so it
-        // stays uncommitted: kafkajs retries and restarts the consumer, and it comes again.
-        log.error({ ...where, err: error }, `could not handle ${logical} yet; it will be delivered again`);
-        throw error;
+  async function handleBatch({ batch, heartbeat, isRunning, isStale, resolveOffset }: EachBatchPayload): Promise<void> {
+    const ctx: RoundContext<T> = { topic: logicalTopic(config, batch.topic) as T, partition: batch.partition, heartbeat };
+    const { messages } = batch;
+    for (const [start, end] of roundsOf(messages.map((m) => m.key?.toString() ?? null))) {
+      // Stopping, or the partition moved to another instance: what is left goes to its next owner.
+      if (stopping.signal.aborted || !isRunning() || isStale()) return;
+      try {
+        await handleRound(ctx, messages.slice(start, end));
+      } catch (error) {
+        if (!(error instanceof RoundAbandoned)) throw error;
+        if (stopping.signal.aborted) return; // uncommitted: the next owner redoes it
+        // The messages are fine; something they need is not (Kafka, MongoDB, a claim held
+        // elsewhere). Dead-lettering them would drop acknowledged orders from the flow, so they
+        // stay uncommitted: kafkajs restarts from the last committed offset and they come again.
+        log.error({ topic: ctx.topic, partition: ctx.partition, err: error.reason }, `could not handle ${ctx.topic} yet; it will be delivered again`);
+        throw error.reason;
       }
-      await deadLetters.send({ topic: logical, partition, message }, error, groupId);
-      log.error({ ...where, err: error, deadLetterTopic: `${logical}.dlq` }, `dead-lettered ${logical}`);
+      const last = messages[end - 1]!.offset;
+      resolveOffset(last);
+      await commit(batch.topic, batch.partition, last);
+      await heartbeat().catch(() => undefined);
     }
-    await commit(topic, partition, message.offset);
   }
 
-  // kafkajs drops commits once its stop has begun, so stop() first waits for the message in
-  // flight (which commits), and messages handed over after that are left for the next owner.
-  let inFlight: Promise<void> | undefined;
-  async function eachMessage(payload: EachMessagePayload): Promise<void> {
+  // kafkajs drops commits once its stop has begun, so stop() first waits for the rounds in
+  // flight (which commit), and batches handed over after that are left for the next owner.
+  const inFlight = new Set<Promise<void>>();
+  async function eachBatch(payload: EachBatchPayload): Promise<void> {
     if (stopping.signal.aborted) return;
-    inFlight = handleMessage(payload);
+    const work = handleBatch(payload);
+    inFlight.add(work);
     try {
-      await inFlight;
+      await work;
     } finally {
-      inFlight = undefined;
+      inFlight.delete(work);
     }
   }
 
   let stopped: Promise<void> | undefined;
   const stop = (): Promise<void> =>
     (stopped ??= (async () => {
-      stopping.abort(); // a message waiting to be retried gives up (uncommitted); one at work finishes
-      await inFlight?.catch(() => undefined);
+      stopping.abort(); // rounds waiting to be retried give up (uncommitted); rounds at work finish
+      await Promise.allSettled([...inFlight]);
       await consumer.disconnect();
       await module.teardown?.(deps);
       await Promise.all([producer.disconnect(), deadLetters.disconnect()]);
@@ -253,7 +392,12 @@ export async function startConsumer<T extends KnownEventType, D, S, E, O>(
     const topics = module.topics.map((t) => physicalTopic(config, t));
     // Metadata of topics created a moment ago may lag ("does not host this topic-partition").
     await withRetry(() => consumer.subscribe({ topics, fromBeginning: options.fromBeginning ?? true }), { retries: 5, initialDelayMs: 500 });
-    await consumer.run({ autoCommit: false, eachMessage });
+    await consumer.run({
+      autoCommit: false,
+      eachBatchAutoResolve: false,
+      partitionsConsumedConcurrently: module.partitionsConcurrently ?? 3,
+      eachBatch,
+    });
   } catch (error) {
     await stop().catch(() => undefined);
     throw error;

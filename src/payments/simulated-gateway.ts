@@ -2,33 +2,48 @@ import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Connection } from 'mongoose';
 import { paymentOutcome } from '../domain/payment';
-import { isDuplicateKeyError } from '../mongo/mongo-errors';
+import { microBatch } from '../micro-batch';
+import { findByIds, insertEach } from '../mongo/bulk';
 import { gatewayLedgerModel, type GatewayLedgerEntry } from './gateway-ledger.model';
 import { PaymentRejectedError, type ChargeResult, type PaymentGateway } from './payment-gateway';
+
+type NewEntry = Omit<GatewayLedgerEntry, 'requests' | 'createdAt'>;
 
 /**
  * A stand-in payment provider that behaves like a real one where it matters: outcomes follow
  * the test tokens of domain/payment.ts (`tok_slow` really takes ~2 s), and it is idempotent
  * per key across every process, because its books are a collection with one entry per key.
+ * Like a provider's API server, it serves concurrent requests together: the calls of one turn
+ * of the event loop share one read and one write of its books.
  */
 export async function simulatedPaymentGateway(connection: Connection): Promise<PaymentGateway> {
   const ledger = gatewayLedgerModel(connection);
   await ledger.init();
 
-  /** The first answer given for `id`, counting this request; null if the key is new. */
-  const recall = (id: string) => ledger.findOneAndUpdate({ _id: id }, { $inc: { requests: 1 } }, { returnDocument: 'after' }).lean<GatewayLedgerEntry>();
+  /** Counts a repeated request of each known key. */
+  const countRepeats = async (ids: readonly string[]) => {
+    if (ids.length > 0) await ledger.updateMany({ _id: { $in: [...ids] } }, { $inc: { requests: 1 } });
+  };
 
-  /** Records a first answer; if another request got there first, that one is the answer. */
-  async function record(entry: Omit<GatewayLedgerEntry, 'requests' | 'createdAt'>): Promise<GatewayLedgerEntry> {
-    try {
-      return (await ledger.create({ ...entry, requests: 1 })).toObject();
-    } catch (error) {
-      if (!isDuplicateKeyError(error)) throw error;
-      const first = await recall(entry._id);
-      if (!first) throw error;
-      return first;
-    }
-  }
+  /** The first answer given for each id, counting this request; null where the key is new. */
+  const recall = microBatch(async (ids: string[]) => {
+    const known = await findByIds(ledger, ids);
+    await countRepeats(ids.filter((id) => known.has(id)));
+    return ids.map((id) => known.get(id) ?? null);
+  });
+
+  /** Records first answers; where another request got there first, that one is the answer. */
+  const record = microBatch(async (entries: NewEntry[]) => {
+    const createdAt = new Date();
+    const inserted = await insertEach(
+      ledger.collection,
+      entries.map((e) => ({ ...e, requests: 1, createdAt })),
+    );
+    const taken = entries.filter((_, i) => !inserted[i]).map((e) => e._id);
+    await countRepeats(taken);
+    const first = taken.length > 0 ? await findByIds(ledger, taken) : new Map<string, GatewayLedgerEntry>();
+    return entries.map((e, i): GatewayLedgerEntry => (inserted[i] ? { ...e, requests: 1, createdAt } : (first.get(e._id) ?? { ...e, requests: 1, createdAt })));
+  });
 
   const chargeResult = (entry: GatewayLedgerEntry): ChargeResult =>
     entry.status === 'declined'

@@ -16,6 +16,7 @@ import { startConsumer, type RunningConsumer } from '../../src/kafka/consumer-ru
 import { DEAD_LETTER_HEADERS } from '../../src/kafka/dead-letter';
 import { connectEventProducer, type EventProducer } from '../../src/kafka/event-producer';
 import { connectMongo } from '../../src/mongo/connection';
+import { claimModel } from '../../src/mongo/models/claim.model';
 import { notificationModel, type NotificationModel } from '../../src/mongo/models/notification.model';
 import { confirmedEvent, placedEvent } from '../support/order-fixtures';
 import { startTap, testConfig, testKafka, testLogger, uniqueMongoUrl, uniqueName, waitFor, waitUntilDrained, type Tap } from '../support/services';
@@ -97,16 +98,14 @@ describe('confirmations consumer', () => {
   it('still sends when an instance crashed between claiming the notification and sending it', async () => {
     const confirmed = confirmedEvent(placedEvent());
     const { orderId } = confirmed.data;
-    await notifications.create({
-      _id: `${orderId}:email`,
+    await claimModel(connection).create({
+      _id: `email:${orderId}`,
+      effect: 'email',
       orderId,
-      channel: 'email',
-      recipient: 'ada@example.com',
-      status: 'sending',
+      intent: 'send',
       claimToken: 'token-of-the-dead',
       claimedBy: 'confirmations-crashed',
       claimedAt: new Date(Date.now() - 5 * 60_000), // long past the claim lease
-      attempts: 1,
     });
     await publish(confirmed); // the redelivery
     await waitFor(() => sentEventsFor(orderId).length === 1, 20_000, 'notification.sent');
@@ -139,6 +138,7 @@ describe('confirmations consumer', () => {
     const [dead] = await waitFor(() => tap.of('order.confirmed.dlq').length === 1 && tap.of('order.confirmed.dlq'), 20_000, 'the dead letter');
     expect(dead!.headers[DEAD_LETTER_HEADERS.errorCode]).toBe('MAIL_REJECTED');
     expect(await notifications.findById(`${confirmed.data.orderId}:email`).lean()).toMatchObject({ status: 'failed' });
+    expect(await claimModel(connection).findById(`email:${confirmed.data.orderId}`).lean()).toMatchObject({ failedReason: expect.stringMatching(/550/) });
     expect(sentEventsFor(confirmed.data.orderId)).toHaveLength(0);
   });
 });

@@ -12,7 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AppError } from '../../src/errors';
 import { physicalTopic, type TopicName } from '../../src/events/topics';
 import { DEAD_LETTER_HEADERS } from '../../src/kafka/dead-letter';
-import { startConsumer, type ConsumerModule, type RunningConsumer } from '../../src/kafka/consumer-runner';
+import { settledFailed, settledOk, startConsumer, type ConsumerModule, type RunningConsumer } from '../../src/kafka/consumer-runner';
 import { connectEventProducer, type EventProducer } from '../../src/kafka/event-producer';
 import { createKafka } from '../../src/kafka/client';
 import { cancelledEvent, placedEvent } from '../support/order-fixtures';
@@ -25,26 +25,33 @@ const topic = physicalTopic(config, 'order.cancelled');
 /** Per event id: how often the module was asked to persist it, and how often it was recorded. */
 const attempts = new Map<string, number>();
 const recorded: string[] = [];
+/** The size of each round `persist` was given. */
+const roundSizes: number[] = [];
 
 type Effects = { readonly kind: 'record'; readonly eventId: string; readonly reason: string } | { readonly kind: 'skip' };
 
-const specModule: ConsumerModule<'order.cancelled', { seen: Set<string> }, boolean, Effects> = {
+async function persistOne(effects: Effects, deps: { seen: Set<string> }): Promise<Effects> {
+  if (effects.kind === 'skip') return effects;
+  const attempt = (attempts.get(effects.eventId) ?? 0) + 1;
+  attempts.set(effects.eventId, attempt);
+  const [rule, arg] = effects.reason.split(':');
+  if (rule === 'flaky' && attempt <= Number(arg)) throw new AppError('UNAVAILABLE', `flaky attempt ${attempt}`, { retriable: true });
+  if (rule === 'poison') throw new AppError('POISON', 'this order cannot be handled');
+  if (rule === 'slow') await sleep(Number(arg));
+  deps.seen.add(effects.eventId);
+  recorded.push(effects.eventId);
+  return effects;
+}
+
+const specModule: ConsumerModule<'order.cancelled', { seen: Set<string> }, ReadonlySet<string>, Effects> = {
   name: 'runner-spec',
   topics: ['order.cancelled'],
   setup: async () => ({ seen: new Set() }),
-  load: async (message, deps) => deps.seen.has(message.event.id),
-  decide: (message, alreadySeen) => (alreadySeen ? { kind: 'skip' } : { kind: 'record', eventId: message.event.id, reason: message.event.data.reason ?? '' }),
+  load: async (_messages, deps) => new Set(deps.seen),
+  decide: (message, seen) => (seen.has(message.event.id) ? { kind: 'skip' } : { kind: 'record', eventId: message.event.id, reason: message.event.data.reason ?? '' }),
   async persist(effects, deps) {
-    if (effects.kind === 'skip') return effects;
-    const attempt = (attempts.get(effects.eventId) ?? 0) + 1;
-    attempts.set(effects.eventId, attempt);
-    const [rule, arg] = effects.reason.split(':');
-    if (rule === 'flaky' && attempt <= Number(arg)) throw new AppError('UNAVAILABLE', `flaky attempt ${attempt}`, { retriable: true });
-    if (rule === 'poison') throw new AppError('POISON', 'this order cannot be handled');
-    if (rule === 'slow') await sleep(Number(arg));
-    deps.seen.add(effects.eventId);
-    recorded.push(effects.eventId);
-    return effects;
+    roundSizes.push(effects.length);
+    return Promise.all(effects.map((e) => persistOne(e, deps).then(settledOk, settledFailed)));
   },
   emits: () => [],
   describe: (effects) => effects.kind,
@@ -63,11 +70,13 @@ async function committedTotal(groupId: string): Promise<number> {
   return (offsets?.partitions ?? []).reduce((sum, p) => sum + Math.max(0, Number(p.offset)), 0);
 }
 
-async function publishCancel(reason: string): Promise<string> {
-  const event = cancelledEvent(placedEvent(), reason);
-  await events.publish([{ topic: 'order.cancelled', key: event.data.orderId, event }]);
-  return event.id;
+async function publishCancels(reasons: readonly string[]): Promise<string[]> {
+  const cancels = reasons.map((reason) => cancelledEvent(placedEvent(), reason));
+  await events.publish(cancels.map((event) => ({ topic: 'order.cancelled', key: event.data.orderId, event })));
+  return cancels.map((event) => event.id);
 }
+
+const publishCancel = async (reason: string) => (await publishCancels([reason]))[0]!;
 
 beforeAll(async () => {
   const kafka = createKafka(config, uniqueName('runner-test'), log);
@@ -118,12 +127,27 @@ describe('consumer runner', () => {
     await waitFor(async () => (await committedTotal(running!.groupId)) === 5, 10_000, 'every offset committed');
   });
 
+  it('works a backlog in rounds, retrying only the failed message of a round while the others are recorded once', async () => {
+    await running!.stop();
+    const before = await committedTotal(running!.groupId);
+    const ids = await publishCancels(Array.from({ length: 60 }, (_, i) => (i === 10 ? 'flaky:2' : 'fine')));
+    roundSizes.length = 0;
+    running = await start(); // the 60 wait in the log: they arrive as batches
+    await waitFor(() => ids.every((id) => recorded.includes(id)), 30_000, 'the backlog to be recorded');
+    expect(Math.max(...roundSizes)).toBeGreaterThan(1);
+    expect(roundSizes.length).toBeLessThan(30); // far fewer persists than messages
+    expect(attempts.get(ids[10]!)).toBe(3);
+    for (const id of ids) expect(recorded.filter((r) => r === id)).toHaveLength(1);
+    await waitFor(async () => (await committedTotal(running!.groupId)) === before + 60, 10_000, 'every offset committed');
+  });
+
   it('stops gracefully: the in-flight message is finished and committed, and not redone by the next instance', async () => {
     const id = await publishCancel('slow:1500');
     await waitFor(() => attempts.get(id) === 1, 20_000, 'the slow message to start');
+    const committedBefore = await committedTotal(running!.groupId);
     await running!.stop();
     expect(recorded).toContain(id);
-    expect(await committedTotal(running!.groupId)).toBe(6);
+    expect(await committedTotal(running!.groupId)).toBe(committedBefore + 1);
 
     running = await start();
     await running.joined;

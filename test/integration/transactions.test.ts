@@ -13,6 +13,7 @@ import { createKafka } from '../../src/kafka/client';
 import { startConsumer, type RunningConsumer } from '../../src/kafka/consumer-runner';
 import { connectEventProducer, type EventProducer, type OutgoingEvent } from '../../src/kafka/event-producer';
 import { connectMongo } from '../../src/mongo/connection';
+import { claimModel } from '../../src/mongo/models/claim.model';
 import { transactionModel, type TransactionModel } from '../../src/mongo/models/transaction.model';
 import { gatewayLedgerModel, type GatewayLedgerModel } from '../../src/payments/gateway-ledger.model';
 import { simulatedPaymentGateway } from '../../src/payments/simulated-gateway';
@@ -131,14 +132,11 @@ describe('transactions consumer', () => {
     const placed = placedEvent({ paymentToken: 'tok_visa' });
     const p = placed.data;
     const crashedAt = new Date(Date.now() - 5 * 60_000); // long past the claim lease
-    await transactions.create({
-      _id: p.orderId,
-      transactionId: uniqueName('tx'),
-      status: 'pending',
-      customerId: p.customerId,
-      restaurantId: p.restaurantId,
-      amountCents: p.totalCents,
-      currency: p.currency,
+    await claimModel(connection).create({
+      _id: `payment:${p.orderId}`,
+      effect: 'payment',
+      orderId: p.orderId,
+      intent: 'charge',
       claimToken: 'token-of-the-dead',
       claimedBy: 'transactions-crashed',
       claimedAt: crashedAt,
@@ -146,6 +144,7 @@ describe('transactions consumer', () => {
     await publish(placed); // the redelivery
     await waitFor(() => eventsFor('order.confirmed', p.orderId).length === 1, 20_000, 'the confirmation');
     expect(await transactions.findById(p.orderId).lean()).toMatchObject({ status: 'captured', claimedBy: first.instanceId });
+    expect(await claimModel(connection).findById(`payment:${p.orderId}`).lean()).toMatchObject({ claimedBy: first.instanceId, attempts: 2 });
     expect(await ledger.find({ idempotencyKey: p.orderId }).lean()).toMatchObject([{ status: 'captured', requests: 1 }]);
   });
 

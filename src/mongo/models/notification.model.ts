@@ -1,16 +1,17 @@
 import { Schema, type Connection, type Model } from 'mongoose';
 
-export const NOTIFICATION_STATUSES = ['sending', 'sent', 'skipped', 'failed'] as const;
+export const NOTIFICATION_STATUSES = ['sent', 'skipped', 'failed'] as const;
 export type NotificationStatus = (typeof NOTIFICATION_STATUSES)[number];
 export type NotificationChannel = 'email';
 
 /**
- * One notification per order and channel, written only by the confirmations consumer. The
- * document is claimed (`sending`) before the message goes out and settled after: see
- * consumers/confirmations.consumer.ts for why that sends once per order.
+ * One notification per order and channel, written only by the confirmations consumer, by insert
+ * once the message went out (or could not): the claim before it (claims collection,
+ * `email:<orderId>`) decides who sends; see consumers/confirmations.consumer.ts for why that
+ * sends once per order.
  *
- * sending → sent | failed (the server refused it for good); `skipped` when there was nobody
- * to send to (no customer email).
+ * sent; failed (the server refused it for good; a replay that then sends replaces it with
+ * sent); skipped when there was nobody to send to (no customer email).
  */
 export interface NotificationDocument {
   _id: string; // `<orderId>:<channel>`
@@ -18,10 +19,9 @@ export interface NotificationDocument {
   channel: NotificationChannel;
   recipient: string | null;
   status: NotificationStatus;
-  claimToken: string | null;
+  /** The instance that sent it, under its claim. */
   claimedBy: string | null;
-  claimedAt: Date | null;
-  /** Claims made so far: more than one means a retry or a take-over happened. */
+  /** Claims made on it: more than one means a take-over happened. */
   attempts: number;
   /** The Message-ID the message went out with. */
   messageId: string | null;
@@ -43,9 +43,7 @@ const notificationSchema = new Schema<NotificationDocument>(
     channel: { type: String, enum: ['email'], required: true },
     recipient: { type: String, default: null },
     status: { type: String, enum: NOTIFICATION_STATUSES, required: true },
-    claimToken: { type: String, default: null },
     claimedBy: { type: String, default: null },
-    claimedAt: { type: Date, default: null },
     attempts: { type: Number, default: 0 },
     messageId: { type: String, default: null },
     delivery: { type: String, enum: ['smtp', 'log', null], default: null },

@@ -1,15 +1,15 @@
 import { Schema, type Connection, type Model } from 'mongoose';
 
-export const TRANSACTION_STATUSES = ['pending', 'captured', 'declined', 'refunded', 'voided'] as const;
+export const TRANSACTION_STATUSES = ['captured', 'declined', 'refunded', 'voided'] as const;
 export type TransactionStatus = (typeof TRANSACTION_STATUSES)[number];
 
 /**
- * One payment per order, written only by the transactions consumer. `_id` is the order id, so
- * the first writer of an order (the claim of a charge, or a void when the cancel came first)
- * wins and every later one sees it.
+ * One settled payment per order, written only by the transactions consumer once the gateway
+ * answered (or, for an order cancelled before any charge, when it was voided). `_id` is the
+ * order id. It is inserted, never upserted: the claim that came before it (claims collection,
+ * `payment:<orderId>`) decides who charges, and the first settlement inserted wins.
  *
- * pending → captured | declined (the claimant settles it); captured → refunded (on cancel);
- * an order cancelled before its charge was claimed is voided and never charged.
+ * captured | declined | voided when inserted; captured → refunded (on cancel).
  */
 export interface TransactionDocument {
   _id: string; // the order id
@@ -19,10 +19,8 @@ export interface TransactionDocument {
   restaurantId: string;
   amountCents: number;
   currency: string;
-  /** Who holds (or last held) the charge claim, its token and since when: see consumers/claim.ts. */
-  claimToken: string | null;
+  /** The instance that performed the charge (or the void) under its claim: see consumers/claim.ts. */
   claimedBy: string | null;
-  claimedAt: Date | null;
   /** The gateway's charge reference once settled (a declined charge has one too). */
   chargeReference: string | null;
   declineReason: string | null;
@@ -43,9 +41,7 @@ const transactionSchema = new Schema<TransactionDocument>(
     restaurantId: { type: String, required: true },
     amountCents: { type: Number, default: 0 },
     currency: { type: String, default: 'EUR' },
-    claimToken: { type: String, default: null },
     claimedBy: { type: String, default: null },
-    claimedAt: { type: Date, default: null },
     chargeReference: { type: String, default: null },
     declineReason: { type: String, default: null },
     settledAt: { type: Date, default: null },

@@ -1,0 +1,76 @@
+import type { Model, mongo } from 'mongoose';
+
+type Collection<T extends mongo.Document> = mongo.Collection<T>;
+import { isDuplicateKeyError } from './mongo-errors';
+
+/**
+ * Bulk writes the consumers persist rounds with. Chunk sizes stay well under the statement
+ * counts at which MongoDB-wire servers built on a connection pool stall (one statement holding
+ * one connection until the command ends): inserts go 500 to a command, updates 40.
+ */
+export const INSERT_CHUNK = 500;
+export const UPDATE_CHUNK = 40;
+
+function chunks<T>(items: readonly T[], size: number): T[][] {
+  const out: T[][] = [];
+  for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
+  return out;
+}
+
+interface WriteErrorLike {
+  readonly index: number;
+  readonly code?: number;
+}
+
+/** The per-document errors of a failed unordered bulk write, or null when the failure is not one. */
+function writeErrorsOf(error: unknown): WriteErrorLike[] | null {
+  if (typeof error !== 'object' || error === null || !('writeErrors' in error)) return null;
+  const errors = (error as { writeErrors: unknown }).writeErrors;
+  const list = Array.isArray(errors) ? errors : [errors];
+  return list.map((e) => ({ index: (e as WriteErrorLike).index, code: (e as WriteErrorLike).code ?? (e as { err?: { code?: number } }).err?.code }));
+}
+
+/**
+ * Inserts every document whose `_id` (or other unique key) is still free, in unordered bulk
+ * inserts; for each document, true when this call inserted it, false when the key was taken
+ * (someone wrote it first). Any other failure throws, and the caller may simply repeat the
+ * call: the documents already in are then reported as taken.
+ */
+export async function insertEach(collection: Collection<mongo.Document>, docs: readonly object[]): Promise<boolean[]> {
+  const inserted: boolean[] = [];
+  for (const chunk of chunks(docs, INSERT_CHUNK)) {
+    const results = chunk.map(() => true);
+    try {
+      await collection.insertMany(chunk as mongo.OptionalId<mongo.Document>[], { ordered: false });
+    } catch (error) {
+      const writeErrors = writeErrorsOf(error);
+      if (!writeErrors || writeErrors.some((e) => e.code !== 11000)) {
+        if (isDuplicateKeyError(error) && chunk.length === 1) results[0] = false;
+        else throw error;
+      } else for (const e of writeErrors) results[e.index] = false;
+    }
+    inserted.push(...results);
+  }
+  return inserted;
+}
+
+/** The documents with these ids, by id, in one query per few hundred ids. */
+export async function findByIds<T extends { _id: string }>(model: Model<T>, ids: readonly string[], projection?: Record<string, 0 | 1>): Promise<Map<string, T>> {
+  const found = new Map<string, T>();
+  for (const chunk of chunks([...new Set(ids)], INSERT_CHUNK)) {
+    const docs = await model.find({ _id: { $in: chunk } }, projection).lean<T[]>();
+    for (const doc of docs) found.set(doc._id, doc);
+  }
+  return found;
+}
+
+/**
+ * Runs unordered bulk updates in chunks the server handles; returns how many documents the
+ * operations matched in all, so a caller whose updates are conditional can tell that one missed.
+ */
+export async function bulkUpdate<T extends mongo.Document>(collection: Collection<mongo.Document>, operations: readonly mongo.AnyBulkWriteOperation<T>[]): Promise<number> {
+  // A model's collection is untyped; the operations carry the document type.
+  const typed = collection as unknown as Collection<T>;
+  const results = await Promise.all(chunks(operations, UPDATE_CHUNK).map((chunk) => typed.bulkWrite(chunk, { ordered: false })));
+  return results.reduce((sum, r) => sum + r.matchedCount + r.upsertedCount, 0);
+}

@@ -1,0 +1,45 @@
+import { Schema, type Connection, type Model } from 'mongoose';
+
+/**
+ * Claims on outside effects (a charge, an email): one per effect and order, inserted before the
+ * effect is performed, so that only the instance whose insert won performs it. See
+ * consumers/claim.ts. The effect's result is recorded elsewhere (transactions, notifications),
+ * by insert too: claims are written once and taken over (rarely) by a conditional update.
+ */
+export interface ClaimDocument {
+  _id: string; // `<effect>:<orderId>`, e.g. `payment:ord-1`
+  effect: string;
+  orderId: string;
+  /** What the claim is for within its effect: `charge` or `void` for a payment, `send` for an email. */
+  intent: string;
+  claimToken: string;
+  claimedBy: string;
+  claimedAt: Date;
+  /** Claims made so far on this effect: more than one means a take-over happened. */
+  attempts: number;
+  /** Set when the effect was refused for good (dead-lettered); a replay may claim it again at once. */
+  failedReason: string | null;
+}
+
+export const claimId = (effect: string, orderId: string): string => `${effect}:${orderId}`;
+
+const claimSchema = new Schema<ClaimDocument>(
+  {
+    _id: { type: String, required: true },
+    effect: { type: String, required: true },
+    orderId: { type: String, required: true },
+    intent: { type: String, required: true },
+    claimToken: { type: String, required: true },
+    claimedBy: { type: String, required: true },
+    claimedAt: { type: Date, required: true },
+    attempts: { type: Number, default: 1 },
+    failedReason: { type: String, default: null },
+  },
+  { collection: 'claims', versionKey: false },
+);
+
+export type ClaimModel = Model<ClaimDocument>;
+
+export function claimModel(connection: Connection): ClaimModel {
+  return (connection.models.Claim as ClaimModel | undefined) ?? connection.model<ClaimDocument>('Claim', claimSchema);
+}
