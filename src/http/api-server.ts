@@ -47,6 +47,8 @@ export interface ApiServerOptions {
   readonly catalog?: readonly Restaurant[];
   /** Names this instance's consumer groups; must differ per process. @default host-pid-random */
   readonly instanceId?: string;
+  /** Resolver classes added to the schema (SchemaOptions.extraResolvers), e.g. a benchmark's baseline mutation. @default none */
+  readonly extraResolvers?: readonly Function[];
 }
 
 export interface ApiServer {
@@ -126,7 +128,7 @@ export async function startApiServer(config: Config, log: Logger, options: ApiSe
       recentStatus,
       now: () => new Date(),
     };
-    const schema = await buildApiSchema({ pubSub });
+    const schema = await buildApiSchema({ pubSub, extraResolvers: options.extraResolvers });
     const app = express();
     app.disable('x-powered-by');
     const httpServer = createServer(app);

@@ -27,6 +27,12 @@ export interface SchemaOptions {
   readonly pubSub: PubSub;
   /** Also write the SDL to this path. @default not written */
   readonly emitSchemaFile?: string;
+  /**
+   * More resolver classes, added after RESOLVERS (e.g. a benchmark's no-op mutation). Not part
+   * of the public contract: the emitted SDL, the contract test and codegen use none.
+   * @default none
+   */
+  readonly extraResolvers?: readonly Function[];
 }
 
 /** For builds that only need the SDL (emitting it, codegen, contract checks): nothing streams. */
@@ -43,7 +49,7 @@ export const schemaOnlyPubSub: PubSub = {
  */
 export function buildApiSchema(options: SchemaOptions): Promise<GraphQLSchema> {
   return buildSchema({
-    resolvers: RESOLVERS,
+    resolvers: [...RESOLVERS, ...(options.extraResolvers ?? [])],
     pubSub: options.pubSub,
     validate: false,
     emitSchemaFile: options.emitSchemaFile ? { path: options.emitSchemaFile, sortedSchema: false } : false,
