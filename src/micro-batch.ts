@@ -46,3 +46,34 @@ export function microBatch<In, Out>(flush: (inputs: In[]) => Promise<readonly Ou
       }
     });
 }
+
+/**
+ * Group commit: one `flush` at a time, and every call made while one runs goes together in the
+ * next. Nothing waits for company when nothing is running (no added latency when idle), and
+ * under load the batches grow by themselves to match how long a flush takes.
+ */
+export function whileBusy<In, Out>(flush: (inputs: In[]) => Promise<readonly Out[]>, options: { readonly maxBatch?: number } = {}): (input: In) => Promise<Out> {
+  const { maxBatch = 500 } = options;
+  const queue: { input: In; resolve: (out: Out) => void; reject: (error: unknown) => void }[] = [];
+  let busy = false;
+
+  async function drain(): Promise<void> {
+    busy = true;
+    while (queue.length > 0) {
+      const batch = queue.splice(0, maxBatch);
+      try {
+        const outs = await flush(batch.map((b) => b.input));
+        batch.forEach((b, i) => (i < outs.length ? b.resolve(outs[i]!) : b.reject(new Error(`flush answered ${outs.length} of ${batch.length} inputs`))));
+      } catch (error) {
+        for (const b of batch) b.reject(error);
+      }
+    }
+    busy = false;
+  }
+
+  return (input) =>
+    new Promise<Out>((resolve, reject) => {
+      queue.push({ input, resolve, reject });
+      if (!busy) void drain();
+    });
+}

@@ -1,5 +1,6 @@
 import { CompressionTypes, Partitioners, type Kafka, type Producer } from 'kafkajs';
 import { AppError } from '../errors';
+import { whileBusy } from '../micro-batch';
 import type { Config } from '../config';
 import { eventSchemas, physicalTopic, type TopicName } from '../events/topics';
 
@@ -23,9 +24,49 @@ export class EventPublishError extends AppError {
   }
 }
 
+/** Every event checked against its topic's schema before it leaves: a bad event is a bug caught here, not a poison message. */
+function assertValid(events: readonly OutgoingEvent[]): void {
+  for (const { topic, event } of events) {
+    const result = eventSchemas[topic].safeParse(event);
+    if (!result.success || event.type !== topic) {
+      throw new AppError('INTERNAL_SERVER_ERROR', `refusing to publish an invalid ${topic} event: ${result.error?.message ?? `type ${event.type}`}`);
+    }
+  }
+}
+
+/** Kept under the broker's default message.max.bytes (1 MiB per partition's record batch) with room to spare. */
+const MAX_REQUEST_BYTES = 512 * 1024;
+
+type TopicMessages = { topic: string; messages: { key: string; value: string; headers: Record<string, string> }[] };
+
+/** PURE: the events as produce requests by topic, each request at most MAX_REQUEST_BYTES of values, order kept. */
+export function produceRequests(events: readonly OutgoingEvent[], config: Config, maxBytes = MAX_REQUEST_BYTES): TopicMessages[][] {
+  const requests: TopicMessages[][] = [];
+  let current = new Map<string, TopicMessages>();
+  let bytes = 0;
+  for (const { topic, key, event } of events) {
+    const value = JSON.stringify(event);
+    if (bytes > 0 && bytes + value.length > maxBytes) {
+      requests.push([...current.values()]);
+      current = new Map();
+      bytes = 0;
+    }
+    const physical = physicalTopic(config, topic);
+    const entry = current.get(physical) ?? { topic: physical, messages: [] };
+    entry.messages.push({ key, value, headers: { 'event-type': event.type, 'event-id': event.id } });
+    current.set(physical, entry);
+    bytes += value.length;
+  }
+  if (bytes > 0) requests.push([...current.values()]);
+  return requests;
+}
+
 /**
- * The idempotent, acks=all producer every process uses. Each event is validated against its
- * topic's schema before it leaves, so a bad event is a bug caught here, not a poison message.
+ * The idempotent, acks=all producer every process uses. Concurrent publish() calls share
+ * produce requests (group commit, micro-batch.ts): the first goes at once, and the calls made
+ * while a send is in flight go together in the next, so an API under load sends a few large
+ * requests instead of one per order, with acks=all and idempotence unchanged. A publish()
+ * resolves only when the send that carried its events was acknowledged.
  */
 export async function connectEventProducer(kafka: Kafka, config: Config): Promise<EventProducer> {
   const producer: Producer = kafka.producer({
@@ -34,30 +75,25 @@ export async function connectEventProducer(kafka: Kafka, config: Config): Promis
     createPartitioner: Partitioners.DefaultPartitioner,
   });
   await producer.connect();
-  return {
-    async publish(events) {
-      for (const { topic, event } of events) {
-        const result = eventSchemas[topic].safeParse(event);
-        if (!result.success || event.type !== topic) {
-          throw new AppError('INTERNAL_SERVER_ERROR', `refusing to publish an invalid ${topic} event: ${result.error?.message ?? `type ${event.type}`}`);
+
+  const send = whileBusy(
+    async (calls: (readonly OutgoingEvent[])[]) => {
+      for (const request of produceRequests(calls.flat(), config)) {
+        try {
+          await producer.sendBatch({ acks: -1, compression: CompressionTypes.None, topicMessages: request });
+        } catch (error) {
+          throw new EventPublishError(error);
         }
       }
-      const byTopic = new Map<string, { key: string; value: string; headers: Record<string, string> }[]>();
-      for (const { topic, key, event } of events) {
-        const physical = physicalTopic(config, topic);
-        const messages = byTopic.get(physical) ?? [];
-        messages.push({ key, value: JSON.stringify(event), headers: { 'event-type': event.type, 'event-id': event.id } });
-        byTopic.set(physical, messages);
-      }
-      try {
-        await producer.sendBatch({
-          acks: -1,
-          compression: CompressionTypes.None,
-          topicMessages: [...byTopic].map(([topic, messages]) => ({ topic, messages })),
-        });
-      } catch (error) {
-        throw new EventPublishError(error);
-      }
+      return calls.map(() => undefined);
+    },
+    { maxBatch: 1_000 },
+  );
+
+  return {
+    async publish(events) {
+      assertValid(events);
+      if (events.length > 0) await send(events);
     },
     disconnect: () => producer.disconnect(),
   };

@@ -1,4 +1,5 @@
 import type { Identity } from '../auth/viewer';
+import type { RestaurantLookup } from '../catalog/catalog-cache';
 import type { Config } from '../config';
 import type { EventProducer } from '../kafka/event-producer';
 import type { Logger } from '../logger';
@@ -8,6 +9,7 @@ import type { OrderModel } from '../mongo/models/order.model';
 import type { RestaurantModel } from '../mongo/models/restaurant.model';
 import type { EventPubSub } from '../subscriptions/event-pubsub';
 import type { RecentStatusChanges } from '../subscriptions/status-tracker';
+import type { KeyClaims } from './idempotency-keys';
 
 /** What resolvers work with: one set per API instance (resolver classes themselves hold no state). */
 export interface ApiServices {
@@ -15,7 +17,10 @@ export interface ApiServices {
   readonly log: Logger;
   readonly orders: OrderModel;
   readonly restaurants: RestaurantModel;
+  /** The restaurant placeOrder prices from, cached for a few seconds. */
+  readonly restaurantById: RestaurantLookup;
   readonly idempotency: IdempotencyModel;
+  readonly keyClaims: KeyClaims;
   /** Written only by the analytics consumer: one document per scope. */
   readonly analytics: AnalyticsModel;
   /** The API's only write on the order path. */

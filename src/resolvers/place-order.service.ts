@@ -8,12 +8,12 @@ import { orderPlaced } from '../events/order-events';
 import { TOPICS } from '../events/topics';
 import type { OutgoingEvent } from '../kafka/event-producer';
 import type { IdempotencyDocument } from '../mongo/models/idempotency.model';
-import { toRestaurant } from '../mongo/models/restaurant.model';
 import { withRetry } from '../retry';
 import { orderViewOf, type OrderView } from '../schema/order.type';
 import type { ApiServices } from './context';
 import { orderIdForKey, placedEventIdFor, requestHash } from './order-id';
-import { checkPlaceOrderInput, type PlaceOrderRequest } from './place-order.request';
+import { checkPlaceOrderInput } from './place-order.request';
+import { judgeRepeat } from './place-order.repeat';
 import { ConflictError } from './resolver.errors';
 
 /** A pending claim older than this is taken to be from a request that died before Kafka answered. */
@@ -78,15 +78,16 @@ function placedView(order: NewOrder): OrderView {
 }
 
 /**
- * placeOrder: checks and prices the request from the catalog, then produces order.placed and
- * returns once Kafka acknowledged it. With an idempotency key the key is claimed first (see
- * placeOnce); that claim is the only Mongo write, the order itself is only the event.
+ * placeOrder: checks and prices the request from the catalog (cached: no store round trip),
+ * then produces order.placed and returns once Kafka acknowledged it. With an idempotency key
+ * the key is claimed first (see placeOnce); that claim is the only store write in the
+ * request, the order itself is only the event.
  */
 export async function placeOrder(services: ApiServices, viewer: Viewer, input: Parameters<typeof checkPlaceOrderInput>[0]): Promise<OrderView> {
   const request = checkPlaceOrderInput(input);
-  const restaurant = await services.restaurants.findById(request.restaurantId).lean();
+  const restaurant = await services.restaurantById(request.restaurantId);
   if (!restaurant) throw new InvalidInputError('restaurantId', `there is no restaurant "${request.restaurantId}"`);
-  const priced = priceOrder(toRestaurant(restaurant), request.lines);
+  const priced = priceOrder(restaurant, request.lines);
   const orderId = request.idempotencyKey === null ? randomUUID() : orderIdForKey(viewer.id, request.idempotencyKey);
   const order: NewOrder = {
     orderId,
@@ -110,27 +111,23 @@ export async function placeOrder(services: ApiServices, viewer: Viewer, input: P
 }
 
 /**
- * Claims customer + key (a unique document), produces, marks the claim published. A repeat
- * finds the claim and answers with the first order; a different request under the same key
- * is a CONFLICT. The order id is derived from customer + key, so even the rare re-produce
- * (a claim left pending by a crash) names the same order and is charged once.
+ * Claims customer + key (a unique document; one store round trip, shared with concurrent
+ * requests), produces, then marks the claim published in the background. A repeat finds the
+ * claim and is judged (place-order.repeat.ts). The order id is derived from customer + key, so
+ * even a re-produce (a claim left pending by a crash) names the same order and is charged once.
  */
-async function placeOnce(services: ApiServices, order: NewOrder, hash: string, attempt = 0): Promise<OrderView> {
+async function placeOnce(services: ApiServices, order: NewOrder, hash: string, retried = false): Promise<OrderView> {
   const claimedAt = order.placedAt;
-  try {
-    await services.idempotency.create({
-      _id: order.orderId,
-      customerId: order.customerId,
-      key: order.idempotencyKey as string,
-      requestHash: hash,
-      state: 'pending',
-      order: { ...order, items: [...order.items] },
-      claimedAt,
-    });
-  } catch (error) {
-    if ((error as { code?: unknown }).code !== 11000) throw error;
-    return answerRepeat(services, order, hash, attempt);
-  }
+  const won = await services.keyClaims.claim({
+    _id: order.orderId,
+    customerId: order.customerId,
+    key: order.idempotencyKey as string,
+    requestHash: hash,
+    state: 'pending',
+    order: { ...order, items: [...order.items] },
+    claimedAt,
+  });
+  if (!won) return answerRepeat(services, order, hash, retried);
   await publishClaimed(services, order, claimedAt);
   return placedView(order);
 }
@@ -145,10 +142,7 @@ async function publishClaimed(services: ApiServices, order: NewOrder, claimedAt:
       .catch((e: unknown) => services.log.warn({ err: e, orderId: order.orderId }, 'could not free an idempotency claim'));
     throw error;
   }
-  // If this write is lost the claim stays pending; a later repeat re-produces the same event.
-  await services.idempotency
-    .updateOne({ _id: order.orderId }, { $set: { state: 'published' } })
-    .catch((e: unknown) => services.log.warn({ err: e, orderId: order.orderId }, 'could not mark an idempotency claim published'));
+  services.keyClaims.markPublished(order.orderId);
 }
 
 function firstOrder(claim: IdempotencyDocument, repeat: NewOrder): NewOrder {
@@ -161,39 +155,43 @@ async function currentView(services: ApiServices, order: NewOrder): Promise<Orde
   return projected ? orderViewOf(projected) : placedView(order);
 }
 
-async function answerRepeat(services: ApiServices, order: NewOrder, hash: string, attempt: number): Promise<OrderView> {
-  const claim = await services.idempotency.findById(order.orderId).lean();
-  // Freed by a first request that failed: this one may claim the key (once, not in a loop).
-  if (!claim) {
-    if (attempt > 0) throw new ClaimStillPending();
-    return placeOnce(services, order, hash, attempt + 1);
-  }
-  if (claim.requestHash !== hash) {
-    throw new ConflictError(`the idempotency key "${order.idempotencyKey}" was already used for a different order`);
-  }
-  const first = firstOrder(claim, order);
-  if (claim.state === 'published') return currentView(services, first);
-
-  if (services.now().getTime() - claim.claimedAt.getTime() > STALE_CLAIM_MS) {
-    const takenAt = services.now();
-    const taken = await services.idempotency.findOneAndUpdate(
-      { _id: claim._id, state: 'pending', claimedAt: claim.claimedAt },
-      { $set: { claimedAt: takenAt } },
-    );
-    if (taken) {
-      await publishClaimed(services, first, takenAt);
-      return placedView(first);
-    }
-  }
-  // Another request with this key is producing right now: wait a little for its outcome.
-  const outcome = await withRetry(
+/** Waits a little for the request that holds the key to finish producing; its claim, once it is no longer pending. */
+function awaitPublished(services: ApiServices, orderId: string): Promise<IdempotencyDocument> {
+  return withRetry(
     async () => {
-      const current = await services.idempotency.findById(claim._id).lean();
-      if (current?.state === 'pending') throw new ClaimStillPending();
+      const current = await services.idempotency.findById(orderId).lean<IdempotencyDocument>();
+      if (!current || current.state === 'pending') throw new ClaimStillPending();
       return current;
     },
     { retries: 6, initialDelayMs: 50, maxDelayMs: 1000, shouldRetry: (e) => e instanceof ClaimStillPending },
   );
-  if (!outcome) return answerRepeat(services, order, hash, attempt);
-  return currentView(services, first);
+}
+
+async function answerRepeat(services: ApiServices, order: NewOrder, hash: string, retried: boolean): Promise<OrderView> {
+  const claim = await services.idempotency.findById(order.orderId).lean<IdempotencyDocument>();
+  const verdict = judgeRepeat(claim, hash, services.now(), STALE_CLAIM_MS, retried);
+  switch (verdict.kind) {
+    case 'claim-again':
+      return placeOnce(services, order, hash, true);
+    case 'conflict':
+      throw new ConflictError(`the idempotency key "${order.idempotencyKey}" was already used for a different order`);
+    case 'answer':
+      return currentView(services, firstOrder(claim!, order));
+    case 'take-over': {
+      const takenAt = services.now();
+      const taken = await services.idempotency.findOneAndUpdate(
+        { _id: claim!._id, state: 'pending', claimedAt: claim!.claimedAt },
+        { $set: { claimedAt: takenAt } },
+      );
+      if (taken) {
+        const first = firstOrder(claim!, order);
+        await publishClaimed(services, first, takenAt);
+        return placedView(first);
+      }
+      break; // another repeat took it over first: wait for it like any other
+    }
+    case 'wait':
+      break;
+  }
+  return currentView(services, firstOrder(await awaitPublished(services, order.orderId), order));
 }

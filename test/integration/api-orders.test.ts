@@ -22,7 +22,7 @@ import {
   type PlaceOrderInput,
 } from '../generated/graphql';
 import { gql, onlyError, readTopic, seedOrder, startApiWorld, tokenFor, type ApiWorld } from '../support/api-harness';
-import { uniqueName } from '../support/services';
+import { uniqueName, waitFor } from '../support/services';
 
 let world: ApiWorld;
 const alice = uniqueName('alice');
@@ -131,7 +131,7 @@ describe('placeOrder', () => {
     expect(answer.data?.placeOrder).toMatchObject({ id: orderId, status: 'PLACED', createdAt: placedAt.toISOString() });
     const placed = await eventsOf(TOPICS.orderPlaced, orderId);
     expect(placed.map((e) => e.id)).toEqual([placedEventIdFor(orderId)]);
-    expect((await idempotencyModel(world.mongo).findById(orderId).lean())?.state).toBe('published');
+    await waitFor(async () => (await idempotencyModel(world.mongo).findById(orderId).lean())?.state === 'published', 10_000, 'the claim marked published');
   });
 });
 
