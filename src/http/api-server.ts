@@ -11,6 +11,7 @@ import type { Admin } from 'kafkajs';
 import { identify } from '../auth/access-token';
 import { describeDevelopmentTokens, developmentTokens, generateDevelopmentSecret, type DevelopmentTokens } from '../auth/dev-tokens';
 import { CATALOG } from '../catalog/catalog.fixture';
+import { cachedRestaurants } from '../catalog/catalog-cache';
 import { seedCatalog } from '../catalog/seed-catalog';
 import type { Config } from '../config';
 import type { Restaurant } from '../domain/catalog';
@@ -24,6 +25,7 @@ import { analyticsModel } from '../mongo/models/analytics.model';
 import { orderModel } from '../mongo/models/order.model';
 import { restaurantModel } from '../mongo/models/restaurant.model';
 import type { ApiContext, ApiServices } from '../resolvers/context';
+import { createKeyClaims } from '../resolvers/idempotency-keys';
 import { buildApiSchema } from '../schema/build-schema';
 import { connectEventPubSub, type EventPubSub } from '../subscriptions/event-pubsub';
 import { statusUpdateOf } from '../subscriptions/order-status-stream';
@@ -121,7 +123,9 @@ export async function startApiServer(config: Config, log: Logger, options: ApiSe
       log,
       orders: orderModel(mongo),
       restaurants,
+      restaurantById: cachedRestaurants(restaurants),
       idempotency,
+      keyClaims: createKeyClaims(idempotency, log),
       analytics: analyticsModel(mongo),
       events,
       pubSub,
