@@ -1,0 +1,996 @@
+/**
+ * Backlog-drain benchmark: how fast the product works off a backlog of orders, next to two
+ * baselines measured in the same run, on the same broker and store. Kafka and FerretDB are
+ * found running or started by the global setup (which stops only what it started). Three
+ * pipelines, one after the other, each on fresh topics of its own (a Kafka namespace of its own)
+ * and, where it stores anything, a database of its own:
+ *
+ * 1. drain — the product. N valid `order.placed` events (tok_visa, customer emails, baskets from
+ *    the demo catalog) are produced first into the namespace's order.placed topic (topics made
+ *    by the product's ensureTopics, KAFKA_TOPIC_PARTITIONS partitions), then the four consumer
+ *    modules start, each its own OS process (`node dist/consumers/<name>.js`), with SMTP_URL
+ *    pointing at a real SMTP server in this process that counts what it receives. Measured:
+ *    from the processes' start (and from the first consumer group joined) until the end state
+ *    holds for all N — every order charged (one captured transaction), CONFIRMED in the orders
+ *    read model, one email received per order, analytics' global ordersConfirmed = N — reading
+ *    the store with small queries (`endState` below: the one place that knows where the
+ *    consumers keep their results). Also when each module finished.
+ * 2. seed pipeline — the project's starting point re-created in Python with kafka-python and
+ *    its default client settings (bench/seed-pipeline/): producer.py sends N orders as JSON to
+ *    order_details (1 partition); transaction.py turns each into an order_confirmed message
+ *    (1 partition); email_service.py and analytics.py (count, revenue) each consume
+ *    order_confirmed; no consumer commits, nothing is stored. Measured: from the first order
+ *    sent to the analytics service counting the N-th. kafka-python lives in a virtualenv in
+ *    the local state folder (.local/bench-venv), installed from PyPI on first use.
+ * 3. bare kafkajs — the library underneath, with nothing of the product: the same N order.placed
+ *    payloads produced to a topic of its own (same partitions), then one kafkajs consumer group
+ *    with eachBatch: one insertMany (ordered: false) per batch into a collection, then commit.
+ *    Measured: from the start of consuming (connect) to N documents inserted (also from joined).
+ *
+ * Every pipeline is bounded by BENCH_DRAIN_MAX_SECONDS; one that does not finish is recorded
+ * with how far it got and its rate so far (`complete: false`). It prints progress, a table,
+ * and writes the figures with machine info and the ratios of the product's rate to each
+ * baseline's to bench/results/drain.json; it removes its topics, groups and databases. It fails
+ * (after writing the JSON) only on a problem — a consumer process that died, a dead letter, a
+ * duplicate email, an order counted twice — never because a pipeline was too slow.
+ *
+ *   ./dev bench drain
+ *   BENCH_DRAIN_ORDERS=200 npx vitest run --config bench/vitest.bench.config.mts bench/drain.bench.ts
+ *
+ * Parameters (environment variables, since vitest owns the command line):
+ *   BENCH_DRAIN_ORDERS            orders in each pipeline's backlog                       20000
+ *   BENCH_DRAIN_MAX_SECONDS       bound of each pipeline (from its start to its end)        300
+ *   BENCH_DRAIN_PROGRESS_SECONDS  progress line interval                                      5
+ *   BENCH_DRAIN_POLL_SECONDS      how often the product's end state is read from the store    1
+ *   BENCH_DRAIN_PIPELINES         which pipelines run, comma-separated        drain,seed,kafkajs
+ *   BENCH_DRAIN_LOG_LEVEL         LOG_LEVEL of the consumer processes                      warn
+ *   BENCH_DRAIN_OUTPUT            where the JSON goes                 bench/results/drain.json
+ * KAFKA_TOPIC_PARTITIONS and the other product variables apply as usual.
+ */
+import { randomBytes, randomUUID } from 'node:crypto';
+import { mkdir, writeFile } from 'node:fs/promises';
+import { arch, cpus, loadavg, platform, release, totalmem } from 'node:os';
+import path from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { Kafka, logLevel, Partitioners, type Admin, type Message } from 'kafkajs';
+import mongoose, { type Connection } from 'mongoose';
+import { inject, it } from 'vitest';
+import { CATALOG } from '../src/catalog/catalog.fixture';
+import type { Config } from '../src/config';
+import { CURRENCY } from '../src/domain/catalog';
+import { priceOrder } from '../src/domain/pricing';
+import { orderPlaced } from '../src/events/order-events';
+import { deadLetterTopic, ensureTopics, eventSchemas, physicalTopic, TOPICS } from '../src/events/topics';
+import { withRetry } from '../src/retry';
+import { buildIfNeeded, ROOT } from '../test/support/processes';
+import { removeTestNamespace, testConfig, uniqueMongoUrl, uniqueName } from '../test/support/services';
+import { ensureBenchVenv } from './support/bench-venv';
+import { startChild, type Child } from './support/child';
+import { startCountingMailbox, type CountingMailbox } from './support/counting-mailbox';
+import { perSecond, seconds, table } from './support/figures';
+
+// ---------------------------------------------------------------------------------------------
+// Parameters
+
+function whole(name: string, fallback: number, min: number, max: number): number {
+  const raw = process.env[name]?.trim();
+  if (!raw) return fallback;
+  const value = Number(raw);
+  if (!/^\d+$/.test(raw) || value < min || value > max) throw new Error(`${name} must be a whole number from ${min} to ${max}, not "${raw}"`);
+  return value;
+}
+
+const PIPELINES = ['drain', 'seed', 'kafkajs'] as const;
+type PipelineName = (typeof PIPELINES)[number];
+
+function pipelines(name: string): readonly PipelineName[] {
+  const raw = process.env[name]?.trim();
+  if (!raw) return PIPELINES;
+  const chosen = raw.split(',').map((p) => p.trim()).filter(Boolean);
+  const unknown = chosen.filter((p) => !(PIPELINES as readonly string[]).includes(p));
+  if (unknown.length > 0 || chosen.length === 0) throw new Error(`${name} must list some of ${PIPELINES.join(', ')} (comma-separated), not "${raw}"`);
+  return PIPELINES.filter((p) => chosen.includes(p));
+}
+
+function level(name: string, fallback: string): string {
+  const raw = process.env[name]?.trim() || fallback;
+  const levels = ['fatal', 'error', 'warn', 'info', 'debug', 'trace'];
+  if (!levels.includes(raw)) throw new Error(`${name} must be one of ${levels.join(', ')}, not "${raw}"`);
+  return raw;
+}
+
+const params = {
+  orders: whole('BENCH_DRAIN_ORDERS', 20_000, 1, 1_000_000),
+  maxSeconds: whole('BENCH_DRAIN_MAX_SECONDS', 300, 1, 3600),
+  progressSeconds: whole('BENCH_DRAIN_PROGRESS_SECONDS', 5, 1, 60),
+  pollSeconds: whole('BENCH_DRAIN_POLL_SECONDS', 1, 1, 10),
+  pipelines: pipelines('BENCH_DRAIN_PIPELINES'),
+  logLevel: level('BENCH_DRAIN_LOG_LEVEL', 'warn'),
+  output: path.resolve(__dirname, '..', process.env.BENCH_DRAIN_OUTPUT?.trim() || 'bench/results/drain.json'),
+};
+
+/** The backlog is produced in batches of this many messages, this many batches in flight, acks=all. */
+const PRODUCE_BATCH = 1_000;
+const PRODUCE_IN_FLIGHT = 4;
+/** How long a stopped process may take to end before it is killed (the product's own limit is 30 s). */
+const STOP_GRACE_MS = 35_000;
+/** How long the seed pipeline's services may take to connect and find their partitions. */
+const SEED_READY_TIMEOUT_MS = 60_000;
+const CONSUMER_MODULES = ['transactions', 'confirmations', 'analytics', 'orders-projector'] as const;
+type ConsumerModuleName = (typeof CONSUMER_MODULES)[number];
+
+// ---------------------------------------------------------------------------------------------
+// Output
+
+const started = performance.now();
+const elapsed = () => `${((performance.now() - started) / 1000).toFixed(1).padStart(6)}s`;
+const say = (message: string) => console.log(`[bench ${elapsed()}] ${message}`);
+
+/** A ratio to four significant figures (the product and a baseline can be orders of magnitude apart). */
+const ratio = (a: number | undefined, b: number | undefined): number | null =>
+  a !== undefined && b !== undefined && b > 0 ? Number((a / b).toPrecision(4)) : null;
+
+// ---------------------------------------------------------------------------------------------
+// The backlog: N valid order.placed events
+
+/** What the orders are, in turn: every restaurant, one to three lines. */
+const BASKETS = [
+  { restaurantId: 'pizzeria-napoli', lines: [{ menuItemId: 'margherita', quantity: 2 }, { menuItemId: 'tiramisu', quantity: 1 }] },
+  { restaurantId: 'sushi-sakura', lines: [{ menuItemId: 'salmon-nigiri', quantity: 3 }, { menuItemId: 'miso-soup', quantity: 1 }] },
+  { restaurantId: 'green-bowl', lines: [{ menuItemId: 'falafel-bowl', quantity: 1 }, { menuItemId: 'quinoa-salad', quantity: 2 }] },
+  { restaurantId: 'pizzeria-napoli', lines: [{ menuItemId: 'diavola', quantity: 1 }] },
+  { restaurantId: 'sushi-sakura', lines: [{ menuItemId: 'california-roll', quantity: 2 }, { menuItemId: 'salmon-nigiri', quantity: 1 }, { menuItemId: 'miso-soup', quantity: 2 }] },
+] as const;
+
+const CUSTOMERS = 100;
+
+interface Backlog {
+  /** Kafka messages as the API produces them: key = order id, the envelope as JSON, type and id headers. */
+  readonly messages: readonly Message[];
+  readonly orderIds: readonly string[];
+  readonly revenueCents: number;
+}
+
+/** N order.placed events, each checked against the product's schema. */
+function makeBacklog(count: number, runId: string): Backlog {
+  const messages: Message[] = [];
+  const orderIds: string[] = [];
+  let revenueCents = 0;
+  for (let n = 0; n < count; n += 1) {
+    const basket = BASKETS[n % BASKETS.length]!;
+    const restaurant = CATALOG.find((r) => r.id === basket.restaurantId)!;
+    const priced = priceOrder(restaurant, basket.lines);
+    const customer = n % CUSTOMERS;
+    const at = new Date().toISOString();
+    const event = orderPlaced({
+      orderId: randomUUID(),
+      customerId: `bench-drain-${runId}-customer-${customer}`,
+      customerEmail: `customer-${customer}@bench.example`,
+      restaurantId: restaurant.id,
+      items: [...priced.items],
+      totalCents: priced.totalCents,
+      currency: CURRENCY,
+      paymentToken: 'tok_visa',
+      deliveryAddress: `${n + 1} Backlog Street`,
+      idempotencyKey: null,
+      placedAt: at,
+    });
+    const checked = eventSchemas[TOPICS.orderPlaced].safeParse(event);
+    if (!checked.success) throw new Error(`the benchmark made an invalid order.placed event: ${checked.error.message}`);
+    messages.push({ key: event.data.orderId, value: JSON.stringify(event), headers: { 'event-type': event.type, 'event-id': event.id } });
+    orderIds.push(event.data.orderId);
+    revenueCents += priced.totalCents;
+  }
+  return { messages, orderIds, revenueCents };
+}
+
+interface Produced {
+  readonly messages: number;
+  readonly seconds: number;
+  readonly perSecond: number;
+}
+
+/** Produces the backlog to `topic`: batches of PRODUCE_BATCH, PRODUCE_IN_FLIGHT at a time, acks=all. */
+async function produceBacklog(kafka: Kafka, topic: string, messages: readonly Message[]): Promise<Produced> {
+  const producer = kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner, allowAutoTopicCreation: false });
+  await producer.connect();
+  const begin = performance.now();
+  try {
+    let next = 0;
+    let sent = 0;
+    let lastSay = performance.now();
+    await Promise.all(
+      Array.from({ length: PRODUCE_IN_FLIGHT }, async () => {
+        for (let from = next; from < messages.length; from = next) {
+          next += PRODUCE_BATCH;
+          const batch = messages.slice(from, from + PRODUCE_BATCH);
+          await withRetry(() => producer.send({ topic, acks: -1, messages: batch }), { retries: 5, initialDelayMs: 200 });
+          sent += batch.length;
+          if (performance.now() - lastSay > params.progressSeconds * 1000) {
+            lastSay = performance.now();
+            say(`  produced ${sent}/${messages.length}`);
+          }
+        }
+      }),
+    );
+  } finally {
+    await producer.disconnect();
+  }
+  const ms = performance.now() - begin;
+  return { messages: messages.length, seconds: seconds(ms), perSecond: perSecond(messages.length, ms) };
+}
+
+async function highWatermarkSum(admin: Admin, topic: string): Promise<number> {
+  return (await admin.fetchTopicOffsets(topic)).reduce((sum, p) => sum + Number(p.high), 0);
+}
+
+/**
+ * Creates `topics` (partitions each) and waits until every partition is served: right after
+ * creation the broker names leaders that answer "not the leader" for a moment (as ensureTopics
+ * in src/events/topics.ts does for the product's topics).
+ */
+async function createTopics(admin: Admin, config: Config, topics: readonly string[], partitions: number): Promise<void> {
+  const retry = { retries: 10, initialDelayMs: 200, maxDelayMs: 2000 };
+  await withRetry(async () => {
+    const existing = new Set(await admin.listTopics());
+    const missing = topics.filter((topic) => !existing.has(topic));
+    if (missing.length === 0) return;
+    await admin.createTopics({
+      topics: missing.map((topic) => ({ topic, numPartitions: partitions, replicationFactor: config.kafka.replicationFactor })),
+      waitForLeaders: true,
+    });
+  }, retry);
+  await withRetry(async () => {
+    for (const topic of topics) await admin.fetchTopicOffsets(topic);
+  }, retry);
+}
+
+/**
+ * A kafkajs client for the benchmark's own producing, consuming and admin: warnings and errors
+ * go to the progress output, except the broker's answers that kafkajs retries by itself ("not
+ * the leader" right after a topic is created), which the product's client quiets the same way.
+ */
+function benchKafka(brokers: readonly string[]): Kafka {
+  return new Kafka({
+    clientId: uniqueName('bench-drain'),
+    brokers: [...brokers],
+    logLevel: logLevel.WARN,
+    logCreator: () => ({ namespace, log }) => {
+      if (namespace === 'Connection' && log.message.startsWith('Response ')) return;
+      say(`kafkajs ${namespace}: ${log.message}${log.error ? ` (${String(log.error)})` : ''}`);
+    },
+  });
+}
+
+// ---------------------------------------------------------------------------------------------
+// A pipeline's figures
+
+interface PipelineResult {
+  readonly complete: boolean;
+  readonly orders: number;
+  /** Orders all the way through when it finished or was given up. */
+  readonly done: number;
+  /** To the end state, or until it was given up (BENCH_DRAIN_MAX_SECONDS). */
+  readonly seconds: number;
+  /** done / seconds: the rate so far when it did not finish. */
+  readonly ordersPerSecond: number;
+  readonly problems: string[];
+}
+
+const rate = (done: number, ms: number) => ({ seconds: seconds(ms), ordersPerSecond: perSecond(done, ms) });
+
+// ---------------------------------------------------------------------------------------------
+// 1. The product's drain
+
+type Db = NonNullable<Connection['db']>;
+
+/**
+ * THE place that knows where the consumers keep their results: adapt it when their storage
+ * changes. One small read per module, in the namespace's database (collection names as in
+ * src/mongo/models); emails are counted by the SMTP server instead.
+ *
+ * On FerretDB v1 any count scans its collection (about 2 s at 20,000 documents on a busy
+ * two-core machine), so the drain loop reads the two costly ones sparingly: see runDrain.
+ */
+const endState = {
+  /** transactions: orders with a captured payment (one `transactions` document per order, _id = order id). Costly. */
+  charged: (db: Db) => db.collection('transactions').countDocuments({ status: 'captured' }),
+  /** orders-projector: orders CONFIRMED in the `orders` read model. Costly. */
+  confirmed: (db: Db) => db.collection('orders').countDocuments({ status: 'CONFIRMED' }),
+  /** analytics: ordersConfirmed of its `analytics` document "global". Cheap (by _id). */
+  analyticsConfirmed: async (db: Db) =>
+    (await db.collection<{ _id: string; ordersConfirmed?: number }>('analytics').findOne({ _id: 'global' }, { projection: { ordersConfirmed: 1 } }))
+      ?.ordersConfirmed ?? 0,
+};
+
+interface ModuleFigures {
+  /** What "done" means for this module, as read. */
+  readonly measures: string;
+  /** Its last reading. */
+  readonly count: number;
+  /**
+   * Seconds from the processes' start to the reading that first showed all N (its start; for
+   * emails the moment the N-th arrived); null if none did.
+   */
+  readonly finishedAfterSeconds: number | null;
+  /** When it did, for certain: after the start of the reading before (which showed fewer), before the end of that reading. */
+  readonly finishedBetweenSeconds: readonly [number, number] | null;
+  /** count over the time to its finish, or to when the drain was given up. */
+  readonly ordersPerSecond: number;
+}
+
+interface ProcessFigures {
+  readonly pid: number;
+  readonly exitCode: number | null;
+  readonly signal: string | null;
+  /** Log lines at warn level or above, and the first few of them. */
+  readonly warnings: number;
+  readonly firstWarnings: string[];
+}
+
+interface DrainResult extends PipelineResult {
+  readonly namespace: string;
+  readonly produce: Produced;
+  /** The same N over the time from the first consumer group becoming Stable to the end state. */
+  readonly fromFirstJoined: { readonly seconds: number; readonly ordersPerSecond: number } | null;
+  readonly firstGroupJoinedAfterSeconds: number | null;
+  readonly allGroupsJoinedAfterSeconds: number | null;
+  readonly modules: Record<ConsumerModuleName, ModuleFigures>;
+  readonly emailsReceived: number;
+  readonly orderConfirmedEvents: number;
+  readonly deadLetters: number | null;
+  /** The costly end-state reads (counts over a whole collection): how many, how long. */
+  readonly storeCounts: { readonly reads: number; readonly meanSeconds: number; readonly maxSeconds: number };
+  readonly processes: Record<string, ProcessFigures>;
+}
+
+/** Child env of the product's processes: nothing from this process but PATH and HOME. */
+function consumerEnv(config: Config, smtpUrl: string): NodeJS.ProcessEnv {
+  return {
+    PATH: process.env.PATH,
+    HOME: process.env.HOME,
+    NODE_ENV: 'test',
+    KAFKA_BROKERS: config.kafka.brokers.join(','),
+    KAFKA_NAMESPACE: config.kafka.namespace,
+    KAFKA_TOPIC_PARTITIONS: String(config.kafka.topicPartitions),
+    KAFKA_REPLICATION_FACTOR: String(config.kafka.replicationFactor),
+    KAFKA_MIN_INSYNC_REPLICAS: String(config.kafka.minInsyncReplicas),
+    MONGO_URL: config.mongo.url,
+    SMTP_URL: smtpUrl,
+    JWT_SECRET: randomBytes(24).toString('hex'),
+    LOG_LEVEL: params.logLevel,
+    LOG_FORMAT: 'json',
+    KAFKAJS_NO_PARTITIONER_WARNING: '1',
+  };
+}
+
+/** Watches the namespace's consumer groups and notes when each first became Stable with members. */
+function watchGroupJoins(admin: Admin, namespace: string, expected: number): { joinedAt: Map<string, number>; stop: () => Promise<void> } {
+  const joinedAt = new Map<string, number>();
+  let stopped = false;
+  const loop = (async () => {
+    while (!stopped && joinedAt.size < expected) {
+      const at = performance.now();
+      try {
+        const mine = (await admin.listGroups()).groups.map((g) => g.groupId).filter((id) => id.startsWith(`${namespace}.`) && !joinedAt.has(id));
+        if (mine.length > 0) {
+          for (const group of (await admin.describeGroups(mine)).groups) {
+            if (group.state === 'Stable' && group.members.length > 0) joinedAt.set(group.groupId, at);
+          }
+        }
+      } catch {
+        // the broker may be busy; the next look will tell
+      }
+      await sleep(250);
+    }
+  })();
+  return {
+    joinedAt,
+    stop: async () => {
+      stopped = true;
+      await loop;
+    },
+  };
+}
+
+/** A module's readings: the last one, and the first that showed all N. */
+class ModuleTrack {
+  last: { count: number; start: number; end: number } | undefined;
+  finished: { at: number; after: number; before: number } | undefined;
+
+  constructor(private readonly total: number, private readonly since: number) {}
+
+  record(count: number, start: number, end: number): void {
+    if (!this.finished && count >= this.total) this.finished = { at: start, after: this.last?.start ?? this.since, before: end };
+    this.last = { count, start, end };
+  }
+
+  figures(measures: string, givenUpAt: number): ModuleFigures {
+    const s = (at: number) => seconds(at - this.since);
+    const count = this.last?.count ?? 0;
+    return {
+      measures,
+      count,
+      finishedAfterSeconds: this.finished ? s(this.finished.at) : null,
+      finishedBetweenSeconds: this.finished ? [s(this.finished.after), s(this.finished.before)] : null,
+      ordersPerSecond: perSecond(this.finished ? this.total : count, (this.finished?.at ?? givenUpAt) - this.since),
+    };
+  }
+}
+
+const MODULE_MEASURES: Record<ConsumerModuleName, string> = {
+  transactions: 'transactions with status captured',
+  confirmations: 'distinct confirmation emails received by the SMTP server',
+  analytics: 'ordersConfirmed of the analytics document "global"',
+  'orders-projector': 'orders with status CONFIRMED in the read model',
+};
+
+/**
+ * Pre-produces the backlog, starts the four consumer processes and reads the end state until it
+ * holds for all N (or the bound). Each poll (BENCH_DRAIN_POLL_SECONDS) takes the cheap readings:
+ * emails (the SMTP server), analytics (one document by _id) and the order.confirmed events on
+ * Kafka (which the transactions consumer emits after its write). The costly counts (charged,
+ * CONFIRMED) run for the progress line at most every BENCH_DRAIN_PROGRESS_SECONDS and never more
+ * than a fifth of the time; once every order.confirmed is out they run at once, then again
+ * every poll with a gap at least as long as the last one took, until they show all N. So the store spends its time on the
+ * product, not on the benchmark, and a finish is still seen within a read or two.
+ */
+async function runDrain(backlog: Backlog): Promise<DrainResult> {
+  const n = backlog.orderIds.length;
+  const name = 'bench-drain';
+  const config = testConfig({ KAFKA_NAMESPACE: uniqueName(name), MONGO_URL: uniqueMongoUrl(name) });
+  const namespace = config.kafka.namespace;
+  say(`drain: namespace ${namespace} (${config.kafka.topicPartitions} partitions per topic), database ${new URL(config.mongo.url).pathname.slice(1)}`);
+  const kafka = benchKafka(config.kafka.brokers);
+  const admin = kafka.admin();
+  let mongo: Connection | undefined;
+  let mailbox: CountingMailbox | undefined;
+  const children: Child[] = [];
+  const problems: string[] = [];
+  const warnings = new Map<string, { count: number; first: string[] }>();
+  try {
+    await admin.connect();
+    await ensureTopics(admin, config);
+    say(`drain: producing ${n} order.placed events to ${physicalTopic(config, TOPICS.orderPlaced)} (batches of ${PRODUCE_BATCH}, acks=all)…`);
+    const produce = await produceBacklog(kafka, physicalTopic(config, TOPICS.orderPlaced), backlog.messages);
+    say(`drain: produced ${produce.messages} in ${produce.seconds} s (${produce.perSecond}/s)`);
+    mailbox = await startCountingMailbox();
+    mongo = await mongoose.createConnection(config.mongo.url).asPromise();
+    const db = mongo.db!;
+    const confirmedTopic = physicalTopic(config, TOPICS.orderConfirmed);
+
+    say(`drain: starting ${CONSUMER_MODULES.map((m) => `node dist/consumers/${m}.js`).join(', ')} (LOG_LEVEL=${params.logLevel}, SMTP ${mailbox.url})…`);
+    const env = consumerEnv(config, mailbox.url);
+    const t0 = performance.now();
+    for (const module of CONSUMER_MODULES) {
+      const seen = { count: 0, first: [] as string[] };
+      warnings.set(module, seen);
+      children.push(
+        startChild(module, process.execPath, [`dist/consumers/${module}.js`], {
+          cwd: ROOT,
+          env,
+          onLine: (line, stream) => {
+            let levelNumber = stream === 'stderr' ? 50 : 30;
+            try {
+              levelNumber = (JSON.parse(line) as { level?: number }).level ?? levelNumber;
+            } catch {
+              // not a pino line: stderr counts as a warning, stdout does not
+            }
+            if (levelNumber >= 40) {
+              seen.count += 1;
+              if (seen.first.length < 3) seen.first.push(line.slice(0, 500));
+            }
+          },
+        }),
+      );
+    }
+    const groups = watchGroupJoins(admin, namespace, CONSUMER_MODULES.length);
+
+    const tracks = Object.fromEntries(CONSUMER_MODULES.map((m) => [m, new ModuleTrack(n, t0)])) as Record<ConsumerModuleName, ModuleTrack>;
+    const costly: { module: ConsumerModuleName; read: (db: Db) => Promise<number> }[] = [
+      { module: 'transactions', read: endState.charged },
+      { module: 'orders-projector', read: endState.confirmed },
+    ];
+    const storeReads: number[] = [];
+    let orderConfirmedEvents = 0;
+    let nextCostly = t0 + params.progressSeconds * 1000;
+    let nextProgress = t0 + params.progressSeconds * 1000;
+    const deadline = t0 + params.maxSeconds * 1000;
+    const isDone = () => CONSUMER_MODULES.every((m) => tracks[m].finished);
+    for (;;) {
+      const pollAt = performance.now();
+      try {
+        const emails = mailbox.distinct();
+        const nth = mailbox.reachedAt(n);
+        if (nth !== undefined) tracks.confirmations.finished ??= { at: nth, after: nth, before: nth }; // known to the millisecond
+        tracks.confirmations.record(emails, pollAt, pollAt);
+        const [analytics, events] = await Promise.all([endState.analyticsConfirmed(db), highWatermarkSum(admin, confirmedTopic)]);
+        tracks.analytics.record(analytics, pollAt, performance.now());
+        // The moment every order.confirmed is out, the transactions may be all written: look now.
+        if (events >= n && orderConfirmedEvents < n) nextCostly = 0;
+        orderConfirmedEvents = events;
+        const pending = costly.filter((c) => !tracks[c.module].finished);
+        if (pending.length > 0 && performance.now() >= nextCostly) {
+          const start = performance.now();
+          const counts = await Promise.all(pending.map((c) => c.read(db)));
+          const end = performance.now();
+          storeReads.push(end - start);
+          pending.forEach((c, i) => tracks[c.module].record(counts[i]!, start, end));
+          // Every order.confirmed is out: the end is near, read again soon; before that, seldom.
+          const gap = orderConfirmedEvents >= n ? Math.max(params.pollSeconds * 1000, end - start) : Math.max(params.progressSeconds * 1000, 4 * (end - start));
+          nextCostly = end + gap;
+        }
+      } catch (error) {
+        say(`drain: reading the end state failed (${error instanceof Error ? error.message : String(error)}); trying again`);
+      }
+      const done = isDone();
+      if (performance.now() >= nextProgress || done) {
+        nextProgress += params.progressSeconds * 1000;
+        // A costly count not read this time shows when it was read.
+        const count = (m: ConsumerModuleName) => {
+          const last = tracks[m].last;
+          if (!last) return 'not read yet';
+          const age = performance.now() - last.end;
+          return age > params.pollSeconds * 2000 && !tracks[m].finished ? `${last.count} (as of ${seconds(last.start - t0)} s)` : String(last.count);
+        };
+        say(
+          `drain ${seconds(performance.now() - t0)}s: charged ${count('transactions')}, order.confirmed events ${orderConfirmedEvents}, ` +
+            `CONFIRMED ${count('orders-projector')}, emails ${count('confirmations')}, analytics ${count('analytics')} of ${n}; ` +
+            `groups joined ${groups.joinedAt.size}/${CONSUMER_MODULES.length}`,
+        );
+      }
+      if (done) break;
+      const dead = children.filter((c) => c.exit);
+      if (dead.length > 0) {
+        for (const child of dead) {
+          problems.push(`${child.name} exited (code ${child.exit!.code}, signal ${child.exit!.signal}) before the drain finished; last output: ${child.tail().slice(-5).join(' | ')}`);
+        }
+        say(`drain: ${dead.map((c) => c.name).join(', ')} exited early; giving up`);
+        break;
+      }
+      if (performance.now() >= deadline) {
+        say(`drain: BENCH_DRAIN_MAX_SECONDS (${params.maxSeconds}) reached; reading how far it got…`);
+        // One last full reading, so "how far" is current for every module.
+        const start = performance.now();
+        const counts = await Promise.all(costly.map((c) => c.read(db))).catch(() => undefined);
+        const end = performance.now();
+        if (counts) costly.forEach((c, i) => tracks[c.module].record(counts[i]!, start, end));
+        break;
+      }
+      await sleep(Math.max(0, pollAt + params.pollSeconds * 1000 - performance.now()));
+    }
+    const givenUpAt = performance.now();
+    await groups.stop();
+
+    const complete = isDone();
+    const counts = Object.fromEntries(CONSUMER_MODULES.map((m) => [m, tracks[m].last?.count ?? 0])) as Record<ConsumerModuleName, number>;
+    const done = complete ? n : Math.min(...Object.values(counts));
+    const endAt = complete ? Math.max(...CONSUMER_MODULES.map((m) => tracks[m].finished!.at)) : givenUpAt;
+    const joins = [...groups.joinedAt.values()];
+    const firstJoined = joins.length > 0 ? Math.min(...joins) : undefined;
+
+    // Checks that the figures mean what they say.
+    if (mailbox.received() > mailbox.distinct()) problems.push(`${mailbox.received() - mailbox.distinct()} confirmation email(s) were received more than once`);
+    if (mailbox.distinct() > n) problems.push(`${mailbox.distinct()} distinct emails for ${n} orders`);
+    if (counts.analytics > n) problems.push(`analytics counted ${counts.analytics} confirmed orders of ${n}`);
+    let deadLetters: number | null = null;
+    try {
+      deadLetters = (await Promise.all(Object.values(TOPICS).map((t) => highWatermarkSum(admin, physicalTopic(config, deadLetterTopic(t)))))).reduce((a, b) => a + b, 0);
+      if (deadLetters > 0) problems.push(`${deadLetters} message(s) were dead-lettered`);
+    } catch (error) {
+      say(`drain: could not count dead letters: ${error instanceof Error ? error.message : String(error)}`);
+    }
+
+    say('drain: stopping the consumer processes (SIGTERM)…');
+    await Promise.all(children.map((c) => c.stop(STOP_GRACE_MS)));
+    const processes = Object.fromEntries(
+      children.map((c): [string, ProcessFigures] => {
+        const w = warnings.get(c.name)!;
+        if (c.exit?.code !== 0 && !problems.some((p) => p.startsWith(`${c.name} exited`))) {
+          problems.push(`${c.name} did not stop cleanly on SIGTERM (code ${c.exit?.code}, signal ${c.exit?.signal}); last output: ${c.tail().slice(-5).join(' | ')}`);
+        }
+        return [c.name, { pid: c.pid, exitCode: c.exit?.code ?? null, signal: c.exit?.signal ?? null, warnings: w.count, firstWarnings: w.first }];
+      }),
+    );
+    return {
+      complete,
+      orders: n,
+      done,
+      ...rate(done, endAt - t0),
+      problems,
+      namespace,
+      produce,
+      fromFirstJoined: firstJoined === undefined ? null : rate(done, endAt - firstJoined),
+      firstGroupJoinedAfterSeconds: firstJoined === undefined ? null : seconds(firstJoined - t0),
+      allGroupsJoinedAfterSeconds: joins.length === CONSUMER_MODULES.length ? seconds(Math.max(...joins) - t0) : null,
+      modules: Object.fromEntries(CONSUMER_MODULES.map((m) => [m, tracks[m].figures(MODULE_MEASURES[m], givenUpAt)])) as Record<ConsumerModuleName, ModuleFigures>,
+      emailsReceived: mailbox.received(),
+      orderConfirmedEvents,
+      deadLetters,
+      storeCounts: {
+        reads: storeReads.length,
+        meanSeconds: storeReads.length ? seconds(storeReads.reduce((a, b) => a + b, 0) / storeReads.length) : 0,
+        maxSeconds: storeReads.length ? seconds(Math.max(...storeReads)) : 0,
+      },
+      processes,
+    };
+  } finally {
+    await Promise.all(children.map((c) => c.stop(STOP_GRACE_MS)));
+    await mailbox?.stop().catch(() => undefined);
+    await mongo?.close().catch(() => undefined);
+    await admin.disconnect().catch(() => undefined);
+    await removeTestNamespace(namespace, config.mongo.url).catch((error: unknown) => problems.push(`clean-up of ${namespace} failed: ${String(error)}`));
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// 2. The seed pipeline (Python, kafka-python)
+
+interface SeedResult extends PipelineResult {
+  readonly namespace: string;
+  readonly kafkaPython: string;
+  /** The producer's own time to send and flush all N. */
+  readonly producerSeconds: number | null;
+  /** Each service's last reported count (they report every second and on reaching N) and when it reached N. */
+  readonly services: Record<string, { count: number; finishedAfterSeconds: number | null }>;
+  readonly revenue: number | null;
+}
+
+interface SeedLine {
+  readonly event: 'ready' | 'progress' | 'done' | 'first-send';
+  readonly service: string;
+  readonly at: number;
+  readonly count?: number;
+  readonly revenue?: number;
+}
+
+async function runSeedPipeline(python: string, kafkaPython: string, orders: number): Promise<SeedResult> {
+  const config = testConfig();
+  const namespace = uniqueName('bench-seed');
+  const topics = [`${namespace}.order_details`, `${namespace}.order_confirmed`];
+  say(`seed pipeline: topics ${topics.join(', ')} (1 partition each); kafka-python ${kafkaPython}`);
+  const admin = benchKafka(config.kafka.brokers).admin();
+  const children: Child[] = [];
+  const problems: string[] = [];
+  const latest = new Map<string, SeedLine>();
+  const finished = new Map<string, SeedLine>();
+  let firstSend: SeedLine | undefined;
+  const waiters: (() => void)[] = [];
+  const onLine = (line: string) => {
+    let parsed: SeedLine;
+    try {
+      parsed = JSON.parse(line) as SeedLine;
+    } catch {
+      return; // a traceback or a library's warning: kept in the tail
+    }
+    if (parsed.event === 'first-send') firstSend = parsed;
+    if (parsed.event === 'done') finished.set(parsed.service, parsed);
+    latest.set(parsed.service, parsed);
+    for (const wake of waiters.splice(0)) wake();
+  };
+  const changed = (timeoutMs: number) => new Promise<void>((resolve) => {
+    const timer = setTimeout(resolve, timeoutMs);
+    waiters.push(() => {
+      clearTimeout(timer);
+      resolve();
+    });
+  });
+  const env: NodeJS.ProcessEnv = {
+    PATH: process.env.PATH,
+    HOME: process.env.HOME,
+    PYTHONUNBUFFERED: '1',
+    PYTHONDONTWRITEBYTECODE: '1',
+    KAFKA_BROKERS: config.kafka.brokers.join(','),
+    SEED_NAMESPACE: namespace,
+    SEED_ORDERS: String(orders),
+  };
+  const start = (service: string, script: string) => {
+    const child = startChild(service, python, [script], { cwd: path.join(ROOT, 'bench/seed-pipeline'), env, onLine });
+    children.push(child);
+    return child;
+  };
+  const exitedEarly = () => children.filter((c) => c.exit && !(c.name === 'producer' && c.exit.code === 0));
+  try {
+    await admin.connect();
+    await createTopics(admin, config, topics, 1);
+
+    say('seed pipeline: starting transaction.py, email_service.py and analytics.py…');
+    start('transaction', 'transaction.py');
+    start('email', 'email_service.py');
+    start('analytics', 'analytics.py');
+    const readyBy = performance.now() + SEED_READY_TIMEOUT_MS;
+    while (!['transaction', 'email', 'analytics'].every((s) => latest.has(s))) {
+      const dead = exitedEarly();
+      if (dead.length > 0) throw new Error(`the seed pipeline's ${dead[0]!.name} service exited at start: ${dead[0]!.tail().slice(-8).join('\n')}`);
+      if (performance.now() > readyBy) throw new Error(`the seed pipeline's services were not ready within ${SEED_READY_TIMEOUT_MS} ms`);
+      await changed(500);
+    }
+
+    say(`seed pipeline: services ready; producer.py sends ${orders} orders…`);
+    const producer = start('producer', 'producer.py');
+    const deadline = producer.startedAt + params.maxSeconds * 1000;
+    let nextProgress = performance.now() + params.progressSeconds * 1000;
+    while (!finished.has('analytics')) {
+      const dead = exitedEarly();
+      if (dead.length > 0) {
+        for (const c of dead) problems.push(`${c.name} exited (code ${c.exit!.code}) before the analytics service counted ${orders}: ${c.tail().slice(-5).join(' | ')}`);
+        break;
+      }
+      if (performance.now() >= deadline) {
+        say(`seed pipeline: BENCH_DRAIN_MAX_SECONDS (${params.maxSeconds}) reached; recording how far it got`);
+        break;
+      }
+      if (performance.now() >= nextProgress) {
+        nextProgress += params.progressSeconds * 1000;
+        const count = (s: string) => latest.get(s)?.count ?? 0;
+        say(`seed pipeline: sent ${finished.has('producer') ? orders : 'some'}, transaction ${count('transaction')}, email ${count('email')}, analytics ${count('analytics')} of ${orders}`);
+      }
+      await changed(250);
+    }
+
+    const complete = finished.has('analytics');
+    // Not timed: give the email service a moment to report its own end, for the record.
+    const graceUntil = Math.min(deadline, performance.now() + 10_000);
+    while (complete && !finished.has('email') && exitedEarly().length === 0 && performance.now() < graceUntil) await changed(250);
+    const analytics = finished.get('analytics') ?? latest.get('analytics');
+    const done = complete ? orders : (analytics?.count ?? 0);
+    const spanMs = firstSend && analytics && analytics.event !== 'ready' ? (analytics.at - firstSend.at) * 1000 : 0;
+    const producerDone = finished.get('producer');
+    const services = Object.fromEntries(
+      ['producer', 'transaction', 'email', 'analytics'].map((s) => {
+        const end = finished.get(s);
+        return [s, { count: end?.count ?? latest.get(s)?.count ?? 0, finishedAfterSeconds: end && firstSend ? seconds((end.at - firstSend.at) * 1000) : null }];
+      }),
+    );
+    return {
+      complete,
+      orders,
+      done,
+      ...rate(done, spanMs),
+      problems,
+      namespace,
+      kafkaPython,
+      producerSeconds: producerDone && firstSend ? seconds((producerDone.at - firstSend.at) * 1000) : null,
+      services,
+      revenue: analytics?.revenue ?? null,
+    };
+  } finally {
+    await Promise.all(children.map((c) => c.stop(5_000)));
+    await admin.deleteTopics({ topics }).catch((error: unknown) => problems.push(`deleting ${topics.join(', ')} failed: ${String(error)}`));
+    await admin.disconnect().catch(() => undefined);
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// 3. Bare kafkajs: consume → insertMany → commit
+
+interface BareResult extends PipelineResult {
+  readonly namespace: string;
+  readonly produce: Produced;
+  readonly fromJoined: { readonly seconds: number; readonly ordersPerSecond: number } | null;
+  readonly joinedAfterSeconds: number | null;
+  readonly batches: number;
+  readonly documentsInStore: number;
+}
+
+async function runBareKafkajs(backlog: Backlog): Promise<BareResult> {
+  const n = backlog.orderIds.length;
+  const config = testConfig();
+  const namespace = uniqueName('bench-bare');
+  const mongoUrl = uniqueMongoUrl('bench-bare');
+  const topic = `${namespace}.order.placed`;
+  say(`bare kafkajs: topic ${topic} (${config.kafka.topicPartitions} partitions), database ${new URL(mongoUrl).pathname.slice(1)}`);
+  const kafka = benchKafka(config.kafka.brokers);
+  const admin = kafka.admin();
+  const consumer = kafka.consumer({ groupId: `${namespace}.bare`, allowAutoTopicCreation: false });
+  let mongo: Connection | undefined;
+  const problems: string[] = [];
+  try {
+    await admin.connect();
+    await createTopics(admin, config, [topic], config.kafka.topicPartitions);
+    say(`bare kafkajs: producing ${n} order.placed events (batches of ${PRODUCE_BATCH}, acks=all)…`);
+    const produce = await produceBacklog(kafka, topic, backlog.messages);
+    say(`bare kafkajs: produced ${produce.messages} in ${produce.seconds} s (${produce.perSecond}/s)`);
+    mongo = await mongoose.createConnection(mongoUrl).asPromise();
+    const orders = mongo.db!.collection<{ _id: string }>('orders');
+
+    let inserted = 0;
+    let batches = 0;
+    let doneAt: number | undefined;
+    let joinedAt: number | undefined;
+    let failure: unknown;
+    consumer.on(consumer.events.GROUP_JOIN, () => {
+      joinedAt ??= performance.now();
+    });
+    const t0 = performance.now();
+    await consumer.connect();
+    await consumer.subscribe({ topics: [topic], fromBeginning: true });
+    await consumer.run({
+      autoCommit: false,
+      eachBatchAutoResolve: false,
+      eachBatch: async ({ batch, resolveOffset, heartbeat }) => {
+        if (batch.messages.length === 0) return;
+        const documents = batch.messages.map((m) => {
+          const event = JSON.parse(m.value!.toString()) as { data: { orderId: string } };
+          return { _id: event.data.orderId, ...event };
+        });
+        try {
+          inserted += (await orders.insertMany(documents, { ordered: false })).insertedCount;
+        } catch (error) {
+          // A redelivered batch: its documents are there already (duplicate keys); the rest went in.
+          const e = error as { code?: number; insertedCount?: number; writeErrors?: { code: number }[] };
+          const duplicatesOnly = e.code === 11000 || (e.writeErrors?.length ?? 0) > 0 && e.writeErrors!.every((w) => w.code === 11000);
+          if (!duplicatesOnly) {
+            failure ??= error;
+            throw error;
+          }
+          inserted += e.insertedCount ?? 0;
+        }
+        batches += 1;
+        if (inserted >= n) doneAt ??= performance.now();
+        const last = batch.messages.at(-1)!.offset;
+        resolveOffset(last);
+        await consumer.commitOffsets([{ topic: batch.topic, partition: batch.partition, offset: (BigInt(last) + 1n).toString() }]);
+        await heartbeat();
+      },
+    });
+    const deadline = t0 + params.maxSeconds * 1000;
+    let nextProgress = t0 + params.progressSeconds * 1000;
+    while (doneAt === undefined && failure === undefined && performance.now() < deadline) {
+      if (performance.now() >= nextProgress) {
+        nextProgress += params.progressSeconds * 1000;
+        say(`bare kafkajs: ${inserted}/${n} inserted in ${batches} batches (${perSecond(inserted, performance.now() - t0)}/s)`);
+      }
+      await sleep(50);
+    }
+    const endAt = doneAt ?? performance.now();
+    if (failure !== undefined) problems.push(`insertMany failed: ${failure instanceof Error ? failure.message : String(failure)}`);
+    else if (doneAt === undefined) say(`bare kafkajs: BENCH_DRAIN_MAX_SECONDS (${params.maxSeconds}) reached; recording how far it got`);
+    await consumer.disconnect();
+    const documentsInStore = await orders.countDocuments({});
+    if (doneAt !== undefined && documentsInStore !== n) problems.push(`${documentsInStore} documents in the collection for ${n} orders`);
+    const done = Math.min(inserted, n);
+    return {
+      complete: doneAt !== undefined,
+      orders: n,
+      done,
+      ...rate(done, endAt - t0),
+      problems,
+      namespace,
+      produce,
+      fromJoined: joinedAt === undefined ? null : rate(done, endAt - joinedAt),
+      joinedAfterSeconds: joinedAt === undefined ? null : seconds(joinedAt - t0),
+      batches,
+      documentsInStore,
+    };
+  } finally {
+    await consumer.disconnect().catch(() => undefined);
+    await mongo?.close().catch(() => undefined);
+    await admin.disconnect().catch(() => undefined);
+    await removeTestNamespace(namespace, mongoUrl).catch((error: unknown) => problems.push(`clean-up of ${namespace} failed: ${String(error)}`));
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// The benchmark
+
+/** Setup, production, stopping and clean-up get this much on top of each pipeline's bound. */
+const PER_PIPELINE_OVERHEAD_MS = 180_000;
+const SETUP_BUDGET_MS = 420_000; // the build and, on first use, the Python virtualenv
+const budgetMs = params.pipelines.length * (params.maxSeconds * 1000 + PER_PIPELINE_OVERHEAD_MS) + SETUP_BUDGET_MS;
+
+it(`backlog drain: ${params.orders} orders through ${params.pipelines.join(', ')}`, { timeout: budgetMs }, async () => {
+  const timestamp = new Date().toISOString();
+  const loadAtStart = loadavg();
+  const runId = randomBytes(4).toString('hex');
+  const config = testConfig();
+  say(`backlog drain: ${params.orders} orders per pipeline (${params.pipelines.join(', ')}), each bounded by ${params.maxSeconds} s, on ${inject('kafkaBrokers')} and ${inject('mongoUrl')}`);
+
+  const venv = params.pipelines.includes('seed') ? await ensureBenchVenv(path.resolve(ROOT, config.localStateDir), say) : undefined;
+  say(`making ${params.orders} order.placed events…`);
+  const backlog = makeBacklog(params.orders, runId);
+
+  const results: { drain?: DrainResult; seedPipeline?: SeedResult; bareKafkajs?: BareResult } = {};
+  const failures: string[] = [];
+  for (const pipeline of params.pipelines) {
+    const phaseStart = performance.now();
+    try {
+      if (pipeline === 'drain') {
+        say('drain: building dist/ if it is older than src/ (npx tsc -p tsconfig.build.json)…');
+        await buildIfNeeded();
+        results.drain = await runDrain(backlog);
+      }
+      if (pipeline === 'seed') results.seedPipeline = await runSeedPipeline(venv!.python, venv!.kafkaPythonVersion, params.orders);
+      if (pipeline === 'kafkajs') results.bareKafkajs = await runBareKafkajs(backlog);
+    } catch (error) {
+      failures.push(`${pipeline}: ${error instanceof Error ? error.message : String(error)}`);
+      say(`${pipeline} failed: ${error instanceof Error ? error.message : String(error)}`);
+    }
+    say(`${pipeline}: ${seconds(performance.now() - phaseStart)} s in all, including set-up and clean-up`);
+  }
+
+  // ------------------------------------------------------------------------------------------
+  // Figures
+
+  const { drain, seedPipeline, bareKafkajs } = results;
+  const ran = [drain, seedPipeline, bareKafkajs].filter((r): r is NonNullable<typeof r> => r !== undefined);
+  const problems = [...failures, ...ran.flatMap((r) => r.problems)];
+  const cpuList = cpus();
+  const report = {
+    benchmark: 'drain',
+    timestamp,
+    /** Every pipeline that ran finished within BENCH_DRAIN_MAX_SECONDS. */
+    complete: failures.length === 0 && ran.every((r) => r.complete),
+    passed: problems.length === 0,
+    problems,
+    machine: {
+      cpus: cpuList.length,
+      cpuModel: cpuList[0]?.model ?? 'unknown',
+      memoryGiB: Math.round((totalmem() / 2 ** 30) * 10) / 10,
+      platform: `${platform()} ${release()} ${arch()}`,
+      node: process.version,
+      loadAverageAtStart: loadAtStart.map((l) => Math.round(l * 100) / 100),
+      loadAverageAtEnd: loadavg().map((l) => Math.round(l * 100) / 100),
+    },
+    parameters: {
+      orders: params.orders,
+      maxSeconds: params.maxSeconds,
+      pollSeconds: params.pollSeconds,
+      pipelines: params.pipelines,
+      consumerLogLevel: params.logLevel,
+      topicPartitions: config.kafka.topicPartitions,
+      produceBatch: PRODUCE_BATCH,
+      produceInFlight: PRODUCE_IN_FLIGHT,
+      kafkaBrokers: config.kafka.brokers,
+      store: inject('mongoUrl'),
+      drainProcesses: CONSUMER_MODULES.map((m) => `node dist/consumers/${m}.js`),
+    },
+    results: {
+      drain: drain ?? null,
+      seedPipeline: seedPipeline ?? null,
+      bareKafkajs: bareKafkajs ?? null,
+    },
+    /** The product's drain rate divided by each baseline's (rates so far for a pipeline that did not finish). */
+    ratios: {
+      drainVsSeedPipeline: ratio(drain?.ordersPerSecond, seedPipeline?.ordersPerSecond),
+      drainVsBareKafkajs: ratio(drain?.ordersPerSecond, bareKafkajs?.ordersPerSecond),
+    },
+    totalSeconds: seconds(performance.now() - started),
+  };
+
+  const row = (label: string, r: PipelineResult | undefined) =>
+    r ? [label, r.complete ? r.orders : `${r.done}/${r.orders}`, r.seconds, r.ordersPerSecond, r.complete ? 'yes' : 'NO (bound reached)'] : [label, '-', '-', '-', 'not run'];
+  const lines = [
+    '',
+    `backlog drain — ${params.orders} orders, ${config.kafka.topicPartitions} partitions, ${report.machine.cpus} CPUs, Node ${process.version}`,
+    table(['pipeline', 'orders', 'seconds', 'orders/s', 'complete'], [
+      row('product drain (4 consumer processes)', drain),
+      row('seed pipeline (Python, kafka-python)', seedPipeline),
+      row('bare kafkajs (eachBatch → insertMany)', bareKafkajs),
+    ]),
+  ];
+  if (drain) {
+    lines.push(
+      '',
+      `product drain: from the first group joined (${drain.firstGroupJoinedAfterSeconds ?? '-'} s; all four at ${drain.allGroupsJoinedAfterSeconds ?? '-'} s): ` +
+        `${drain.fromFirstJoined?.seconds ?? '-'} s, ${drain.fromFirstJoined?.ordersPerSecond ?? '-'} orders/s`,
+      table(
+        ['module', 'done', 'finished after (s)', 'orders/s'],
+        CONSUMER_MODULES.map((m) => [m, drain.modules[m].count, drain.modules[m].finishedAfterSeconds ?? '-', drain.modules[m].ordersPerSecond]),
+      ),
+    );
+  }
+  lines.push(
+    '',
+    `ratios: drain / seed pipeline ${report.ratios.drainVsSeedPipeline ?? '-'}, drain / bare kafkajs ${report.ratios.drainVsBareKafkajs ?? '-'}`,
+    ...problems.map((p) => `  problem: ${p}`),
+    `total ${report.totalSeconds} s`,
+  );
+  console.log(lines.join('\n'));
+  await mkdir(path.dirname(params.output), { recursive: true });
+  await writeFile(params.output, `${JSON.stringify(report, null, 2)}\n`);
+  say(`figures written to ${path.relative(process.cwd(), params.output)}`);
+
+  if (problems.length > 0) throw new Error(`the backlog-drain benchmark found problems: ${problems.join('; ')}`);
+});
