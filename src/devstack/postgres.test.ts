@@ -63,7 +63,7 @@ describe('postgresUrl', () => {
 
 describe('ID_INDEX_SQL', () => {
   it('indexes _jsonb->\'_id\' with GIN after CREATE TABLE, skipping FerretDB metadata, and installs the trigger only once', () => {
-    expect(ID_INDEX_SQL).toContain("USING gin ((_jsonb->''_id''))");
+    expect(ID_INDEX_SQL).toContain("USING gin ((_jsonb->''_id'')) WITH (fastupdate = off)");
     expect(ID_INDEX_SQL).toContain('ON ddl_command_end WHEN TAG IN (\'CREATE TABLE\')');
     expect(ID_INDEX_SQL).toContain("table_name LIKE '\\_ferretdb\\_%'");
     expect(ID_INDEX_SQL).toMatch(/IF NOT EXISTS \(SELECT 1 FROM pg_event_trigger/);
