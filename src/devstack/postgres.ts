@@ -259,12 +259,21 @@ export function psql(bin: string, socketDir: string, database: string, args: rea
   }
 }
 
+/** False when /proc shows that `pid` is some other program (a stale postmaster.pid after a reboot). */
+function isPostgresProcess(pid: number): boolean {
+  try {
+    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('postgres');
+  } catch {
+    return true; // no /proc to ask: trust the pid
+  }
+}
+
 /** The postmaster's pid (first line of data/postmaster.pid) while it runs. */
 export function postgresPid(paths: StackPaths): number | undefined {
   const file = join(paths.postgresData, 'postmaster.pid');
   if (!existsSync(file)) return undefined;
   const pid = Number(readFileSync(file, 'utf8').split('\n')[0]?.trim());
-  return Number.isInteger(pid) && pid > 0 && isAlive(pid) ? pid : undefined;
+  return Number.isInteger(pid) && pid > 0 && isAlive(pid) && isPostgresProcess(pid) ? pid : undefined;
 }
 
 function chown(path: string, user: ServerUser): void {
