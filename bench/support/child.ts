@@ -3,7 +3,7 @@
  * last lines kept for a report, stopped with SIGTERM (SIGKILL after a grace period) by its own
  * pid only.
  */
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { performance } from 'node:perf_hooks';
 import { createInterface } from 'node:readline';
 
@@ -37,11 +37,26 @@ export interface ChildOptions {
   readonly keepLines?: number;
 }
 
+/** Children still running: killed if this process exits first (a test timeout, Ctrl-C), so none is left behind. */
+const running = new Set<ChildProcess>();
+let exitHook = false;
+
+function killOnExit(child: ChildProcess): void {
+  running.add(child);
+  child.once('exit', () => running.delete(child));
+  if (exitHook) return;
+  exitHook = true;
+  process.once('exit', () => {
+    for (const c of running) c.kill('SIGKILL');
+  });
+}
+
 export function startChild(name: string, command: string, args: readonly string[], options: ChildOptions): Child {
   const keep = options.keepLines ?? 40;
   const lines: string[] = [];
   const startedAt = performance.now();
   const child = spawn(command, args, { cwd: options.cwd, env: options.env, stdio: ['ignore', 'pipe', 'pipe'] });
+  killOnExit(child);
   let exit: ChildExit | undefined;
   const exited = new Promise<ChildExit>((resolve) => {
     child.once('error', (error) => {
