@@ -27,7 +27,7 @@ import { restaurantModel } from '../mongo/models/restaurant.model';
 import type { ApiContext, ApiServices } from '../resolvers/context';
 import { createKeyClaims } from '../resolvers/idempotency-keys';
 import { buildApiSchema } from '../schema/build-schema';
-import { connectEventPubSub, type EventPubSub } from '../subscriptions/event-pubsub';
+import { connectEventPubSub, type EventPubSub, type EventPubSubOptions } from '../subscriptions/event-pubsub';
 import { statusUpdateOf } from '../subscriptions/order-status-stream';
 import { RecentStatusChanges } from '../subscriptions/status-tracker';
 import { formatApiError } from './format-error';
@@ -49,6 +49,8 @@ export interface ApiServerOptions {
   readonly catalog?: readonly Restaurant[];
   /** Names this instance's consumer groups; must differ per process. @default host-pid-random */
   readonly instanceId?: string;
+  /** Told of each streamed event as it arrives (measurements only; see EventPubSubOptions.onArrival). */
+  readonly onSubscriptionEvent?: EventPubSubOptions['onArrival'];
   /** Resolver classes added to the schema (SchemaOptions.extraResolvers), e.g. a benchmark's baseline mutation. @default none */
   readonly extraResolvers?: readonly Function[];
 }
@@ -113,7 +115,7 @@ export async function startApiServer(config: Config, log: Logger, options: ApiSe
     await ensureTopics(admin, config, log);
     const events = await connectEventProducer(kafka, config);
     closers.push(() => events.disconnect());
-    const pubSub: EventPubSub = await connectEventPubSub({ kafka, admin, config, log, instanceId });
+    const pubSub: EventPubSub = await connectEventPubSub({ kafka, admin, config, log, instanceId, onArrival: options.onSubscriptionEvent });
     closers.push(() => pubSub.dispose());
     const recentStatus = new RecentStatusChanges();
     pubSub.listen(TOPICS.orderStatusChanged, (event) => recentStatus.record(statusUpdateOf(event)));

@@ -7,6 +7,7 @@ import type { AnalyticsUpdated } from '../events/analytics-events';
 import { TOPICS } from '../events/topics';
 import { analyticsStateOf } from '../mongo/models/analytics.model';
 import { AnalyticsSnapshot } from '../schema/analytics.type';
+import { analyticsScopeKeys } from '../subscriptions/subscriber-index';
 import type { ApiContext } from './context';
 
 const ANALYTICS_ROLES = ['ADMIN', 'RESTAURANT'] as const;
@@ -32,10 +33,8 @@ export class AnalyticsResolver {
       requireRole((context as ApiContext).identity, ANALYTICS_ROLES, 'analyticsUpdated');
       return TOPICS.analyticsUpdated;
     },
-    filter: ({ payload, context }) => {
-      const { viewer } = (context as ApiContext).identity;
-      return viewer !== null && (payload as AnalyticsUpdated).data.scope === analyticsScopeOf(viewer);
-    },
+    // Only the snapshots of the caller's scope are delivered to it (routing keys, no filter per event).
+    topicId: ({ context }) => analyticsScopeKeys(analyticsScopeOf(requireRole((context as ApiContext).identity, ANALYTICS_ROLES, 'analyticsUpdated'))),
   })
   analyticsUpdated(@Root() event: AnalyticsUpdated): AnalyticsSnapshot {
     return AnalyticsSnapshot.from(event.data);

@@ -7,21 +7,38 @@ import { eventSchemas, physicalGroupId, physicalTopic, TOPICS } from '../events/
 import type { Logger } from '../logger';
 import { withRetry } from '../retry';
 import { EventQueue, type EventStream } from './event-stream';
+import { analyticsEventKeys, EVERY_EVENT, orderEventKeys, SubscriberIndex, type RoutingKey } from './subscriber-index';
 
 /** The topics GraphQL subscriptions stream from. */
 export const STREAMED_TOPICS = [TOPICS.orderConfirmed, TOPICS.orderStatusChanged, TOPICS.analyticsUpdated] as const;
 export type StreamedTopic = (typeof STREAMED_TOPICS)[number];
 
+/** Who may see an event of a streamed topic, as routing keys (see subscriber-index.ts). */
+export function eventKeysOf<K extends StreamedTopic>(topic: K, event: EventOf<K>): RoutingKey[] {
+  switch (topic) {
+    case TOPICS.analyticsUpdated:
+      return analyticsEventKeys((event as EventOf<typeof TOPICS.analyticsUpdated>).data.scope);
+    default:
+      return orderEventKeys((event as EventOf<typeof TOPICS.orderConfirmed | typeof TOPICS.orderStatusChanged>).data);
+  }
+}
+
 /**
- * type-graphql's PubSub over Kafka: routing keys are logical topic names, values are parsed
- * and validated events. One KafkaPubSub (one consumer group) per topic and API instance.
+ * type-graphql's PubSub over Kafka: values are parsed and validated events. One KafkaPubSub
+ * (one consumer group) per topic and API instance. Each event goes only to the subscribers
+ * registered under one of its routing keys (type-graphql passes a subscription's `topicId`
+ * as its keys): no per-subscriber filter runs.
  */
 export interface EventPubSub extends PubSub {
-  /** A stream of the topic's events that buffers from this call on (not from the first next()). */
-  subscribe<K extends StreamedTopic>(topic: K): EventStream<EventOf<K>>;
+  /**
+   * A stream of the topic's events under `keys` (who the subscriber is and what it asked for),
+   * buffering from this call on (not from the first next()). Keys are required: a subscription
+   * that names none is refused rather than sent everything.
+   */
+  subscribe<K extends StreamedTopic>(topic: K, keys: readonly RoutingKey[]): EventStream<EventOf<K>>;
   /** Sends a validated event through the library's producer (the API's own writes use the event producer). */
   publish(topic: string, event: unknown, key?: string): Promise<void>;
-  /** A permanent listener, e.g. for a cache; returns its removal. */
+  /** A permanent listener to every event of the topic, e.g. for a cache; returns its removal. */
   listen<K extends StreamedTopic>(topic: K, listener: (event: EventOf<K>) => void): () => void;
   /** Resolves once every topic's consumer has joined its group and fetched from every broker: later events are seen. */
   ready(): Promise<void>;
@@ -41,6 +58,11 @@ export interface EventPubSubOptions {
    * (the library's own `<prefix>-<n>` names repeat in every process and would split events).
    */
   readonly instanceId: string;
+  /**
+   * Told of each event as it arrives, before it is delivered: `arrivedAtMs` is when its message
+   * reached the API (performance.timeOrigin + performance.now()). For measurements (the fanout bench).
+   */
+  readonly onArrival?: (topic: StreamedTopic, event: unknown, arrivedAtMs: number) => void;
 }
 
 /** The library keeps its clients private and has no close(); pinned at 4.0.13, reach them to disconnect. */
@@ -51,9 +73,9 @@ function clientsOf(pubsub: KafkaPubSub): { consumer: Consumer; producer: Produce
 type Listener = (event: unknown) => void;
 
 export async function connectEventPubSub(options: EventPubSubOptions): Promise<EventPubSub> {
-  const { kafka, admin, config, log, instanceId } = options;
+  const { kafka, admin, config, log, instanceId, onArrival } = options;
   const brokerIds = (await admin.describeCluster()).brokers.map((b) => String(b.nodeId));
-  const listeners = new Map<string, Set<Listener>>(STREAMED_TOPICS.map((t) => [t, new Set<Listener>()]));
+  const indexes = new Map<StreamedTopic, SubscriberIndex<Listener>>(STREAMED_TOPICS.map((t) => [t, new SubscriberIndex<Listener>()]));
   const open = new Set<EventQueue<unknown>>();
   const engines = new Map<StreamedTopic, KafkaPubSub>();
   const readiness: Promise<void>[] = [];
@@ -61,20 +83,24 @@ export async function connectEventPubSub(options: EventPubSubOptions): Promise<E
   const groupIds = STREAMED_TOPICS.map((topic) => physicalGroupId(config, `api-subscriptions.${topic}.${instanceId}`));
 
   const dispatch = (topic: StreamedTopic, message: KafkaMessage): void => {
-    let event: unknown;
+    const arrivedAtMs = onArrival ? performance.timeOrigin + performance.now() : 0;
+    let event: EventOf<StreamedTopic>;
+    let keys: RoutingKey[];
     try {
       event = parseEvent(topic, message.value);
+      keys = eventKeysOf(topic, event);
     } catch (error) {
       log.warn({ err: error, topic, offset: message.offset }, 'skipping an event subscriptions cannot parse');
       return;
     }
-    for (const listener of listeners.get(topic) ?? []) {
+    onArrival?.(topic, event, arrivedAtMs);
+    indexes.get(topic)?.deliver(keys, (listener) => {
       try {
         listener(event);
       } catch (error) {
         log.error({ err: error, topic }, 'a subscription listener failed');
       }
-    }
+    });
   };
 
   try {
@@ -115,24 +141,26 @@ export async function connectEventPubSub(options: EventPubSubOptions): Promise<E
     );
   }
 
-  const addListener = (topic: StreamedTopic, listener: Listener): (() => void) => {
-    listeners.get(topic)?.add(listener);
-    return () => listeners.get(topic)?.delete(listener);
+  const addListener = (topic: StreamedTopic, keys: readonly RoutingKey[], listener: Listener): (() => void) => {
+    const index = indexes.get(topic);
+    if (!index) throw new Error(`${topic} is not a streamed topic`);
+    return index.add(keys, listener);
   };
 
   return {
     groupIds,
-    subscribe<K extends StreamedTopic>(topic: K): EventStream<EventOf<K>> {
+    subscribe<K extends StreamedTopic>(topic: K, keys: readonly RoutingKey[]): EventStream<EventOf<K>> {
+      if (!Array.isArray(keys)) throw new Error(`a subscription to ${topic} must name its routing keys`);
       const queue: EventQueue<EventOf<K>> = new EventQueue(() => {
         remove();
         open.delete(queue as EventQueue<unknown>);
       });
-      const remove = addListener(topic, (event) => queue.push(event as EventOf<K>));
+      const remove = addListener(topic, keys, (event) => queue.push(event as EventOf<K>));
       open.add(queue as EventQueue<unknown>);
       return queue;
     },
     listen(topic, listener) {
-      return addListener(topic, listener as Listener);
+      return addListener(topic, [EVERY_EVENT], listener as Listener);
     },
     async publish(topic, event, key) {
       const engine = engines.get(topic as StreamedTopic);

@@ -8,10 +8,23 @@ import { NotFoundError } from '../resolvers/resolver.errors';
 import { withRetry } from '../retry';
 import { transformStream, type EventStream } from './event-stream';
 import { StatusTracker, type StatusUpdate } from './status-tracker';
+import { followedOrderKeys, visibleOrderKeys } from './subscriber-index';
 
 export function statusUpdateOf({ data }: OrderStatusChanged): StatusUpdate {
   const { orderId, customerId, restaurantId, status, at, reason } = data;
   return { orderId, customerId, restaurantId, status, at, reason };
+}
+
+const updates = new WeakMap<OrderStatusChanged, StatusUpdate>();
+
+/**
+ * One update object per event, whichever streams pass it on: subscribers that asked the same
+ * then get one shared execution and serialisation (src/subscriptions/shared-execution.ts).
+ */
+function sharedUpdateOf(event: OrderStatusChanged): StatusUpdate {
+  let update = updates.get(event);
+  if (!update) updates.set(event, (update = statusUpdateOf(event)));
+  return update;
 }
 
 /** The read model's latest state of an order, as a status update. */
@@ -38,14 +51,11 @@ function latestOf(doc: OrderDocument): StatusUpdate {
 export async function orderStatusStream(context: ApiContext, orderId: string | null): Promise<EventStream<StatusUpdate>> {
   const viewer = requireViewer(context.identity);
   const { pubSub, orders, recentStatus } = context.services;
-  const events = pubSub.subscribe(TOPICS.orderStatusChanged);
+  // Routed by key: every change the viewer may see (canSeeOrder as keys), or the one order's
+  // (whether the viewer may see it is checked below, before anything is sent).
+  const events = pubSub.subscribe(TOPICS.orderStatusChanged, orderId === null ? visibleOrderKeys(viewer) : followedOrderKeys(orderId));
   try {
-    if (orderId === null) {
-      return transformStream(events, (event) => {
-        const update = statusUpdateOf(event);
-        return canSeeOrder(viewer, update) ? update : undefined;
-      });
-    }
+    if (orderId === null) return transformStream(events, sharedUpdateOf);
     const current = async (): Promise<StatusUpdate> => {
       const doc = await orders.findById(orderId).lean();
       const tracker = new StatusTracker(doc ? latestOf(doc) : null);
@@ -61,8 +71,7 @@ export async function orderStatusStream(context: ApiContext, orderId: string | n
     return transformStream(
       events,
       (event) => {
-        if (event.data.orderId !== orderId) return undefined;
-        const update = statusUpdateOf(event);
+        const update = sharedUpdateOf(event);
         return tracker.accept(update) ? update : undefined;
       },
       [start],

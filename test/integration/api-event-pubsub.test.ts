@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ensureTopics, physicalTopic, TOPICS } from '../../src/events/topics';
 import { createLogger } from '../../src/logger';
 import { connectEventPubSub, type EventPubSub } from '../../src/subscriptions/event-pubsub';
+import { EVERY_EVENT } from '../../src/subscriptions/subscriber-index';
 import { statusEvent } from '../support/order-events.fixture';
 import { testConfig, testKafka, uniqueName } from '../support/services';
 
@@ -38,7 +39,7 @@ describe('EventPubSub', () => {
   });
 
   it('buffers from subscribe(), skips what does not parse, and publishes validated events', async () => {
-    const stream = pubSub.subscribe(TOPICS.orderStatusChanged);
+    const stream = pubSub.subscribe(TOPICS.orderStatusChanged, [EVERY_EVENT]);
     const producer = kafka.producer();
     await producer.connect();
     await producer.send({ topic: physicalTopic(config, TOPICS.orderStatusChanged), messages: [{ key: 'k', value: '{"not":"an event"}' }, { key: 'k', value: 'not json' }] });
