@@ -1,12 +1,13 @@
 import type { Server } from 'node:http';
 import { GraphQLError, parse, specifiedRules, validate, type DocumentNode, type GraphQLSchema } from 'graphql';
-import { CloseCode } from 'graphql-ws';
-import { useServer } from 'graphql-ws/use/ws';
+import { CloseCode, handleProtocols, makeServer, type ServerOptions } from 'graphql-ws';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { identify } from '../auth/access-token';
 import type { Identity } from '../auth/viewer';
 import type { Logger } from '../logger';
 import type { ApiContext, ApiServices } from '../resolvers/context';
+import { sharedSubscribe } from '../subscriptions/shared-execution';
+import { sharedPayloads } from '../subscriptions/shared-payloads';
 import { formatGraphQLErrors } from './format-error';
 import { operationLimitError, type OperationLimits } from './operation-limits';
 
@@ -18,6 +19,78 @@ export interface SubscriptionServerOptions {
   readonly jwtSecret: string;
   readonly limits: OperationLimits;
   readonly log: Logger;
+  /** How often every socket is pinged; one that has not answered the previous ping is dropped. @default 12000 */
+  readonly keepAliveMs?: number;
+}
+
+/**
+ * The subscription fields whose payload depends only on the event and the arguments: routing
+ * (src/subscriptions/subscriber-index.ts) already decided who may receive each event, so one
+ * execution and one serialisation per event serve every subscriber that asked the same.
+ * A field whose resolvers read the context (the viewer) must not be listed.
+ */
+export const VIEWER_INDEPENDENT_SUBSCRIPTIONS: ReadonlySet<string> = new Set(['orderConfirmed', 'orderStatusChanged', 'analyticsUpdated']);
+
+/** Distinct operation texts whose parsed and validated document is kept (apps send the same few). */
+const DOCUMENT_CACHE_SIZE = 500;
+
+type Checked =
+  | { readonly document: DocumentNode; readonly errors: null; readonly limitErrors: Map<string, GraphQLError | null> }
+  | { readonly document: null; readonly errors: readonly GraphQLError[] };
+
+/** Operation-limit verdicts kept per document, by operation name and variables. */
+const LIMIT_CACHE_SIZE = 100;
+
+/** Sockets are pinged in this many groups, one group per keepAliveMs / KEEP_ALIVE_SLICES. */
+const KEEP_ALIVE_SLICES = 12;
+
+/**
+ * Parse and validate once per operation text: every subscriber of an app sends the same
+ * query, and each would otherwise keep its own syntax tree (about 12 KB, tokens and locations)
+ * for as long as it stays subscribed. Least recently used texts are forgotten first.
+ */
+function documentCache(schema: GraphQLSchema, size: number): (query: string) => Checked {
+  const cache = new Map<string, Checked>();
+  return (query) => {
+    let checked = cache.get(query);
+    if (checked) {
+      cache.delete(query);
+    } else {
+      checked = check(schema, query);
+      if (cache.size >= size) cache.delete(cache.keys().next().value as string);
+    }
+    cache.set(query, checked);
+    return checked;
+  };
+}
+
+function check(schema: GraphQLSchema, query: string): Checked {
+  let document: DocumentNode;
+  try {
+    document = parse(query);
+  } catch (error) {
+    return { document: null, errors: tagged([error instanceof GraphQLError ? error : new GraphQLError(String(error))], 'GRAPHQL_PARSE_FAILED') };
+  }
+  const invalid = validate(schema, document, specifiedRules);
+  return invalid.length > 0 ? { document: null, errors: tagged(invalid, 'GRAPHQL_VALIDATION_FAILED') } : { document, errors: null, limitErrors: new Map() };
+}
+
+/** The operation-limit verdict (depth, cost) of a checked document with these variables, computed once for each. */
+function limitError(
+  schema: GraphQLSchema,
+  checked: Extract<Checked, { errors: null }>,
+  operationName: string | null | undefined,
+  variables: Record<string, unknown> | null | undefined,
+  limits: OperationLimits,
+): GraphQLError | null {
+  const key = `${operationName ?? ''}\u0000${JSON.stringify(variables ?? {})}`;
+  let verdict = checked.limitErrors.get(key);
+  if (verdict === undefined) {
+    verdict = operationLimitError(schema, checked.document, operationName, variables ?? undefined, limits);
+    if (checked.limitErrors.size >= LIMIT_CACHE_SIZE) checked.limitErrors.clear();
+    checked.limitErrors.set(key, verdict);
+  }
+  return verdict;
 }
 
 /** `authorization` (any case) from connectionParams or an operation's `extensions.headers`. */
@@ -47,52 +120,133 @@ function closeWhenExpired(socket: WebSocket, expiresAtSeconds: number): void {
   socket.once('close', () => clearTimeout(timer));
 }
 
-const tagged = (errors: readonly GraphQLError[], code: string) =>
-  errors.map((e) => new GraphQLError(e.message, { nodes: e.nodes, source: e.source, positions: e.positions, extensions: { ...e.extensions, code } }));
+function tagged(errors: readonly GraphQLError[], code: string): GraphQLError[] {
+  return errors.map((e) => new GraphQLError(e.message, { nodes: e.nodes, source: e.source, positions: e.positions, extensions: { ...e.extensions, code } }));
+}
+
+/** What graphql-ws keeps per socket besides its own state: the socket and who opened it. */
+interface SocketExtra {
+  readonly socket: WebSocket;
+  identity?: Identity;
+}
 
 /**
  * graphql-ws on the HTTP server's port and path. The token is verified when the socket
  * connects (a missing, bad or expired one closes it with 4401); GraphiQL also sends headers
  * per operation, and a token there is verified the same way and wins for that operation.
+ *
+ * Bound to ws here rather than through graphql-ws's useServer, for what many idle sockets and
+ * wide fanout cost: one keep-alive sweep for all sockets instead of a timer per socket, the
+ * upgrade request not kept for the socket's life, parsed documents shared, and each event's
+ * result executed and serialised once for all the subscribers that asked the same.
  */
 export function attachSubscriptionServer(options: SubscriptionServerOptions): { dispose(): Promise<void> } {
   const { httpServer, path, schema, services, jwtSecret, limits, log } = options;
-  const wss = new WebSocketServer({ server: httpServer, path, maxPayload: limits.maxBodyBytes });
-  const server = useServer<Record<string, unknown> | undefined, { identity: Identity }>(
-    {
-      schema,
-      onConnect: async (ctx) => {
-        const identity = await identify(authorizationIn(ctx.connectionParams), jwtSecret);
-        if (identity.viewer === null) {
-          // WebSocket close reasons are limited to 123 bytes.
-          ctx.extra.socket.close(CloseCode.Unauthorized, `Unauthorized: ${identity.problem}`.slice(0, 120));
-          return false;
-        }
-        ctx.extra.identity = identity;
-        closeWhenExpired(ctx.extra.socket, identity.viewer.expiresAt);
-        return true;
-      },
-      onSubscribe: async (ctx, _id, payload) => {
-        let document: DocumentNode;
-        try {
-          document = parse(payload.query);
-        } catch (error) {
-          return tagged([error instanceof GraphQLError ? error : new GraphQLError(String(error))], 'GRAPHQL_PARSE_FAILED');
-        }
-        const invalid = validate(schema, document, specifiedRules);
-        if (invalid.length > 0) return tagged(invalid, 'GRAPHQL_VALIDATION_FAILED');
-        const tooBig = operationLimitError(schema, document, payload.operationName, payload.variables ?? undefined, limits);
-        if (tooBig) return [tooBig];
-        const headers = (payload.extensions as { headers?: unknown } | undefined)?.headers;
-        const perOperation = authorizationIn(headers);
-        const identity = perOperation ? await identify(perOperation, jwtSecret) : (ctx.extra.identity as Identity);
-        const contextValue: ApiContext = { identity, services };
-        return { schema, document, operationName: payload.operationName, variableValues: payload.variables, contextValue };
-      },
-      onNext: (_ctx, _id, _payload, _args, result) => (result.errors ? { ...result, errors: formatGraphQLErrors(result.errors, log) } : undefined),
-      onError: (_ctx, _id, _payload, errors) => formatGraphQLErrors(errors, log),
+  const keepAliveMs = options.keepAliveMs ?? 12_000;
+  const wss = new WebSocketServer({ server: httpServer, path, maxPayload: limits.maxBodyBytes, handleProtocols });
+  const checkedDocument = documentCache(schema, DOCUMENT_CACHE_SIZE);
+  const payloads = sharedPayloads();
+  const serverOptions: ServerOptions<Record<string, unknown> | undefined, SocketExtra> = {
+    schema,
+    subscribe: sharedSubscribe({ viewerIndependentFields: VIEWER_INDEPENDENT_SUBSCRIPTIONS }),
+    jsonMessageReplacer: payloads.replacer,
+    onConnect: async (ctx) => {
+      const identity = await identify(authorizationIn(ctx.connectionParams), jwtSecret);
+      if (identity.viewer === null) {
+        // WebSocket close reasons are limited to 123 bytes.
+        ctx.extra.socket.close(CloseCode.Unauthorized, `Unauthorized: ${identity.problem}`.slice(0, 120));
+        return false;
+      }
+      ctx.extra.identity = identity;
+      closeWhenExpired(ctx.extra.socket, identity.viewer.expiresAt);
+      return true;
     },
-    wss,
-  );
-  return { dispose: async () => void (await server.dispose()) };
+    onSubscribe: async (ctx, _id, payload) => {
+      const checked = checkedDocument(payload.query);
+      if (checked.errors) return [...checked.errors];
+      const { document } = checked;
+      const tooBig = limitError(schema, checked, payload.operationName, payload.variables, limits);
+      if (tooBig) return [tooBig];
+      const headers = (payload.extensions as { headers?: unknown } | undefined)?.headers;
+      const perOperation = authorizationIn(headers);
+      const identity = perOperation ? await identify(perOperation, jwtSecret) : (ctx.extra.identity as Identity);
+      const contextValue: ApiContext = { identity, services };
+      return { schema, document, operationName: payload.operationName, variableValues: payload.variables, contextValue };
+    },
+    // Without errors the result goes out as it is: the same object for every subscriber of
+    // the event, which sharedPayloads then serialises once.
+    onNext: (_ctx, _id, _payload, _args, result) => (result.errors ? { ...result, errors: formatGraphQLErrors(result.errors, log) } : result),
+    onError: (_ctx, _id, _payload, errors) => formatGraphQLErrors(errors, log),
+  };
+  const server = makeServer(serverOptions);
+  /** Sockets that answered their last ping (or have not been pinged yet). */
+  const answered = new WeakSet<WebSocket>();
+  /** Which keep-alive slice each socket is in: a socket is visited every keepAliveMs, a slice at a time. */
+  const sliceOf = new WeakMap<WebSocket, number>();
+  let connections = 0;
+
+  wss.once('error', (error) => {
+    log.error({ err: error }, 'the WebSocket server failed; closing its sockets');
+    for (const socket of wss.clients) socket.close(CloseCode.InternalServerError, 'Internal server error');
+  });
+  wss.on('connection', (socket) => {
+    socket.on('error', (error) => {
+      log.warn({ err: error }, 'a WebSocket failed');
+      socket.close(CloseCode.InternalServerError, 'Internal server error');
+    });
+    answered.add(socket);
+    sliceOf.set(socket, connections++ % KEEP_ALIVE_SLICES);
+    socket.on('pong', () => answered.add(socket));
+    const closed = server.opened(
+      {
+        protocol: socket.protocol,
+        send: (data) =>
+          new Promise<void>((resolve, reject) => {
+            const text = payloads.fill(data);
+            if (socket.readyState !== socket.OPEN) return resolve();
+            socket.send(text, (error) => (error ? reject(error) : resolve()));
+          }),
+        close: (code, reason) => socket.close(code, reason),
+        onMessage: (handle) =>
+          socket.on('message', async (data) => {
+            try {
+              await handle(String(data));
+            } catch (error) {
+              log.error({ err: error }, 'a WebSocket message could not be handled');
+              socket.close(CloseCode.InternalServerError, 'Internal server error');
+            }
+          }),
+      },
+      { socket },
+    );
+    socket.once('close', (code, reason) => {
+      closed(code, String(reason)).catch((error: unknown) => log.error({ err: error }, 'a closed WebSocket could not be released'));
+    });
+  });
+
+  // One timer pings every socket once per keepAliveMs, a slice of them per tick (ten thousand
+  // pings at once would hold deliveries up); a socket that did not answer its last ping is dropped.
+  let tick = 0;
+  const keepAlive = setInterval(() => {
+    const slice = tick++ % KEEP_ALIVE_SLICES;
+    for (const socket of wss.clients) {
+      if (sliceOf.get(socket) !== slice || socket.readyState !== socket.OPEN) continue;
+      if (!answered.has(socket)) {
+        socket.terminate();
+        continue;
+      }
+      answered.delete(socket);
+      socket.ping();
+    }
+  }, keepAliveMs / KEEP_ALIVE_SLICES);
+  keepAlive.unref();
+
+  return {
+    dispose: async () => {
+      clearInterval(keepAlive);
+      for (const socket of wss.clients) socket.close(1001, 'Going away');
+      wss.removeAllListeners();
+      await new Promise<void>((resolve, reject) => wss.close((error) => (error ? reject(error) : resolve())));
+    },
+  };
 }
