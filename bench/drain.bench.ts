@@ -121,6 +121,8 @@ const SEED_READY_TIMEOUT_MS = 60_000;
 const CHEAP_READ_TIMEOUT_MS = 10_000;
 /** A costly count (a scan) that takes longer is given up; the next one comes in its turn. */
 const STORE_COUNT_TIMEOUT_MS = 120_000;
+/** … and the last ones, when the bound is reached. */
+const FINAL_COUNT_TIMEOUT_MS = 30_000;
 const CONSUMER_MODULES = ['transactions', 'confirmations', 'analytics', 'orders-projector'] as const;
 type ConsumerModuleName = (typeof CONSUMER_MODULES)[number];
 
@@ -549,9 +551,9 @@ async function runDrain(backlog: Backlog): Promise<DrainResult> {
     const storeReads: number[] = [];
     let counting: Promise<void> | undefined;
     /** Starts one costly count in the background; its reading is recorded when it comes. */
-    const startCount = (c: (typeof costly)[number]) => {
+    const startCount = (c: (typeof costly)[number], timeoutMs = STORE_COUNT_TIMEOUT_MS) => {
       const start = performance.now();
-      counting = withTimeout(c.read(db), STORE_COUNT_TIMEOUT_MS, `counting for ${c.module}`)
+      counting = withTimeout(c.read(db), timeoutMs, `counting for ${c.module}`)
         .then(
           (count) => {
             const end = performance.now();
@@ -625,10 +627,11 @@ async function runDrain(backlog: Backlog): Promise<DrainResult> {
       }
       if (performance.now() >= deadline) {
         say(`drain: BENCH_DRAIN_MAX_SECONDS (${params.maxSeconds}) reached; reading how far it got…`);
-        // One last reading of each unfinished count, so "how far" is current for every module.
-        await counting;
-        for (const c of costly.filter((c) => !tracks[c.module].finished)) {
-          startCount(c);
+        // One last reading of each unfinished count, so "how far" is current for every module
+        // (briefly: a store too busy to answer has said how far it got already).
+        await withTimeout(counting ?? Promise.resolve(), FINAL_COUNT_TIMEOUT_MS, 'the count under way').catch(() => undefined);
+        for (const c of costly.filter((c) => !counting && !tracks[c.module].finished)) {
+          startCount(c, FINAL_COUNT_TIMEOUT_MS);
           await counting;
         }
         break;
