@@ -29,6 +29,27 @@ describe('EventQueue', () => {
     expect(await queue.next()).toEqual({ value: undefined, done: true });
   });
 
+  it('hands out buffered values one per event-loop turn, so a backlog does not starve I/O', async () => {
+    const queue = new EventQueue<number>(() => undefined);
+    [1, 2, 3].forEach((n) => queue.push(n));
+    const order: string[] = [];
+    const reading = (async () => {
+      for (let i = 0; i < 3; i += 1) order.push(`value ${(await queue.next()).value}`);
+    })();
+    setImmediate(() => order.push('turn'));
+    await reading;
+    expect(order.indexOf('turn')).toBeGreaterThan(0);
+    expect(order.indexOf('turn')).toBeLessThan(3);
+  });
+
+  it('a buffered read that is still on its way ends once the reader returned', async () => {
+    const queue = new EventQueue<number>(() => undefined);
+    queue.push(1);
+    const pending = queue.next();
+    await queue.return();
+    expect(await pending).toEqual({ value: undefined, done: true });
+  });
+
   it('fails a reader that falls too far behind', async () => {
     const queue = new EventQueue<number>(() => undefined, 2);
     queue.push(1);

@@ -21,6 +21,8 @@ export class EventQueue<T> implements EventStream<T> {
   private readonly buffer: T[] = [];
   private readonly waiting: { resolve: (r: IteratorResult<T, undefined>) => void; reject: (e: unknown) => void }[] = [];
   private closed = false;
+  /** Closed by its reader: nothing more is handed out. */
+  private returned = false;
   private failure: unknown = null;
 
   /**
@@ -49,7 +51,14 @@ export class EventQueue<T> implements EventStream<T> {
   }
 
   next(): Promise<IteratorResult<T, undefined>> {
-    if (this.buffer.length > 0) return Promise.resolve({ value: this.buffer.shift() as T, done: false });
+    if (this.buffer.length > 0) {
+      // A reader catching up takes one buffered value per turn of the event loop. Served at
+      // once, ten thousand readers with a backlog each would run through all of it in one
+      // stretch of microtasks, holding up sockets, HTTP and the Kafka consumer's heartbeats
+      // for seconds; this way the loop gets a turn after every round of deliveries.
+      const value = this.buffer.shift() as T;
+      return new Promise((resolve) => setImmediate(() => resolve(this.returned ? { value: undefined, done: true } : { value, done: false })));
+    }
     if (this.failure !== null) {
       const failure = this.failure;
       this.failure = null;
@@ -60,6 +69,7 @@ export class EventQueue<T> implements EventStream<T> {
   }
 
   return(): Promise<IteratorResult<T, undefined>> {
+    this.returned = true;
     this.buffer.length = 0;
     this.finish();
     for (const waiter of this.waiting.splice(0)) waiter.resolve({ value: undefined, done: true });
