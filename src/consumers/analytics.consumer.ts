@@ -1,7 +1,7 @@
 import { emptyAnalytics, foldAnalytics, scopesOf, toSnapshot, type AnalyticsFact, type AnalyticsSnapshot, type AnalyticsState, type EventPosition } from '../domain/analytics';
 import { analyticsUpdated } from '../events/analytics-events';
 import type { EventOf } from '../events/parse-event';
-import { settledFailed, settledOk, type ConsumedEvent, type ConsumerModule, type Settled } from '../kafka/consumer-runner';
+import { settledFailed, settledOk, StaleDecisionError, type ConsumedEvent, type ConsumerModule, type Settled } from '../kafka/consumer-runner';
 import { findByIds, insertEach } from '../mongo/bulk';
 import {
   analyticsFactModel,
@@ -14,7 +14,7 @@ import {
 } from '../mongo/models/analytics.model';
 import { isDuplicateKeyError } from '../mongo/mongo-errors';
 import { withRetry } from '../retry';
-import { ConcurrentUpdateError } from './consumer.errors';
+
 import { createThrottle, type Throttle } from './snapshot-throttle';
 
 /*
@@ -127,6 +127,8 @@ interface AnalyticsDeps {
   readonly analytics: AnalyticsModel;
   readonly facts: AnalyticsFactModel;
   readonly snapshots: Throttle<AnalyticsSnapshot>;
+  /** The figures of each scope as this instance last read or wrote them; a write that finds them stale drops them. */
+  readonly known: Map<string, StoredScope>;
 }
 
 /**
@@ -140,8 +142,9 @@ async function persistAnalytics(effects: readonly AnalyticsEffects[], deps: Anal
   const claims = effects.flatMap((e, i) => (e.kind === 'count' && e.factClaim ? [{ i, claim: e.factClaim }] : []));
   const inserted = await insertEach(deps.facts.collection, claims.map((c) => c.claim));
   claims.forEach(({ i, claim }, n) => {
-    if (!inserted[n]) results[i] = settledFailed(new ConcurrentUpdateError(`analytics fact ${claim._id}`));
+    if (!inserted[n]) results[i] = settledFailed(new StaleDecisionError(`analytics fact ${claim._id}`));
   });
+  // Folded facts whose claim is ours, once their figures are written (below): only those count.
   const counts = effects.flatMap((e, i) => (e.kind === 'count' && results[i]!.ok ? [{ i, e }] : []));
   const writes = foldRound(counts.map((c) => c.e));
   await Promise.all(
@@ -154,10 +157,12 @@ async function persistAnalytics(effects: readonly AnalyticsEffects[], deps: Anal
           { $set: { ...analyticsFieldsOf(state), revision: expectedRevision + 1 } },
           { upsert: true },
         );
-        if (result.matchedCount + result.upsertedCount === 0) throw new ConcurrentUpdateError(`analytics of ${scope}`);
+        if (result.matchedCount + result.upsertedCount === 0) throw new StaleDecisionError(`analytics of ${scope}`);
+        deps.known.set(scope, { scope, revision: expectedRevision + 1, state });
         deps.snapshots.offer(scope, toSnapshot(state));
       } catch (error) {
-        const failure = isDuplicateKeyError(error) ? new ConcurrentUpdateError(`analytics of ${scope}`) : error;
+        deps.known.delete(scope);
+        const failure = isDuplicateKeyError(error) ? new StaleDecisionError(`analytics of ${scope}`) : error;
         for (const { i, e } of counts) if (e.scopes.some((s) => s.scope === scope)) results[i] = settledFailed(failure);
       }
     }),
@@ -180,26 +185,28 @@ export function createAnalyticsConsumer(options: AnalyticsOptions = {}): Consume
           (error: unknown) => log.warn({ err: error, scope }, 'analytics.updated not published; the next update carries the figures'),
         );
       };
-      return { analytics, facts, snapshots: createThrottle(options.publishIntervalMs ?? 250, publish) };
+      return { analytics, facts, snapshots: createThrottle(options.publishIntervalMs ?? 250, publish), known: new Map() };
     },
-    async load(messages, deps) {
+    async load(messages, deps, mode) {
       const facts = messages.flatMap((m) => {
         const fact = factOf(m.event);
         return fact ? [{ fact, orderId: m.event.data.orderId }] : [];
       });
       if (facts.length === 0) return { counted: new Map(), scopes: new Map() };
       const scopeNames = [...new Set(facts.flatMap(({ fact }) => scopesOf(fact)))];
+      // Guessing: no fact counted yet (the claims' insert tells otherwise), the scopes as this
+      // instance last wrote them (the revision check tells otherwise).
+      const guessing = mode === 'guess';
+      const unknownScopes = guessing ? scopeNames.filter((scope) => !deps.known.has(scope)) : scopeNames;
       const [counted, docs] = await Promise.all([
-        findByIds(deps.facts, facts.map(({ fact, orderId }) => factKey(fact, orderId))),
-        findByIds(deps.analytics, scopeNames),
+        guessing ? new Map<string, AnalyticsFactDocument>() : findByIds(deps.facts, facts.map(({ fact, orderId }) => factKey(fact, orderId))),
+        findByIds(deps.analytics, unknownScopes),
       ]);
-      const scopes = new Map(
-        scopeNames.map((scope) => {
-          const doc = docs.get(scope) ?? null;
-          return [scope, { scope, revision: doc?.revision ?? 0, state: analyticsStateOf(scope, doc) }];
-        }),
-      );
-      return { counted, scopes };
+      for (const scope of unknownScopes) {
+        const doc = docs.get(scope) ?? null;
+        deps.known.set(scope, { scope, revision: doc?.revision ?? 0, state: analyticsStateOf(scope, doc) });
+      }
+      return { counted, scopes: new Map(scopeNames.map((scope) => [scope, deps.known.get(scope)!])) };
     },
     decide: decideAnalytics,
     persist: persistAnalytics,

@@ -1,4 +1,5 @@
 import { AppError } from '../errors';
+import { StaleDecisionError } from '../kafka/consumer-runner';
 
 /**
  * Another instance holds the claim on this effect (a charge, an email) and its lease runs:
@@ -11,21 +12,11 @@ export class EffectInProgressError extends AppError {
 }
 
 /**
- * A conditional write found the document changed since it was read (another instance, or a
- * concurrent event of the same order): read again and decide again. Retriable by design.
- */
-export class ConcurrentUpdateError extends AppError {
-  constructor(what: string) {
-    super('CONFLICT', `${what} changed while being updated; deciding again`, { retriable: true });
-  }
-}
-
-/**
  * Another instance won the claim on this effect (its insert came first, or it took the claim
  * over before us): this instance must not perform it. Deciding again finds that claim.
  */
-export class ClaimLostError extends AppError {
+export class ClaimLostError extends StaleDecisionError {
   constructor(what: string) {
-    super('CONFLICT', `${what} was claimed by another instance first; deciding again`, { retriable: true });
+    super(`${what} (claimed by another instance first)`);
   }
 }

@@ -3,10 +3,10 @@ import { applyStatusChange, type StatusChange } from '../domain/order';
 import type { OrderStatus } from '../domain/order-status';
 import type { OrderPlaced, OrderStatusChanged } from '../events/order-events';
 import type { mongo } from 'mongoose';
-import { settledFailed, settledOk, type ConsumerModule, type Settled } from '../kafka/consumer-runner';
+import { settledFailed, settledOk, StaleDecisionError, type ConsumerModule, type Settled } from '../kafka/consumer-runner';
 import { bulkUpdate, findByIds, insertEach } from '../mongo/bulk';
 import { orderModel, type OrderDocument, type OrderModel } from '../mongo/models/order.model';
-import { ConcurrentUpdateError } from './consumer.errors';
+
 
 /*
  * The orders projector: order.placed and order.status-changed → the `orders` read model.
@@ -17,8 +17,8 @@ import { ConcurrentUpdateError } from './consumer.errors';
  * order.placed arrives), order.placed never touches the status, and updatedAt only moves
  * forward ($max). Status changes apply only when legal from the current status, with the
  * update conditional on that status, so duplicates, late events and a concurrent instance
- * cannot apply one twice. A round costs one read, one insert of new orders and bulk updates of
- * stored ones.
+ * cannot apply one twice. A round costs no read on its first attempt (guesses, checked by the
+ * writes themselves), one insert of new orders and bulk updates of stored ones.
  */
 
 type ProjectorTopic = 'order.placed' | 'order.status-changed';
@@ -37,7 +37,15 @@ export type ProjectorEffects =
   /** A status change for an order not seen yet: create it at PLACED, then with the change. */
   | { readonly kind: 'create-changed'; readonly orderId: string; readonly customerId: string; readonly restaurantId: string; readonly change: HistoryEntry }
   | { readonly kind: 'apply-change'; readonly orderId: string; readonly expectedStatus: OrderStatus; readonly change: HistoryEntry }
-  | { readonly kind: 'ignore'; readonly reason: string };
+  | { readonly kind: 'ignore'; readonly reason: string }
+  /** Decided on a guess that would change nothing: decide again on the stored order, to be sure. */
+  | { readonly kind: 'recheck'; readonly orderId: string };
+
+/** What a round of the projector decides on: the stored orders, or (first attempt) guesses. */
+export interface ProjectorRound {
+  readonly stored: ReadonlyMap<string, NonNullable<StoredOrder>>;
+  readonly guessed: boolean;
+}
 
 function detailsOf(placed: OrderPlaced['data']): Details {
   const { customerId, restaurantId, items, totalCents, currency, deliveryAddress } = placed;
@@ -105,6 +113,7 @@ function orderUpdate(effects: ProjectorEffects): mongo.AnyBulkWriteOperation<Ord
     }
     case 'apply-change': {
       const { orderId, expectedStatus, change } = effects;
+      // conditional on the status read (or guessed): a write that misses means decide again
       return {
         updateOne: {
           filter: { _id: orderId, status: expectedStatus },
@@ -123,7 +132,7 @@ function orderUpdate(effects: ProjectorEffects): mongo.AnyBulkWriteOperation<Ord
  * that found its order moved on (another instance, a redelivery racing) is decided again.
  */
 async function writeProjections(effects: readonly ProjectorEffects[], orders: OrderModel): Promise<Settled<ProjectorEffects>[]> {
-  const results = effects.map((e) => settledOk(e));
+  const results = effects.map((e): Settled<ProjectorEffects> => (e.kind === 'recheck' ? settledFailed(new StaleDecisionError(`order ${e.orderId}`)) : settledOk(e)));
   const creations = effects.flatMap((e, i) => (e.kind === 'create-placed' || e.kind === 'create-changed' ? [{ i, doc: newOrder(e) }] : []));
   const updates = effects.flatMap((e, i) => {
     const update = orderUpdate(e);
@@ -135,7 +144,7 @@ async function writeProjections(effects: readonly ProjectorEffects[], orders: Or
     bulkUpdate(orders.collection, updates.map((u) => u.update)),
   ]);
   creations.forEach(({ i, doc }, n) => {
-    if (!inserted[n]) results[i] = settledFailed(new ConcurrentUpdateError(`order ${doc._id}`));
+    if (!inserted[n]) results[i] = settledFailed(new StaleDecisionError(`order ${doc._id}`));
   });
   if (matched < updates.length) {
     // Some conditional update missed: a status change whose order is not at its new status now was not applied.
@@ -147,13 +156,13 @@ async function writeProjections(effects: readonly ProjectorEffects[], orders: Or
     for (const { i, e } of changes) {
       const stored = now.get(e.orderId);
       const applied = stored?.status === e.change.status && stored.statusHistory.some((h) => h.status === e.change.status);
-      if (!applied) results[i] = settledFailed(new ConcurrentUpdateError(`order ${e.orderId}`));
+      if (!applied) results[i] = settledFailed(new StaleDecisionError(`order ${e.orderId}`));
     }
   }
   return results;
 }
 
-export function createOrdersProjector(): ConsumerModule<ProjectorTopic, { orders: OrderModel }, ReadonlyMap<string, OrderDocument>, ProjectorEffects> {
+export function createOrdersProjector(): ConsumerModule<ProjectorTopic, { orders: OrderModel }, ProjectorRound, ProjectorEffects> {
   return {
     name: 'orders-projector',
     topics: ['order.placed', 'order.status-changed'],
@@ -162,11 +171,21 @@ export function createOrdersProjector(): ConsumerModule<ProjectorTopic, { orders
       await orders.init();
       return { orders };
     },
-    load: (messages, { orders }) =>
-      findByIds<OrderDocument>(orders, messages.map((m) => m.event.data.orderId), { status: 1, detailsKnown: 1 }),
-    decide(message, stored) {
-      const order = stored.get(message.event.data.orderId) ?? null;
-      return message.event.type === 'order.placed' ? projectPlaced(message.event, order) : projectStatusChange(message.event, order);
+    async load(messages, { orders }, mode) {
+      // A placement is guessed new, a status change guessed to find its order at the status it
+      // names as previous: the insert's unique _id and the update's condition check each guess.
+      if (mode === 'guess') return { stored: new Map(), guessed: true };
+      const stored = await findByIds<OrderDocument>(orders, messages.map((m) => m.event.data.orderId), { status: 1, detailsKnown: 1 });
+      return { stored, guessed: false };
+    },
+    decide(message, { stored, guessed }) {
+      const { event } = message;
+      const orderId = event.data.orderId;
+      if (event.type === 'order.placed') return projectPlaced(event, guessed ? null : (stored.get(orderId) ?? null));
+      if (!guessed) return projectStatusChange(event, stored.get(orderId) ?? null);
+      const previous = event.data.previousStatus;
+      const effects = projectStatusChange(event, previous === null ? null : { _id: orderId, status: previous, detailsKnown: true });
+      return effects.kind === 'ignore' ? { kind: 'recheck', orderId } : effects;
     },
     persist: (effects, { orders }) => writeProjections(effects, orders),
     emits: () => [],
@@ -174,6 +193,8 @@ export function createOrdersProjector(): ConsumerModule<ProjectorTopic, { orders
       switch (effects.kind) {
         case 'ignore':
           return `ignored: ${effects.reason}`;
+        case 'recheck':
+          return 'rechecked';
         case 'apply-change':
           return `${effects.expectedStatus} → ${effects.change.status}`;
         case 'create-changed':

@@ -10,7 +10,7 @@ import {
   type OrderCancelled,
   type OrderPlaced,
 } from '../events/order-events';
-import { settledFailed, settledOk, type ConsumedEvent, type ConsumerModule, type Settled } from '../kafka/consumer-runner';
+import { settledFailed, settledOk, StaleDecisionError, type ConsumedEvent, type ConsumerModule, type Settled } from '../kafka/consumer-runner';
 import type { OutgoingEvent } from '../kafka/event-producer';
 import { findByIds } from '../mongo/bulk';
 import { claimId, claimModel, type ClaimDocument, type ClaimModel } from '../mongo/models/claim.model';
@@ -18,7 +18,7 @@ import { transactionModel, type TransactionDocument, type TransactionModel } fro
 import type { ChargeResult, PaymentGateway } from '../payments/payment-gateway';
 import { simulatedPaymentGateway } from '../payments/simulated-gateway';
 import { claimEffects, judgeClaim, settleEffects } from './claim';
-import { ConcurrentUpdateError, EffectInProgressError } from './consumer.errors';
+import { EffectInProgressError } from './consumer.errors';
 
 /*
  * The transactions consumer: order.placed → charge once → order.confirmed | order.payment-failed
@@ -31,9 +31,9 @@ import { ConcurrentUpdateError, EffectInProgressError } from './consumer.errors'
  * inserting the order's transaction. A cancel that arrives first claims the payment to void
  * it, so a late order.placed finds the void and never charges.
  *
- * A round of orders costs a constant number of store round trips: one read of claims and one of
- * transactions, one insert of new claims, the gateway calls side by side, one insert of
- * settlements. Refunds (rare) go one by one.
+ * A round of new orders costs no read and two inserts: the claims (a fresh order has no claim,
+ * and a taken key says otherwise: those orders are decided again on what is stored), then,
+ * after the gateway calls side by side, the settlements. Refunds (rare) go one by one.
  */
 
 type TransactionsTopic = 'order.placed' | 'order.cancelled';
@@ -227,7 +227,7 @@ async function refund(transaction: TransactionDocument, deps: TransactionsDeps):
       { returnDocument: 'after' },
     )
     .lean<TransactionDocument>();
-  if (!refunded) throw new ConcurrentUpdateError(`the payment of order ${transaction._id}`);
+  if (!refunded) throw new StaleDecisionError(`the payment of order ${transaction._id}`);
   return { kind: 'refunded', transaction: refunded };
 }
 
@@ -319,13 +319,16 @@ export function createTransactionsConsumer(
       const gateway = await (options.gateway ?? simulatedPaymentGateway)(connection);
       return { transactions, claims, gateway, instanceId };
     },
-    async load(messages, deps) {
+    async load(messages, deps, mode) {
+      const now = new Date();
+      // A fresh order has no claim and so no transaction: the claim's insert tells if it had.
+      if (mode === 'guess') return { transactions: new Map(), claims: new Map(), now, instanceId: deps.instanceId };
       const orderIds = messages.map(orderIdOf);
       const [transactions, claims] = await Promise.all([
         findByIds(deps.transactions, orderIds),
         findByIds(deps.claims, orderIds.map((id) => claimId(PAYMENT, id))),
       ]);
-      return { transactions, claims, now: new Date(), instanceId: deps.instanceId };
+      return { transactions, claims, now, instanceId: deps.instanceId };
     },
     decide(message, round) {
       const orderId = orderIdOf(message);

@@ -27,7 +27,7 @@ import type { Consumer, EachBatchPayload, Kafka, KafkaMessage } from 'kafkajs';
 import type { Connection } from 'mongoose';
 import type { Config } from '../config';
 import type { EventPosition } from '../domain/analytics';
-import { isRetriable } from '../errors';
+import { AppError, isRetriable } from '../errors';
 import { parseEvent, type EventOf, type KnownEventType } from '../events/parse-event';
 import { deadLetterTopic, ensureTopics, logicalTopic, physicalGroupId, physicalTopic } from '../events/topics';
 import type { Logger } from '../logger';
@@ -52,6 +52,27 @@ export interface ConsumerContext {
   readonly producer: EventProducer;
   /** Unique per running instance: claims record it so an instance can recognise its own. */
   readonly instanceId: string;
+}
+
+/**
+ * How `load` may work. `guess`, the first attempt at a round: a module may skip the reads whose
+ * answer it can guess (a fresh order has no claim, no transaction, no stored projection), as
+ * long as `persist` catches every wrong guess through a unique key or a conditional write and
+ * fails that message with a StaleDecisionError. `read`: every later attempt, on what is stored.
+ * On the store measured here a read by id costs as much as an insert of a whole round's
+ * documents, so a backlog of new orders is worked off without reading.
+ */
+export type LoadMode = 'guess' | 'read';
+
+/**
+ * A message was decided on state that was not the stored one (a wrong guess, a claim another
+ * instance won, a conditional write that missed): decide it again on what is stored. The
+ * runner does so at once, reading; it is a conflict, not a failure anyone sees.
+ */
+export class StaleDecisionError extends AppError {
+  constructor(what: string) {
+    super('CONFLICT', `${what} changed since it was decided; deciding again`, { retriable: true });
+  }
 }
 
 /** What became of one effect of a round: its outcome, or why it failed (retriable or not). */
@@ -79,8 +100,8 @@ export interface ConsumerModule<T extends KnownEventType, Deps, State, Effects, 
   readonly partitionsConcurrently?: number;
   /** Builds what the steps need (models, adapters) once per instance; indexes are built here. */
   setup(context: ConsumerContext): Promise<Deps>;
-  /** Reads what deciding every message of a round needs, with a constant number of queries. */
-  load(messages: readonly ConsumedEvent<T>[], deps: Deps): Promise<State>;
+  /** Reads (or, in `guess` mode, may guess: see LoadMode) what deciding every message of a round needs. */
+  load(messages: readonly ConsumedEvent<T>[], deps: Deps, mode: LoadMode): Promise<State>;
   /** PURE: the effects of one message of the round, given the round's state. Spec'd without Kafka or Mongo. */
   decide(message: ConsumedEvent<T>, state: State): Effects;
   /** Applies a round's effects with a constant number of bulk writes: one result per effect, in order. */
@@ -196,10 +217,11 @@ function createRoundHandler<T extends KnownEventType, D, S, E, O>(
   }
 
   /** One attempt at `pending`: returns the messages that failed retriably; dead-letters the others that failed. */
-  async function attempt(ctx: RoundContext<T>, pending: readonly Pending<T>[]): Promise<{ failed: Pending<T>[]; errors: unknown[]; done: string[] }> {
+  async function attempt(ctx: RoundContext<T>, pending: readonly Pending<T>[], mode: LoadMode): Promise<{ failed: Pending<T>[]; errors: unknown[]; done: string[] }> {
     const state = await module.load(
       pending.map((p) => p.consumed),
       deps,
+      mode,
     );
     const failed: Pending<T>[] = [];
     const errors: unknown[] = [];
@@ -251,11 +273,12 @@ function createRoundHandler<T extends KnownEventType, D, S, E, O>(
     }
     const startedAt = Date.now();
     const done: string[] = [];
+    let mode: LoadMode = 'guess';
     for (let retryNumber = 1; pending.length > 0; retryNumber++) {
       let failed: Pending<T>[];
       let firstError: unknown;
       try {
-        const result = await attempt(ctx, pending);
+        const result = await attempt(ctx, pending, mode);
         done.push(...result.done);
         [failed, firstError] = [result.failed, result.errors[0]];
       } catch (error) {
@@ -272,6 +295,12 @@ function createRoundHandler<T extends KnownEventType, D, S, E, O>(
         [failed, firstError] = [pending, error];
       }
       if (failed.length === 0) break;
+      if (mode === 'guess') {
+        // Decided on guesses, or on state that moved: decide those again at once, on what is stored.
+        log.debug({ topic: ctx.topic, partition: ctx.partition, messages: failed.length, err: firstError }, 'deciding again on stored state');
+        [mode, pending, retryNumber] = ['read', failed, 0];
+        continue;
+      }
       const delayMs = backoffDelay(retryNumber, retry);
       const outOfTime = retry.deadlineMs !== undefined && Date.now() - startedAt + delayMs > retry.deadlineMs;
       if (stopping.aborted || retryNumber > (retry.retries ?? 5) || outOfTime) throw new RoundAbandoned(firstError);

@@ -54,13 +54,26 @@ export async function insertEach(collection: Collection<mongo.Document>, docs: r
   return inserted;
 }
 
-/** The documents with these ids, by id, in one query per few hundred ids. */
+/** How many point reads findByIds keeps in flight at once. */
+const READ_CONCURRENCY = 32;
+
+/**
+ * The documents with these ids, by id. Point reads by `_id`, a bounded number at a time, not
+ * one `$in` query: every MongoDB-wire server serves a point read from the `_id` index, while
+ * some (FerretDB v1) answer `$in` by reading the whole collection.
+ */
 export async function findByIds<T extends { _id: string }>(model: Model<T>, ids: readonly string[], projection?: Record<string, 0 | 1>): Promise<Map<string, T>> {
+  const unique = [...new Set(ids)];
   const found = new Map<string, T>();
-  for (const chunk of chunks([...new Set(ids)], INSERT_CHUNK)) {
-    const docs = await model.find({ _id: { $in: chunk } }, projection).lean<T[]>();
-    for (const doc of docs) found.set(doc._id, doc);
-  }
+  let next = 0;
+  const worker = async () => {
+    while (next < unique.length) {
+      const id = unique[next++]!;
+      const doc = await model.findById(id, projection).lean<T>();
+      if (doc) found.set(id, doc);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(READ_CONCURRENCY, unique.length) }, worker));
   return found;
 }
 

@@ -13,8 +13,8 @@ type NewEntry = Omit<GatewayLedgerEntry, 'requests' | 'createdAt'>;
  * A stand-in payment provider that behaves like a real one where it matters: outcomes follow
  * the test tokens of domain/payment.ts (`tok_slow` really takes ~2 s), and it is idempotent
  * per key across every process, because its books are a collection with one entry per key.
- * Like a provider's API server, it serves concurrent requests together: the calls of one turn
- * of the event loop share one read and one write of its books.
+ * Like a provider's API server, it serves concurrent requests together: the charges of one turn
+ * of the event loop share one insert into its books (a key already there is read back).
  */
 export async function simulatedPaymentGateway(connection: Connection): Promise<PaymentGateway> {
   const ledger = gatewayLedgerModel(connection);
@@ -25,7 +25,7 @@ export async function simulatedPaymentGateway(connection: Connection): Promise<P
     if (ids.length > 0) await ledger.updateMany({ _id: { $in: [...ids] } }, { $inc: { requests: 1 } });
   };
 
-  /** The first answer given for each id, counting this request; null where the key is new. */
+  /** The first answer given for each id, counting this request; null where the key is new (refunds ask first). */
   const recall = microBatch(async (ids: string[]) => {
     const known = await findByIds(ledger, ids);
     await countRepeats(ids.filter((id) => known.has(id)));
@@ -53,8 +53,7 @@ export async function simulatedPaymentGateway(connection: Connection): Promise<P
   return {
     async charge({ idempotencyKey, paymentToken, amountCents }) {
       const id = `charge:${idempotencyKey}`;
-      const known = await recall(id);
-      if (known) return chargeResult(known);
+      // Insert first, as a provider's books would: a key already there gives its first answer.
       const outcome = paymentOutcome(paymentToken);
       if (outcome.delayMs > 0) await sleep(outcome.delayMs);
       const entry = await record({
