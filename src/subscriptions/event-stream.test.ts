@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { EventQueue, SlowSubscriberError, transformStream } from './event-stream';
+import { EventQueue, LoopTurns, SlowSubscriberError, transformStream } from './event-stream';
 
 describe('EventQueue', () => {
   it('buffers from creation, before anyone reads', async () => {
@@ -29,22 +29,41 @@ describe('EventQueue', () => {
     expect(await queue.next()).toEqual({ value: undefined, done: true });
   });
 
-  it('hands out buffered values one per event-loop turn, so a backlog does not starve I/O', async () => {
-    const queue = new EventQueue<number>(() => undefined);
-    [1, 2, 3].forEach((n) => queue.push(n));
+  it('hands out buffered values at once while the turn has budget, then lets the event loop have a turn', async () => {
+    let clock = 0;
+    const queue = new EventQueue<number>(() => undefined, 1000, new LoopTurns(10, () => clock));
+    [1, 2, 3, 4].forEach((n) => queue.push(n));
     const order: string[] = [];
     const reading = (async () => {
-      for (let i = 0; i < 3; i += 1) order.push(`value ${(await queue.next()).value}`);
+      for (let i = 0; i < 4; i += 1) {
+        order.push(`value ${(await queue.next()).value}`);
+        clock += 6; // each delivery takes 6 ms
+      }
     })();
     setImmediate(() => order.push('turn'));
     await reading;
-    expect(order.indexOf('turn')).toBeGreaterThan(0);
-    expect(order.indexOf('turn')).toBeLessThan(3);
+    // 1 starts the budget, 2 is within it, 3 is past it: the loop turns before 3.
+    expect(order).toEqual(['value 1', 'value 2', 'turn', 'value 3', 'value 4']);
+  });
+
+  it('many readers past the budget wait for the same next turn', async () => {
+    let clock = 0;
+    const turns = new LoopTurns(10, () => clock);
+    expect(turns.pass()).toBeNull();
+    clock = 11;
+    const gate = turns.pass();
+    expect(gate).not.toBeNull();
+    expect(turns.pass()).toBe(gate);
+    await gate;
+    expect(turns.pass()).toBeNull();
   });
 
   it('a buffered read that is still on its way ends once the reader returned', async () => {
-    const queue = new EventQueue<number>(() => undefined);
+    let clock = 0;
+    const queue = new EventQueue<number>(() => undefined, 1000, new LoopTurns(0, () => clock++));
     queue.push(1);
+    queue.push(2);
+    await queue.next();
     const pending = queue.next();
     await queue.return();
     expect(await pending).toEqual({ value: undefined, done: true });
