@@ -26,6 +26,9 @@
  *    payloads produced to a topic of its own (same partitions), then one kafkajs consumer group
  *    with eachBatch: one insertMany (ordered: false) per batch into a collection, then commit.
  *    Measured: from the start of consuming (connect) to N documents inserted (also from joined).
+ * 4. store ceiling — the writes the drain makes for the same N orders, issued straight through
+ *    the driver in bulk against the same store, one stream per consumer process
+ *    (support/store-ceiling.ts): the store's own cost, so the drain's cost beyond it is visible.
  *
  * Every pipeline is bounded by BENCH_DRAIN_MAX_SECONDS; one that does not finish is recorded
  * with how far it got and its rate so far (`complete: false`). It prints progress, a table,
@@ -42,7 +45,7 @@
  *   BENCH_DRAIN_MAX_SECONDS       bound of each pipeline (from its start to its end)        300
  *   BENCH_DRAIN_PROGRESS_SECONDS  progress line interval                                      5
  *   BENCH_DRAIN_POLL_SECONDS      how often the product's end state is read from the store    1
- *   BENCH_DRAIN_PIPELINES         which pipelines run, comma-separated        drain,seed,kafkajs
+ *   BENCH_DRAIN_PIPELINES         which pipelines run, comma-separated  drain,seed,kafkajs,store
  *   BENCH_DRAIN_LOG_LEVEL         LOG_LEVEL of the consumer processes                      warn
  *   BENCH_DRAIN_OUTPUT            where the JSON goes                 bench/results/drain.json
  * KAFKA_TOPIC_PARTITIONS and the other product variables apply as usual.
@@ -60,7 +63,7 @@ import { CATALOG } from '../src/catalog/catalog.fixture';
 import type { Config } from '../src/config';
 import { CURRENCY } from '../src/domain/catalog';
 import { priceOrder } from '../src/domain/pricing';
-import { orderPlaced } from '../src/events/order-events';
+import { orderPlaced, type OrderPlaced } from '../src/events/order-events';
 import { deadLetterTopic, ensureTopics, eventSchemas, physicalGroupId, physicalTopic, TOPICS } from '../src/events/topics';
 import { withRetry } from '../src/retry';
 import { buildIfNeeded, ROOT } from '../test/support/processes';
@@ -69,6 +72,7 @@ import { ensureBenchVenv } from './support/bench-venv';
 import { startChild, type Child } from './support/child';
 import { startCountingMailbox, type CountingMailbox } from './support/counting-mailbox';
 import { perSecond, seconds, table } from './support/figures';
+import { measureStoreCeiling, WRITES_PER_ORDER, type StoreCeiling } from './support/store-ceiling';
 
 // ---------------------------------------------------------------------------------------------
 // Parameters
@@ -81,7 +85,7 @@ function whole(name: string, fallback: number, min: number, max: number): number
   return value;
 }
 
-const PIPELINES = ['drain', 'seed', 'kafkajs'] as const;
+const PIPELINES = ['drain', 'seed', 'kafkajs', 'store'] as const;
 type PipelineName = (typeof PIPELINES)[number];
 
 function pipelines(name: string): readonly PipelineName[] {
@@ -953,6 +957,21 @@ async function runBareKafkajs(backlog: Backlog): Promise<BareResult> {
 // ---------------------------------------------------------------------------------------------
 // The benchmark
 
+async function runStoreCeiling(backlog: Backlog): Promise<StoreCeiling> {
+  const mongoUrl = uniqueMongoUrl('bench-ceiling');
+  say(`store ceiling: ${WRITES_PER_ORDER.inserts} inserts and ${WRITES_PER_ORDER.updates} update per order for ${backlog.orderIds.length} orders, database ${new URL(mongoUrl).pathname.slice(1)}…`);
+  const orders = backlog.messages.map((m) => (JSON.parse(String(m.value)) as OrderPlaced).data);
+  const mongo = await mongoose.createConnection(mongoUrl).asPromise();
+  try {
+    const ceiling = await withTimeout(measureStoreCeiling(mongo.db!, orders), params.maxSeconds * 1000, 'the store ceiling');
+    say(`store ceiling: ${ceiling.seconds} s, ${ceiling.ordersPerSecond} orders/s (streams: ${Object.entries(ceiling.streams).map(([k, v]) => `${k} ${v} s`).join(', ')})`);
+    return ceiling;
+  } finally {
+    await mongo.db!.dropDatabase().catch(() => undefined);
+    await mongo.close();
+  }
+}
+
 /** Setup, production, stopping and clean-up get this much on top of each pipeline's bound. */
 const PER_PIPELINE_OVERHEAD_MS = 300_000;
 const SETUP_BUDGET_MS = 420_000; // the build and, on first use, the Python virtualenv
@@ -969,7 +988,7 @@ it(`backlog drain: ${params.orders} orders through ${params.pipelines.join(', ')
   say(`making ${params.orders} order.placed events…`);
   const backlog = makeBacklog(params.orders, runId);
 
-  const results: { drain?: DrainResult; seedPipeline?: SeedResult; bareKafkajs?: BareResult } = {};
+  const results: { drain?: DrainResult; seedPipeline?: SeedResult; bareKafkajs?: BareResult; storeCeiling?: StoreCeiling } = {};
   const failures: string[] = [];
   for (const pipeline of params.pipelines) {
     const phaseStart = performance.now();
@@ -981,6 +1000,7 @@ it(`backlog drain: ${params.orders} orders through ${params.pipelines.join(', ')
       }
       if (pipeline === 'seed') results.seedPipeline = await runSeedPipeline(venv!.python, venv!.kafkaPythonVersion, params.orders);
       if (pipeline === 'kafkajs') results.bareKafkajs = await runBareKafkajs(backlog);
+      if (pipeline === 'store') results.storeCeiling = await runStoreCeiling(backlog);
     } catch (error) {
       failures.push(`${pipeline}: ${error instanceof Error ? error.message : String(error)}`);
       say(`${pipeline} failed: ${error instanceof Error ? error.message : String(error)}`);
@@ -991,7 +1011,7 @@ it(`backlog drain: ${params.orders} orders through ${params.pipelines.join(', ')
   // ------------------------------------------------------------------------------------------
   // Figures
 
-  const { drain, seedPipeline, bareKafkajs } = results;
+  const { drain, seedPipeline, bareKafkajs, storeCeiling } = results;
   const ran = [drain, seedPipeline, bareKafkajs].filter((r): r is NonNullable<typeof r> => r !== undefined);
   const problems = [...failures, ...ran.flatMap((r) => r.problems)];
   const cpuList = cpus();
@@ -1028,11 +1048,13 @@ it(`backlog drain: ${params.orders} orders through ${params.pipelines.join(', ')
       drain: drain ?? null,
       seedPipeline: seedPipeline ?? null,
       bareKafkajs: bareKafkajs ?? null,
+      storeCeiling: storeCeiling ? { ...storeCeiling, writesPerOrder: WRITES_PER_ORDER } : null,
     },
     /** The product's drain rate divided by each baseline's (rates so far for a pipeline that did not finish). */
     ratios: {
       drainVsSeedPipeline: ratio(drain?.ordersPerSecond, seedPipeline?.ordersPerSecond),
       drainVsBareKafkajs: ratio(drain?.ordersPerSecond, bareKafkajs?.ordersPerSecond),
+      drainVsStoreCeiling: ratio(drain?.ordersPerSecond, storeCeiling?.ordersPerSecond),
     },
     totalSeconds: seconds(performance.now() - started),
   };
@@ -1046,6 +1068,9 @@ it(`backlog drain: ${params.orders} orders through ${params.pipelines.join(', ')
       row('product drain (4 consumer processes)', drain),
       row('seed pipeline (Python, kafka-python)', seedPipeline),
       row('bare kafkajs (eachBatch → insertMany)', bareKafkajs),
+      storeCeiling
+        ? ['store ceiling (the drain\'s writes, in bulk)', storeCeiling.orders, storeCeiling.seconds, storeCeiling.ordersPerSecond, 'yes']
+        : ['store ceiling (the drain\'s writes, in bulk)', '-', '-', '-', 'not run'],
     ]),
   ];
   if (drain) {
@@ -1061,7 +1086,7 @@ it(`backlog drain: ${params.orders} orders through ${params.pipelines.join(', ')
   }
   lines.push(
     '',
-    `ratios: drain / seed pipeline ${report.ratios.drainVsSeedPipeline ?? '-'}, drain / bare kafkajs ${report.ratios.drainVsBareKafkajs ?? '-'}`,
+    `ratios: drain / seed pipeline ${report.ratios.drainVsSeedPipeline ?? '-'}, drain / bare kafkajs ${report.ratios.drainVsBareKafkajs ?? '-'}, drain / store ceiling ${report.ratios.drainVsStoreCeiling ?? '-'}`,
     ...problems.map((p) => `  problem: ${p}`),
     `total ${report.totalSeconds} s`,
   );

@@ -5,11 +5,13 @@ import { isDuplicateKeyError } from './mongo-errors';
 
 /**
  * Bulk writes the consumers persist rounds with. Chunk sizes stay well under the statement
- * counts at which MongoDB-wire servers built on a connection pool stall (one statement holding
- * one connection until the command ends): inserts go 500 to a command, updates 40.
+ * counts at which MongoDB-wire servers built on a connection pool stall: FerretDB v1 holds one
+ * backend connection per update statement until the whole command ends, so every process's
+ * concurrent update commands share its pool (200 locally). Inserts go 500 to a command;
+ * updates 20 to a command, one command at a time per call.
  */
 export const INSERT_CHUNK = 500;
-export const UPDATE_CHUNK = 40;
+export const UPDATE_CHUNK = 20;
 
 function chunks<T>(items: readonly T[], size: number): T[][] {
   const out: T[][] = [];
@@ -84,6 +86,10 @@ export async function findByIds<T extends { _id: string }>(model: Model<T>, ids:
 export async function bulkUpdate<T extends mongo.Document>(collection: Collection<mongo.Document>, operations: readonly mongo.AnyBulkWriteOperation<T>[]): Promise<number> {
   // A model's collection is untyped; the operations carry the document type.
   const typed = collection as unknown as Collection<T>;
-  const results = await Promise.all(chunks(operations, UPDATE_CHUNK).map((chunk) => typed.bulkWrite(chunk, { ordered: false })));
-  return results.reduce((sum, r) => sum + r.matchedCount + r.upsertedCount, 0);
+  let matched = 0;
+  for (const chunk of chunks(operations, UPDATE_CHUNK)) {
+    const result = await typed.bulkWrite(chunk, { ordered: false });
+    matched += result.matchedCount + result.upsertedCount;
+  }
+  return matched;
 }
