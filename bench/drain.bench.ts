@@ -48,6 +48,7 @@
  *   BENCH_DRAIN_PIPELINES         which pipelines run, comma-separated  drain,seed,kafkajs,store
  *   BENCH_DRAIN_LOG_LEVEL         LOG_LEVEL of the consumer processes                      warn
  *   BENCH_DRAIN_OUTPUT            where the JSON goes                 bench/results/drain.json
+ *   BENCH_DRAIN_NODE_ARGS         node flags of the consumer processes, e.g. '--cpu-prof --cpu-prof-dir=/tmp/prof'  (none)
  * KAFKA_TOPIC_PARTITIONS and the other product variables apply as usual.
  */
 import { randomBytes, randomUUID } from 'node:crypto';
@@ -393,6 +394,9 @@ interface DrainResult extends PipelineResult {
   readonly processes: Record<string, ProcessFigures>;
 }
 
+/** Extra node flags for the consumer processes (profiling): BENCH_DRAIN_NODE_ARGS, split on spaces. */
+const nodeArgs = (process.env.BENCH_DRAIN_NODE_ARGS ?? '').split(' ').filter((a) => a !== '');
+
 /** Child env of the product's processes: nothing from this process but PATH and HOME. */
 function consumerEnv(config: Config, smtpUrl: string): NodeJS.ProcessEnv {
   return {
@@ -515,7 +519,7 @@ async function runDrain(backlog: Backlog): Promise<DrainResult> {
       const seen = { count: 0, first: [] as string[] };
       warnings.set(module, seen);
       children.push(
-        startChild(module, process.execPath, [`dist/consumers/${module}.js`], {
+        startChild(module, process.execPath, [...nodeArgs, `dist/consumers/${module}.js`], {
           cwd: ROOT,
           env,
           onLine: (line, stream) => {

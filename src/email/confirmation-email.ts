@@ -16,8 +16,13 @@ export function confirmationMessageId(orderId: string): string {
 const escapeHtml = (text: string): string =>
   text.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
 
+/** One formatter per currency: building an Intl.NumberFormat costs far more than using one. */
+const formatters = new Map<string, Intl.NumberFormat>();
+
 function money(cents: number, currency: string): string {
-  return new Intl.NumberFormat('en-IE', { style: 'currency', currency }).format(cents / 100);
+  let format = formatters.get(currency);
+  if (!format) formatters.set(currency, (format = new Intl.NumberFormat('en-IE', { style: 'currency', currency })));
+  return format.format(cents / 100);
 }
 
 /** PURE: the confirmation email of an order, as plain text and HTML, with its items and total. */
