@@ -61,7 +61,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { print } from 'graphql';
 import type { Admin } from 'kafkajs';
 import { Ctx, Mutation, Resolver } from 'type-graphql';
-import { it } from 'vitest';
+import { inject, it } from 'vitest';
 import { signAccessToken } from '../src/auth/access-token';
 import { requireRole } from '../src/auth/guards';
 import { physicalTopic, TOPICS } from '../src/events/topics';
@@ -427,6 +427,7 @@ it(`placeOrder vs a no-op mutation: ${params.connections} connections, ${params.
       requestTimeoutSeconds: REQUEST_TIMEOUT_SECONDS,
       topicPartitions: config.kafka.topicPartitions,
       kafkaBrokers: config.kafka.brokers,
+      store: inject('mongoUrl'),
       processes: 'one API instance in the benchmark process; autocannon 9 (bench/place-order/runner.mjs) in a process of its own; no consumers',
       apiCpu: 'process.cpuUsage() of the benchmark process over each run (it hosts the API; its idle CPU is idleCpuPercentOfOneCore)',
     },
