@@ -127,7 +127,7 @@ export async function startApiServer(config: Config, log: Logger, options: ApiSe
       restaurants,
       restaurantById: cachedRestaurants(restaurants),
       idempotency,
-      keyClaims: createKeyClaims(idempotency, log),
+      keyClaims: createKeyClaims(idempotency),
       analytics: analyticsModel(mongo),
       events,
       pubSub,

@@ -20,6 +20,7 @@ export interface ApiServices {
   /** The restaurant placeOrder prices from, cached for a few seconds. */
   readonly restaurantById: RestaurantLookup;
   readonly idempotency: IdempotencyModel;
+  /** Inserts idempotency keys, concurrent requests sharing one insert. */
   readonly keyClaims: KeyClaims;
   /** Written only by the analytics consumer: one document per scope. */
   readonly analytics: AnalyticsModel;

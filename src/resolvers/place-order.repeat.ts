@@ -1,31 +1,32 @@
 /**
  * What placeOrder does when its idempotency key is already claimed: a pure verdict on what
  * it found, so the at-most-once rules of the API read in one place and are specified.
+ *
+ * A repeat of the same request answers with the first order and produces its order.placed
+ * again, under the same order id and event id. That one rule covers every state the first
+ * request may be in: acknowledged (the copy is a duplicate every consumer recognises by the
+ * order id), still producing (both sends carry the same event), or dead between its claim and
+ * Kafka's answer (the copy is what places the order, now acknowledged to this caller). So the
+ * claim needs no second write to say "published".
  */
 
 /** What a repeat needs to know of the claim it found. */
 export interface KeyClaim {
   readonly requestHash: string;
-  readonly state: 'pending' | 'published';
-  readonly claimedAt: Date;
 }
 
 export type RepeatVerdict =
   /** The claim is gone (its first request failed before Kafka acknowledged and freed it): claim the key again. */
   | { readonly kind: 'claim-again' }
+  /** Gone again after claiming it again: another request with this key is failing right now. */
+  | { readonly kind: 'busy' }
   /** The key was used for a different request. */
   | { readonly kind: 'conflict' }
-  /** The first request's order was acknowledged: answer with it. */
-  | { readonly kind: 'answer' }
-  /** Pending for longer than a request lives: its request died before Kafka answered; produce the same event again. */
-  | { readonly kind: 'take-over' }
-  /** Pending and fresh: another request with this key is producing right now; wait for its outcome. */
-  | { readonly kind: 'wait' };
+  /** The same request: produce the first order's event again and answer with that order. */
+  | { readonly kind: 'answer' };
 
-/** PURE: the verdict on a repeated idempotency key. `retried`: this request already tried to claim the key again once. */
-export function judgeRepeat(claim: KeyClaim | null, requestHash: string, now: Date, staleAfterMs: number, retried: boolean): RepeatVerdict {
-  if (!claim) return retried ? { kind: 'wait' } : { kind: 'claim-again' };
-  if (claim.requestHash !== requestHash) return { kind: 'conflict' };
-  if (claim.state === 'published') return { kind: 'answer' };
-  return now.getTime() - claim.claimedAt.getTime() > staleAfterMs ? { kind: 'take-over' } : { kind: 'wait' };
+/** PURE: the verdict on a repeated idempotency key. `retried`: this request already claimed the key again once. */
+export function judgeRepeat(claim: KeyClaim | null, requestHash: string, retried: boolean): RepeatVerdict {
+  if (!claim) return retried ? { kind: 'busy' } : { kind: 'claim-again' };
+  return claim.requestHash === requestHash ? { kind: 'answer' } : { kind: 'conflict' };
 }

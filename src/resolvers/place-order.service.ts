@@ -8,16 +8,12 @@ import { orderPlaced } from '../events/order-events';
 import { TOPICS } from '../events/topics';
 import type { OutgoingEvent } from '../kafka/event-producer';
 import type { IdempotencyDocument } from '../mongo/models/idempotency.model';
-import { withRetry } from '../retry';
 import { orderViewOf, type OrderView } from '../schema/order.type';
 import type { ApiServices } from './context';
 import { orderIdForKey, placedEventIdFor, requestHash } from './order-id';
 import { checkPlaceOrderInput } from './place-order.request';
 import { judgeRepeat } from './place-order.repeat';
 import { ConflictError } from './resolver.errors';
-
-/** A pending claim older than this is taken to be from a request that died before Kafka answered. */
-export const STALE_CLAIM_MS = 30_000;
 
 /** Everything order.placed carries. */
 interface NewOrder {
@@ -37,7 +33,7 @@ interface NewOrder {
 
 class ClaimStillPending extends AppError {
   constructor() {
-    super('CONFLICT', 'an order with this idempotency key is still being placed; try again shortly', { retriable: true });
+    super('CONFLICT', 'an order with this idempotency key is being placed by another request right now; try again shortly', { retriable: true });
   }
 }
 
@@ -112,37 +108,30 @@ export async function placeOrder(services: ApiServices, viewer: Viewer, input: P
 
 /**
  * Claims customer + key (a unique document; one store round trip, shared with concurrent
- * requests), produces, then marks the claim published in the background. A repeat finds the
- * claim and is judged (place-order.repeat.ts). The order id is derived from customer + key, so
- * even a re-produce (a claim left pending by a crash) names the same order and is charged once.
+ * requests), then produces. A repeat finds the claim and is judged (place-order.repeat.ts). The
+ * order id and event id are derived from customer + key, so every send of a keyed order names
+ * the same order, which is charged once.
  */
 async function placeOnce(services: ApiServices, order: NewOrder, hash: string, retried = false): Promise<OrderView> {
-  const claimedAt = order.placedAt;
-  const won = await services.keyClaims.claim({
+  const won = await services.keyClaims({
     _id: order.orderId,
     customerId: order.customerId,
     key: order.idempotencyKey as string,
     requestHash: hash,
-    state: 'pending',
     order: { ...order, items: [...order.items] },
-    claimedAt,
+    claimedAt: order.placedAt,
   });
   if (!won) return answerRepeat(services, order, hash, retried);
-  await publishClaimed(services, order, claimedAt);
-  return placedView(order);
-}
-
-async function publishClaimed(services: ApiServices, order: NewOrder, claimedAt: Date): Promise<void> {
   try {
     await services.events.publish([placedEvent(order)]);
   } catch (error) {
     // Nothing was acknowledged: free the key so that the client's retry places the order.
     await services.idempotency
-      .deleteOne({ _id: order.orderId, state: 'pending', claimedAt })
+      .deleteOne({ _id: order.orderId, claimedAt: order.placedAt })
       .catch((e: unknown) => services.log.warn({ err: e, orderId: order.orderId }, 'could not free an idempotency claim'));
     throw error;
   }
-  services.keyClaims.markPublished(order.orderId);
+  return placedView(order);
 }
 
 function firstOrder(claim: IdempotencyDocument, repeat: NewOrder): NewOrder {
@@ -150,48 +139,22 @@ function firstOrder(claim: IdempotencyDocument, repeat: NewOrder): NewOrder {
   return { ...repeat, ...claim.order, orderId: claim._id, eventId: claim.order.eventId, placedAt: claim.order.placedAt };
 }
 
-async function currentView(services: ApiServices, order: NewOrder): Promise<OrderView> {
-  const projected = await services.orders.findById(order.orderId).lean();
-  return projected ? orderViewOf(projected) : placedView(order);
-}
-
-/** Waits a little for the request that holds the key to finish producing; its claim, once it is no longer pending. */
-function awaitPublished(services: ApiServices, orderId: string): Promise<IdempotencyDocument> {
-  return withRetry(
-    async () => {
-      const current = await services.idempotency.findById(orderId).lean<IdempotencyDocument>();
-      if (!current || current.state === 'pending') throw new ClaimStillPending();
-      return current;
-    },
-    { retries: 6, initialDelayMs: 50, maxDelayMs: 1000, shouldRetry: (e) => e instanceof ClaimStillPending },
-  );
-}
-
 async function answerRepeat(services: ApiServices, order: NewOrder, hash: string, retried: boolean): Promise<OrderView> {
   const claim = await services.idempotency.findById(order.orderId).lean<IdempotencyDocument>();
-  const verdict = judgeRepeat(claim, hash, services.now(), STALE_CLAIM_MS, retried);
+  const verdict = judgeRepeat(claim, hash, retried);
   switch (verdict.kind) {
     case 'claim-again':
       return placeOnce(services, order, hash, true);
+    case 'busy':
+      throw new ClaimStillPending();
     case 'conflict':
       throw new ConflictError(`the idempotency key "${order.idempotencyKey}" was already used for a different order`);
-    case 'answer':
-      return currentView(services, firstOrder(claim!, order));
-    case 'take-over': {
-      const takenAt = services.now();
-      const taken = await services.idempotency.findOneAndUpdate(
-        { _id: claim!._id, state: 'pending', claimedAt: claim!.claimedAt },
-        { $set: { claimedAt: takenAt } },
-      );
-      if (taken) {
-        const first = firstOrder(claim!, order);
-        await publishClaimed(services, first, takenAt);
-        return placedView(first);
-      }
-      break; // another repeat took it over first: wait for it like any other
+    case 'answer': {
+      const first = firstOrder(claim!, order);
+      // The same event again: acknowledged before this answer, whatever became of the first send.
+      await services.events.publish([placedEvent(first)]);
+      const projected = await services.orders.findById(first.orderId).lean();
+      return projected ? orderViewOf(projected) : placedView(first);
     }
-    case 'wait':
-      break;
   }
-  return currentView(services, firstOrder(await awaitPublished(services, order.orderId), order));
 }

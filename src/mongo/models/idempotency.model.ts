@@ -3,8 +3,10 @@ import type { PricedItem } from '../../domain/pricing';
 
 /**
  * One claimed idempotency key: customer + key → the order id it placed. Written by the API
- * before it produces order.placed, so a repeated key returns the first order and a key reused
- * for a different request is refused. The order itself lives only in Kafka.
+ * before it produces order.placed (and removed again if Kafka refused it), so a repeated key
+ * answers with the first order, produced again under the same ids, and a key reused for a
+ * different request is refused. The order itself lives only in Kafka. Written once, never
+ * updated: one insert is the only store write of a keyed placeOrder.
  */
 export interface IdempotencyDocument {
   _id: string; // the order id, derived from customer + key (see resolvers/order-id.ts)
@@ -12,8 +14,6 @@ export interface IdempotencyDocument {
   key: string;
   /** Hash of what was asked (restaurant, lines, address, payment token): a different request with the same key is a CONFLICT. */
   requestHash: string;
-  /** `pending` until Kafka acknowledged order.placed; a stale pending claim is taken over and produced again. */
-  state: 'pending' | 'published';
   /** What is needed to answer a repeat before the orders read model has the order. */
   order: {
     restaurantId: string;
@@ -33,7 +33,6 @@ const idempotencySchema = new Schema<IdempotencyDocument>(
     customerId: { type: String, required: true },
     key: { type: String, required: true },
     requestHash: { type: String, required: true },
-    state: { type: String, enum: ['pending', 'published'], required: true },
     order: {
       restaurantId: { type: String, required: true },
       items: [{ _id: false, menuItemId: String, name: String, quantity: Number, unitPriceCents: Number, lineTotalCents: Number }],
