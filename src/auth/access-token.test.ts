@@ -50,6 +50,15 @@ describe('verifyAccessToken', () => {
     await expect(verifyAccessToken(await jwt.sign(key), secret)).rejects.toThrow(message);
   });
 
+  it('remembers a verified token only until it expires, and only under its own secret', async () => {
+    const issuedAt = new Date('2030-01-01T12:00:00.000Z');
+    const token = await signAccessToken({ sub: 'c-9', role: 'CUSTOMER' }, secret, { now: issuedAt, expiresInSeconds: 60 });
+    await expect(verifyAccessToken(token, secret, new Date(issuedAt.getTime() + 1_000))).resolves.toMatchObject({ id: 'c-9' });
+    await expect(verifyAccessToken(token, secret, new Date(issuedAt.getTime() + 30_000))).resolves.toMatchObject({ id: 'c-9' });
+    await expect(verifyAccessToken(token, secret, new Date(issuedAt.getTime() + 60_000))).rejects.toThrow(/expired/);
+    await expect(verifyAccessToken(token, `${secret}-rotated`, new Date(issuedAt.getTime() + 1_000))).rejects.toThrow(UnauthenticatedError);
+  });
+
   it('refuses garbage', async () => {
     await expect(verifyAccessToken('not.a.jwt', secret)).rejects.toThrow(UnauthenticatedError);
   });
