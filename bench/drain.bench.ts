@@ -53,7 +53,7 @@
  */
 import { randomBytes, randomUUID } from 'node:crypto';
 import { mkdir, writeFile } from 'node:fs/promises';
-import { arch, cpus, loadavg, platform, release, totalmem } from 'node:os';
+import { loadavg } from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -73,18 +73,12 @@ import { ensureBenchVenv } from './support/bench-venv';
 import { startChild, type Child } from './support/child';
 import { startCountingMailbox, type CountingMailbox } from './support/counting-mailbox';
 import { perSecond, seconds, table } from './support/figures';
+import { describeMachine } from './support/machine';
+import { whole } from './support/params';
 import { measureStoreCeiling, WRITES_PER_ORDER, type StoreCeiling } from './support/store-ceiling';
 
 // ---------------------------------------------------------------------------------------------
 // Parameters
-
-function whole(name: string, fallback: number, min: number, max: number): number {
-  const raw = process.env[name]?.trim();
-  if (!raw) return fallback;
-  const value = Number(raw);
-  if (!/^\d+$/.test(raw) || value < min || value > max) throw new Error(`${name} must be a whole number from ${min} to ${max}, not "${raw}"`);
-  return value;
-}
 
 const PIPELINES = ['drain', 'seed', 'kafkajs', 'store'] as const;
 type PipelineName = (typeof PIPELINES)[number];
@@ -1018,7 +1012,6 @@ it(`backlog drain: ${params.orders} orders through ${params.pipelines.join(', ')
   const { drain, seedPipeline, bareKafkajs, storeCeiling } = results;
   const ran = [drain, seedPipeline, bareKafkajs].filter((r): r is NonNullable<typeof r> => r !== undefined);
   const problems = [...failures, ...ran.flatMap((r) => r.problems)];
-  const cpuList = cpus();
   const report = {
     benchmark: 'drain',
     timestamp,
@@ -1026,15 +1019,7 @@ it(`backlog drain: ${params.orders} orders through ${params.pipelines.join(', ')
     complete: failures.length === 0 && ran.every((r) => r.complete),
     passed: problems.length === 0,
     problems,
-    machine: {
-      cpus: cpuList.length,
-      cpuModel: cpuList[0]?.model ?? 'unknown',
-      memoryGiB: Math.round((totalmem() / 2 ** 30) * 10) / 10,
-      platform: `${platform()} ${release()} ${arch()}`,
-      node: process.version,
-      loadAverageAtStart: loadAtStart.map((l) => Math.round(l * 100) / 100),
-      loadAverageAtEnd: loadavg().map((l) => Math.round(l * 100) / 100),
-    },
+    machine: describeMachine(loadAtStart),
     parameters: {
       orders: params.orders,
       maxSeconds: params.maxSeconds,

@@ -78,7 +78,7 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
-import { arch, cpus, loadavg, platform, release, totalmem } from 'node:os';
+import { loadavg } from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { createInterface } from 'node:readline';
@@ -99,17 +99,11 @@ import { wsClient } from '../test/support/api-harness';
 import { buildIfNeeded, ROOT } from '../test/support/processes';
 import { removeTestNamespace, testConfig, testKafka, uniqueMongoUrl, uniqueName } from '../test/support/services';
 import { perSecond, seconds, summarise, table, type LatencySummary } from './support/figures';
+import { describeMachine } from './support/machine';
+import { whole } from './support/params';
 
 // ---------------------------------------------------------------------------------------------
 // Parameters
-
-function whole(name: string, fallback: number, min: number, max: number): number {
-  const raw = process.env[name]?.trim();
-  if (!raw) return fallback;
-  const value = Number(raw);
-  if (!/^\d+$/.test(raw) || value < min || value > max) throw new Error(`${name} must be a whole number from ${min} to ${max}, not "${raw}"`);
-  return value;
-}
 
 function rates(name: string, fallback: readonly number[]): number[] {
   const raw = process.env[name]?.trim();
@@ -715,14 +709,7 @@ it(`end to end: sustainable rate, then ${params.measureSeconds} s at half of it,
   const jwtSecret = randomBytes(24).toString('hex');
   const config = testConfig({ KAFKA_NAMESPACE: uniqueName(name), MONGO_URL: uniqueMongoUrl(name), JWT_SECRET: jwtSecret, LOG_LEVEL: 'error' });
   const log = createLogger(name, { level: 'error' });
-  const cpuList = cpus();
-  const machine = {
-    cpus: cpuList.length,
-    cpuModel: cpuList[0]?.model ?? 'unknown',
-    memoryGiB: Math.round((totalmem() / 2 ** 30) * 10) / 10,
-    platform: `${platform()} ${release()} ${arch()}`,
-    node: process.version,
-  };
+  const machine = describeMachine(loadAtStart);
 
   say(`end to end: ${params.customers} customers; search over ${params.rates.join(', ')} orders/s (${params.stepSeconds} s a step, ${params.bisectSteps} bisection steps, at most ${params.searchSeconds} s), then ${params.measureSeconds} s at half the sustainable rate`);
   say(`namespace ${config.kafka.namespace} (${config.kafka.topicPartitions} partitions per topic) on ${config.kafka.brokers.join(',')}, database ${new URL(config.mongo.url).pathname.slice(1)}`);
@@ -969,7 +956,7 @@ it(`end to end: sustainable rate, then ${params.measureSeconds} s at half of it,
     timestamp,
     passed: problems.length === 0,
     problems,
-    machine: { ...machine, loadAverageAtStart: loadAtStart.map((l) => Math.round(l * 100) / 100), loadAverageAtEnd: loadavg().map((l) => Math.round(l * 100) / 100) },
+    machine: describeMachine(loadAtStart),
     parameters: {
       customers: params.customers,
       rates: params.rates,

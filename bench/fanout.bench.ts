@@ -56,7 +56,7 @@ import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { Session } from 'node:inspector';
-import { arch, cpus, loadavg, platform, release, totalmem } from 'node:os';
+import { cpus, loadavg } from 'node:os';
 import path from 'node:path';
 import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -73,17 +73,11 @@ import { createLogger } from '../src/logger';
 import { removeTestNamespace, testConfig, testKafka, uniqueMongoUrl, uniqueName } from '../test/support/services';
 import { AnalyticsUpdatedDocument } from '../test/generated/graphql';
 import { seconds, summarise, table, type LatencySummary } from './support/figures';
+import { describeMachine } from './support/machine';
+import { whole } from './support/params';
 
 // ---------------------------------------------------------------------------------------------
 // Parameters
-
-function whole(name: string, fallback: number, min: number, max: number): number {
-  const raw = process.env[name]?.trim();
-  if (!raw) return fallback;
-  const value = Number(raw);
-  if (!/^\d+$/.test(raw) || value < min || value > max) throw new Error(`${name} must be a whole number from ${min} to ${max}, not "${raw}"`);
-  return value;
-}
 
 function positive(name: string, fallback: number, max: number): number {
   const raw = process.env[name]?.trim();
@@ -789,20 +783,10 @@ it('holds many subscribers on one API process and delivers each event to all of 
   const largest = [...rounds].reverse().find((r) => r.memory);
   const netMicros = [...rounds].reverse().find((r) => r.apiCpu?.microsecondsPerDeliveryNetOfIdle)?.apiCpu?.microsecondsPerDeliveryNetOfIdle ?? null;
   const perCore = netMicros === null ? null : Math.floor(1e6 / netMicros);
-  const cpuList = cpus();
   const report = {
     benchmark: 'fanout',
     timestamp,
-    machine: {
-      cpus: cpuList.length,
-      cpuModel: cpuList[0]?.model ?? 'unknown',
-      memoryGiB: Math.round((totalmem() / 2 ** 30) * 10) / 10,
-      platform: `${platform()} ${release()} ${arch()}`,
-      node: process.version,
-      openFiles: limits,
-      loadAverageAtStart: loadAtStart.map((l) => Math.round(l * 100) / 100),
-      loadAverageAtEnd: loadavg().map((l) => Math.round(l * 100) / 100),
-    },
+    machine: { ...describeMachine(loadAtStart), openFiles: limits },
     parameters: {
       counts: params.counts,
       eventsPerSecond: params.rate,

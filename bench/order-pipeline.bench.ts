@@ -37,7 +37,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { mkdir, writeFile } from 'node:fs/promises';
-import { arch, cpus, loadavg, platform, release, totalmem } from 'node:os';
+import { loadavg } from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -62,17 +62,11 @@ import { wsClient } from '../test/support/api-harness';
 import { removeTestNamespace, testConfig, testKafka, uniqueMongoUrl, uniqueName } from '../test/support/services';
 import * as ops from '../test/generated/graphql';
 import { perSecond, seconds, summarise, table, type LatencySummary } from './support/figures';
+import { describeMachine } from './support/machine';
+import { whole } from './support/params';
 
 // ---------------------------------------------------------------------------------------------
 // Parameters
-
-function whole(name: string, fallback: number, min: number, max: number): number {
-  const raw = process.env[name]?.trim();
-  if (!raw) return fallback;
-  const value = Number(raw);
-  if (!/^\d+$/.test(raw) || value < min || value > max) throw new Error(`${name} must be a whole number from ${min} to ${max}, not "${raw}"`);
-  return value;
-}
 
 const params = {
   orders: whole('BENCH_ORDERS', 500, 1, 100_000),
@@ -485,21 +479,12 @@ it(`order pipeline: ${params.orders} orders by ${params.concurrency} customers`,
   const confirmLatency = summarise(toConfirmed);
   const endToEnd = summarise(confirmed.map((o) => confirmedAt.get(o.orderId)! - o.sentAt));
   const lastConfirmed = Math.max(measureStart, ...confirmed.map((o) => confirmedAt.get(o.orderId)!));
-  const cpuList = cpus();
   const report = {
     benchmark: 'order-pipeline',
     timestamp,
     passed: correctness!.passed,
     problems: correctness!.problems,
-    machine: {
-      cpus: cpuList.length,
-      cpuModel: cpuList[0]?.model ?? 'unknown',
-      memoryGiB: Math.round((totalmem() / 2 ** 30) * 10) / 10,
-      platform: `${platform()} ${release()} ${arch()}`,
-      node: process.version,
-      loadAverageAtStart: loadAtStart.map((l) => Math.round(l * 100) / 100),
-      loadAverageAtEnd: loadavg().map((l) => Math.round(l * 100) / 100),
-    },
+    machine: describeMachine(loadAtStart),
     parameters: {
       orders: params.orders,
       concurrency: params.concurrency,

@@ -53,7 +53,7 @@ import 'reflect-metadata';
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdir, writeFile } from 'node:fs/promises';
-import { arch, cpus, loadavg, platform, release, totalmem } from 'node:os';
+import { loadavg } from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { createInterface } from 'node:readline';
@@ -73,17 +73,11 @@ import * as ops from '../test/generated/graphql';
 import { ROOT } from '../test/support/processes';
 import { removeTestNamespace, testConfig, testKafka, uniqueMongoUrl, uniqueName } from '../test/support/services';
 import { perSecond, seconds, summarise, table, type LatencySummary } from './support/figures';
+import { describeMachine } from './support/machine';
+import { whole } from './support/params';
 
 // ---------------------------------------------------------------------------------------------
 // Parameters
-
-function whole(name: string, fallback: number, min: number, max: number): number {
-  const raw = process.env[name]?.trim();
-  if (!raw) return fallback;
-  const value = Number(raw);
-  if (!/^\d+$/.test(raw) || value < min || value > max) throw new Error(`${name} must be a whole number from ${min} to ${max}, not "${raw}"`);
-  return value;
-}
 
 const params = {
   seconds: whole('BENCH_PO_SECONDS', 15, 1, 600),
@@ -402,21 +396,12 @@ it(`placeOrder vs a no-op mutation: ${params.connections} connections, ${params.
 
   const placeOrder = measured.placeOrder!;
   const noop = measured.benchNoop!;
-  const cpuList = cpus();
   const report = {
     benchmark: 'place-order',
     timestamp,
     passed: problems.length === 0,
     problems,
-    machine: {
-      cpus: cpuList.length,
-      cpuModel: cpuList[0]?.model ?? 'unknown',
-      memoryGiB: Math.round((totalmem() / 2 ** 30) * 10) / 10,
-      platform: `${platform()} ${release()} ${arch()}`,
-      node: process.version,
-      loadAverageAtStart: loadAtStart.map((l) => Math.round(l * 100) / 100),
-      loadAverageAtEnd: loadavg().map((l) => Math.round(l * 100) / 100),
-    },
+    machine: describeMachine(loadAtStart),
     parameters: {
       seconds: params.seconds,
       connections: params.connections,

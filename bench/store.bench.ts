@@ -40,7 +40,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
-import { arch, cpus, loadavg, platform, release, tmpdir, totalmem } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import mongoose from 'mongoose';
@@ -50,20 +50,14 @@ import { stackPaths, type StackPaths } from '../src/devstack/paths';
 import { FERRETDB_POOL_MAX_CONNS } from '../src/devstack/postgres';
 import { createLogger } from '../src/logger';
 import { seconds, table } from './support/figures';
+import { describeMachine } from './support/machine';
+import { whole } from './support/params';
 
 type MongoClient = InstanceType<typeof mongoose.mongo.MongoClient>;
 type Collection = ReturnType<ReturnType<MongoClient['db']>['collection']>;
 
 // ---------------------------------------------------------------------------------------------
 // Parameters
-
-function whole(name: string, fallback: number, min: number, max: number): number {
-  const raw = process.env[name]?.trim();
-  if (!raw) return fallback;
-  const value = Number(raw);
-  if (!/^\d+$/.test(raw) || value < min || value > max) throw new Error(`${name} must be a whole number from ${min} to ${max}, not "${raw}"`);
-  return value;
-}
 
 interface Candidate {
   readonly name: string;
@@ -628,19 +622,10 @@ it(`store: ${params.candidates.map((c) => c.name).join(', ')} at ${params.sizes.
     updateByIdVsNoIndexAtLargest: ratio(rateOf(DEFAULT_STORE, largest, 'updateOneById'), rateOf('postgresql', largest, 'updateOneById')),
     perStore: Object.fromEntries(results.map((r) => [r.store, Object.fromEntries(OPERATIONS.map((op) => [op, flatness(r.store, op)]))])),
   };
-  const cpuList = cpus();
   const report = {
     benchmark: 'store',
     timestamp,
-    machine: {
-      cpus: cpuList.length,
-      cpuModel: cpuList[0]?.model ?? 'unknown',
-      memoryGiB: Math.round((totalmem() / 2 ** 30) * 10) / 10,
-      platform: `${platform()} ${release()} ${arch()}`,
-      node: process.version,
-      loadAverageAtStart: loadAtStart.map((l) => Math.round(l * 100) / 100),
-      loadAverageAtEnd: loadavg().map((l) => Math.round(l * 100) / 100),
-    },
+    machine: describeMachine(loadAtStart),
     parameters: {
       stores: params.candidates.map((c) => c.name),
       sizes: params.sizes,
