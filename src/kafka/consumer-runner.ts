@@ -317,9 +317,11 @@ function createRoundHandler<T extends KnownEventType, D, S, E, O>(
       }
       pending = failed;
     }
-    if (raws.length > 1 || done.length > 0) {
-      log.info({ topic: ctx.topic, partition: ctx.partition, offsets: `${raws[0]!.offset}-${raws.at(-1)!.offset}`, results: tally(done) }, `handled ${raws.length} ${ctx.topic}`);
-    }
+    if (done.length === 0) return;
+    // One line per round; a round of one message (a quiet stream) names its order and result.
+    const where = { topic: ctx.topic, partition: ctx.partition, count: raws.length };
+    if (raws.length === 1) log.info({ ...where, offset: raws[0]!.offset, key: raws[0]!.key?.toString() ?? null, result: done[0] }, `handled ${ctx.topic}`);
+    else log.info({ ...where, offsets: `${raws[0]!.offset}-${raws.at(-1)!.offset}`, results: tally(done) }, `handled ${ctx.topic}`);
   }
 
   return handleRound;
