@@ -50,7 +50,8 @@ export function kafkaNodes(clusterDir: string, count: number, basePort: number):
   }));
 }
 
-export function serverProperties(node: KafkaNode, all: readonly KafkaNode[]): string {
+/** `advertisedPort`: where clients are told to connect, when not the node's own port (a test's proxy in front of it). */
+export function serverProperties(node: KafkaNode, all: readonly KafkaNode[], advertisedPort = node.brokerPort): string {
   const replicas = Math.min(3, all.length);
   return [
     '# Written by src/devstack/kafka.ts; regenerated at every start.',
@@ -58,7 +59,7 @@ export function serverProperties(node: KafkaNode, all: readonly KafkaNode[]): st
     `node.id=${node.id}`,
     `controller.quorum.voters=${all.map((n) => `${n.id}@127.0.0.1:${n.controllerPort}`).join(',')}`,
     `listeners=PLAINTEXT://127.0.0.1:${node.brokerPort},CONTROLLER://127.0.0.1:${node.controllerPort}`,
-    `advertised.listeners=PLAINTEXT://127.0.0.1:${node.brokerPort}`,
+    `advertised.listeners=PLAINTEXT://127.0.0.1:${advertisedPort}`,
     'controller.listener.names=CONTROLLER',
     'inter.broker.listener.name=PLAINTEXT',
     'listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT',
@@ -115,6 +116,8 @@ export interface KafkaStartOptions {
   readonly name: string;
   readonly nodeCount: number;
   readonly basePort: number;
+  /** Per node, the port clients are told to connect to instead of its own (fault tests put a proxy there). */
+  readonly advertisedPorts?: readonly number[];
 }
 
 /** Starts (or finds running) a KRaft Kafka of `nodeCount` combined broker+controller nodes. */
@@ -143,7 +146,7 @@ export async function startKafka(options: KafkaStartOptions): Promise<{ brokers:
     await assertPortFree(node.brokerPort, `Kafka broker ${node.id}`, move);
     await assertPortFree(node.controllerPort, `Kafka controller ${node.id}`, move);
     mkdirSync(join(node.dir, 'data'), { recursive: true });
-    writeFileSync(join(node.dir, 'server.properties'), serverProperties(node, nodes));
+    writeFileSync(join(node.dir, 'server.properties'), serverProperties(node, nodes, options.advertisedPorts?.[node.id - 1]));
     formatStorage(paths, node, clusterId, log);
     const heap = nodeCount > 1 ? '512m' : '1g';
     pids.push(

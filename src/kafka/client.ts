@@ -1,4 +1,4 @@
-import { Kafka, logLevel, type logCreator } from 'kafkajs';
+import { Kafka, logLevel, Partitioners, type logCreator, type Producer } from 'kafkajs';
 import type { Config } from '../config';
 import type { Logger } from '../logger';
 
@@ -43,4 +43,55 @@ export function createKafka(config: Config, clientId: string, log: Logger): Kafk
     logCreator: pinoLogCreator(log.child({ component: 'kafkajs' })),
     retry: { initialRetryTime: 300, retries: 8, maxRetryTime: 10_000 },
   });
+}
+
+/** An idempotent, one-request-at-a-time producer that is replaced after any failed send. */
+export interface FreshProducer {
+  /** Runs `send` on the current producer (connecting one if needed); if it throws, that producer is discarded. */
+  use<T>(send: (producer: Producer) => Promise<T>): Promise<T>;
+  disconnect(): Promise<void>;
+}
+
+/**
+ * Why a failed send discards its producer: kafkajs rolls a partition's sequence number back when
+ * a send finally fails. If that send had in fact been appended (its answer lost), the same
+ * producer's next batch would carry the appended one's sequence, and the broker would
+ * acknowledge it as a duplicate without writing it: an acknowledged event lost
+ * (test/integration/lost-produce-answer.test.ts). A fresh producer has a new producer id.
+ */
+export async function connectFreshProducer(kafka: Kafka): Promise<FreshProducer> {
+  const connect = async (): Promise<Producer> => {
+    const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1, createPartitioner: Partitioners.DefaultPartitioner });
+    await producer.connect();
+    return producer;
+  };
+  let current: Promise<Producer> | null = connect();
+  await current;
+  let stopped = false;
+  return {
+    async use(send) {
+      if (stopped) throw new Error('the producer is stopped');
+      const attempt = (current ??= connect());
+      let producer: Producer;
+      try {
+        producer = await attempt;
+      } catch (error) {
+        if (current === attempt) current = null;
+        throw error;
+      }
+      try {
+        return await send(producer);
+      } catch (error) {
+        if (current === attempt) current = null;
+        producer.disconnect().catch(() => undefined);
+        throw error;
+      }
+    },
+    async disconnect() {
+      stopped = true;
+      const last = current;
+      current = null;
+      await (await last?.catch(() => null))?.disconnect();
+    },
+  };
 }

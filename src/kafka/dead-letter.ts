@@ -1,6 +1,7 @@
-import { Partitioners, type IHeaders, type Kafka, type KafkaMessage } from 'kafkajs';
+import type { IHeaders, Kafka, KafkaMessage } from 'kafkajs';
 import type { Config } from '../config';
 import { deadLetterTopic, physicalTopic } from '../events/topics';
+import { connectFreshProducer } from './client';
 
 /** Headers a dead-lettered message carries besides its own: why, where from, and who gave up on it. */
 export const DEAD_LETTER_HEADERS = {
@@ -65,15 +66,11 @@ export interface DeadLetterProducer {
  * event producer's schema check (that is exactly what they failed).
  */
 export async function connectDeadLetterProducer(kafka: Kafka, config: Config): Promise<DeadLetterProducer> {
-  const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1, createPartitioner: Partitioners.DefaultPartitioner });
-  await producer.connect();
+  const producer = await connectFreshProducer(kafka);
   return {
     async send(failed, error, consumerGroup) {
-      await producer.send({
-        topic: physicalTopic(config, deadLetterTopic(failed.topic)),
-        acks: -1,
-        messages: [deadLetterMessage(failed, error, consumerGroup, new Date())],
-      });
+      const message = deadLetterMessage(failed, error, consumerGroup, new Date());
+      await producer.use((current) => current.send({ topic: physicalTopic(config, deadLetterTopic(failed.topic)), acks: -1, messages: [message] }));
     },
     disconnect: () => producer.disconnect(),
   };

@@ -1,8 +1,9 @@
-import { CompressionTypes, Partitioners, type Kafka, type Producer } from 'kafkajs';
+import { CompressionTypes, type Kafka } from 'kafkajs';
 import { AppError } from '../errors';
 import { whileBusy } from '../micro-batch';
 import type { Config } from '../config';
 import { eventSchemas, physicalTopic, type TopicName } from '../events/topics';
+import { connectFreshProducer } from './client';
 
 /** An event ready to send: its topic (= its type), the key that keeps one order's events in order, the envelope. */
 export interface OutgoingEvent {
@@ -69,21 +70,18 @@ export function produceRequests(events: readonly OutgoingEvent[], config: Config
  * resolves only when the send that carried its events was acknowledged.
  */
 export async function connectEventProducer(kafka: Kafka, config: Config): Promise<EventProducer> {
-  const producer: Producer = kafka.producer({
-    idempotent: true,
-    maxInFlightRequests: 1,
-    createPartitioner: Partitioners.DefaultPartitioner,
-  });
-  await producer.connect();
-
+  // Replaced after any failed send: see connectFreshProducer for the acknowledged event it saves.
+  const producer = await connectFreshProducer(kafka);
   const send = whileBusy(
     async (calls: (readonly OutgoingEvent[])[]) => {
-      for (const request of produceRequests(calls.flat(), config)) {
-        try {
-          await producer.sendBatch({ acks: -1, compression: CompressionTypes.None, topicMessages: request });
-        } catch (error) {
-          throw new EventPublishError(error);
-        }
+      try {
+        await producer.use(async (current) => {
+          for (const request of produceRequests(calls.flat(), config)) {
+            await current.sendBatch({ acks: -1, compression: CompressionTypes.None, topicMessages: request });
+          }
+        });
+      } catch (error) {
+        throw new EventPublishError(error);
       }
       return calls.map(() => undefined);
     },
