@@ -73,7 +73,21 @@ describe('loadConfig rejects a wrong environment', () => {
   });
 
   it('accepts production once a long enough JWT_SECRET is given', () => {
-    expect(loadConfig({ NODE_ENV: 'production', JWT_SECRET: secret }).jwtSecret).toBe(secret);
+    expect(loadConfig({ NODE_ENV: 'production', JWT_SECRET: secret, KAFKA_REPLICATION_FACTOR: '3', KAFKA_MIN_INSYNC_REPLICAS: '2' }).jwtSecret).toBe(secret);
+  });
+
+  it('refuses production with a replication factor below 3 or min ISR below 2, naming each setting and the way out', () => {
+    const error = configError({ NODE_ENV: 'production', JWT_SECRET: secret });
+    expect(error.problems).toEqual([
+      expect.stringMatching(/^KAFKA_REPLICATION_FACTOR is 1 but must be at least 3: .*KAFKA_ALLOW_UNDER_REPLICATION=true/),
+      expect.stringMatching(/^KAFKA_MIN_INSYNC_REPLICAS is 1 but must be at least 2/),
+    ]);
+    const durable = loadConfig({ NODE_ENV: 'production', JWT_SECRET: secret, KAFKA_REPLICATION_FACTOR: '3', KAFKA_MIN_INSYNC_REPLICAS: '2' });
+    expect(durable.kafka.durabilityRequired).toBe(true);
+    const demo = loadConfig({ NODE_ENV: 'production', JWT_SECRET: secret, KAFKA_ALLOW_UNDER_REPLICATION: 'true' });
+    expect(demo.kafka).toMatchObject({ replicationFactor: 1, durabilityRequired: false });
+    expect(loadConfig({}).kafka.durabilityRequired).toBe(false); // development: one local broker
+    expect(configError({ KAFKA_ALLOW_UNDER_REPLICATION: 'yes' }).problems).toEqual(['KAFKA_ALLOW_UNDER_REPLICATION must be true or false']);
   });
 
   it('rejects a JWT_SECRET shorter than 32 characters', () => {
@@ -117,7 +131,7 @@ describe('loadConfig rejects a wrong environment', () => {
   });
 
   it('reports field problems and cross-field problems in one error', () => {
-    const error = configError({ PORT: 'abc', NODE_ENV: 'production' });
+    const error = configError({ PORT: 'abc', NODE_ENV: 'production', KAFKA_REPLICATION_FACTOR: '3', KAFKA_MIN_INSYNC_REPLICAS: '2' });
     expect(error.problems).toHaveLength(2);
     expect(error.message).toContain('PORT');
     expect(error.message).toContain('JWT_SECRET is required');

@@ -33,6 +33,10 @@ export const configOptions = {
   },
   KAFKA_REPLICATION_FACTOR: { default: '1', doc: 'Replication factor of created topics (3 on a cluster).' },
   KAFKA_MIN_INSYNC_REPLICAS: { default: '1', doc: '`min.insync.replicas` of created topics (2 on a cluster).' },
+  KAFKA_ALLOW_UNDER_REPLICATION: {
+    default: 'false',
+    doc: '`true` lets NODE_ENV=production run with KAFKA_REPLICATION_FACTOR below 3 or KAFKA_MIN_INSYNC_REPLICAS below 2 (a single-broker demo, e.g. docker-compose); otherwise production refuses to start: an acknowledged order must survive the loss of a broker.',
+  },
   MONGO_URL: {
     default: '',
     doc: 'MongoDB connection string. Set: used as is, nothing is started. Unset: a local FerretDB is started on MONGO_PORT.',
@@ -80,6 +84,7 @@ const environmentSchema = z.object({
   KAFKA_NAMESPACE: z.string().regex(/^[a-zA-Z0-9_-]*$/, 'KAFKA_NAMESPACE may hold only letters, digits, _ and -'),
   KAFKA_REPLICATION_FACTOR: positive('KAFKA_REPLICATION_FACTOR'),
   KAFKA_MIN_INSYNC_REPLICAS: positive('KAFKA_MIN_INSYNC_REPLICAS'),
+  KAFKA_ALLOW_UNDER_REPLICATION: z.enum(['true', 'false'], { error: 'KAFKA_ALLOW_UNDER_REPLICATION must be true or false' }).transform((v) => v === 'true'),
   MONGO_URL: z.string().refine((v) => v === '' || /^mongodb(\+srv)?:\/\//.test(v), 'MONGO_URL must start with mongodb://'),
   MONGO_PORT: port('MONGO_PORT'),
   JWT_SECRET: z.string().refine((v) => v === '' || v.length >= 32, 'JWT_SECRET must be at least 32 characters'),
@@ -104,6 +109,8 @@ export interface Config {
     readonly topicPartitions: number;
     readonly replicationFactor: number;
     readonly minInsyncReplicas: number;
+    /** Production demands replication (factor ≥ 3, min ISR ≥ 2) unless this says otherwise; existing topics are held to it too. */
+    readonly durabilityRequired: boolean;
   };
   readonly mongo: {
     readonly url: string;
@@ -139,6 +146,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   if (Number(raw.KAFKA_MIN_INSYNC_REPLICAS) > Number(raw.KAFKA_REPLICATION_FACTOR)) {
     problems.push('KAFKA_MIN_INSYNC_REPLICAS cannot exceed KAFKA_REPLICATION_FACTOR');
   }
+  if (raw.NODE_ENV === 'production' && raw.KAFKA_ALLOW_UNDER_REPLICATION !== 'true') {
+    const why = 'in production an acknowledged order must survive the loss of a broker (KAFKA_ALLOW_UNDER_REPLICATION=true allows less, for a single-broker demo)';
+    if (Number(raw.KAFKA_REPLICATION_FACTOR) < 3) problems.push(`KAFKA_REPLICATION_FACTOR is ${raw.KAFKA_REPLICATION_FACTOR} but must be at least 3: ${why}`);
+    if (Number(raw.KAFKA_MIN_INSYNC_REPLICAS) < 2) problems.push(`KAFKA_MIN_INSYNC_REPLICAS is ${raw.KAFKA_MIN_INSYNC_REPLICAS} but must be at least 2: ${why}`);
+  }
   const brokers = (raw.KAFKA_BROKERS ?? '').split(',').map((b) => b.trim()).filter(Boolean);
   for (const broker of brokers) {
     const brokerPort = Number(/^[^\s:]+:(\d{1,5})$/.exec(broker)?.[1]);
@@ -158,6 +170,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       topicPartitions: e.KAFKA_TOPIC_PARTITIONS,
       replicationFactor: e.KAFKA_REPLICATION_FACTOR,
       minInsyncReplicas: e.KAFKA_MIN_INSYNC_REPLICAS,
+      durabilityRequired: e.NODE_ENV === 'production' && !e.KAFKA_ALLOW_UNDER_REPLICATION,
     },
     mongo: {
       url: e.MONGO_URL || `mongodb://127.0.0.1:${e.MONGO_PORT}/food-ordering`,

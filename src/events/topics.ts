@@ -2,6 +2,7 @@ import type { Admin, ITopicConfig } from 'kafkajs';
 import type { Config } from '../config';
 import type { Logger } from '../logger';
 import { withRetry, type RetryOptions } from '../retry';
+import { auditTopics } from './topic-audit';
 import { analyticsEventSchemas } from './analytics-events';
 import { orderEventSchemas } from './order-events';
 
@@ -67,6 +68,14 @@ export function topicSpecs(config: Config): ITopicConfig[] {
   return Object.values(TOPICS).flatMap((topic) => [base(topic, RETENTION_MS[topic]), base(deadLetterTopic(topic), 30 * DAY_MS)]);
 }
 
+/** Existing topics fall short of what production asks for: the process must not start on them. */
+export class TopicSettingsError extends Error {
+  constructor(readonly problems: readonly string[]) {
+    super(`Kafka topics fall short of this deployment's settings; fix them (kafka-configs.sh, or reassign partitions) before starting: ${problems.join('; ')}`);
+    this.name = 'TopicSettingsError';
+  }
+}
+
 /** Creates whichever topics are missing; existing topics are left as they are. */
 async function createMissingTopics(admin: Admin, config: Config): Promise<string[]> {
   const existing = new Set(await admin.listTopics());
@@ -98,5 +107,9 @@ export async function ensureTopics(admin: Admin, config: Config, log?: Logger): 
   await withRetry(async () => {
     for (const spec of topicSpecs(config)) await admin.fetchTopicOffsets(spec.topic);
   }, retry);
+  // Creation leaves existing topics as they are: hold them to this deployment's settings too.
+  const shortfalls = await withRetry(() => auditTopics(admin, topicSpecs(config)), retry);
+  if (shortfalls.length > 0 && config.kafka.durabilityRequired) throw new TopicSettingsError(shortfalls);
+  for (const problem of shortfalls) log?.warn({ problem }, 'a topic falls short of the configured durability or retention');
   return created;
 }
