@@ -37,6 +37,10 @@ export const configOptions = {
     default: 'false',
     doc: '`true` lets NODE_ENV=production run with KAFKA_REPLICATION_FACTOR below 3 or KAFKA_MIN_INSYNC_REPLICAS below 2 (a single-broker demo, e.g. docker-compose); otherwise production refuses to start: an acknowledged order must survive the loss of a broker.',
   },
+  PUBLISH_TIMEOUT_MS: {
+    default: '8000',
+    doc: 'Longest the API waits for Kafka to acknowledge an order (placeOrder) before answering UNAVAILABLE; the order may then still be placed, so a client retries with the same idempotency key.',
+  },
   MONGO_URL: {
     default: '',
     doc: 'MongoDB connection string. Set: used as is, nothing is started. Unset: a local FerretDB is started on MONGO_PORT.',
@@ -85,6 +89,7 @@ const environmentSchema = z.object({
   KAFKA_REPLICATION_FACTOR: positive('KAFKA_REPLICATION_FACTOR'),
   KAFKA_MIN_INSYNC_REPLICAS: positive('KAFKA_MIN_INSYNC_REPLICAS'),
   KAFKA_ALLOW_UNDER_REPLICATION: z.enum(['true', 'false'], { error: 'KAFKA_ALLOW_UNDER_REPLICATION must be true or false' }).transform((v) => v === 'true'),
+  PUBLISH_TIMEOUT_MS: wholeNumber('PUBLISH_TIMEOUT_MS').pipe(z.number().min(100, 'PUBLISH_TIMEOUT_MS must be at least 100').max(120_000, 'PUBLISH_TIMEOUT_MS must be at most 120000')),
   MONGO_URL: z.string().refine((v) => v === '' || /^mongodb(\+srv)?:\/\//.test(v), 'MONGO_URL must start with mongodb://'),
   MONGO_PORT: port('MONGO_PORT'),
   JWT_SECRET: z.string().refine((v) => v === '' || v.length >= 32, 'JWT_SECRET must be at least 32 characters'),
@@ -111,6 +116,8 @@ export interface Config {
     readonly minInsyncReplicas: number;
     /** Production demands replication (factor ≥ 3, min ISR ≥ 2) unless this says otherwise; existing topics are held to it too. */
     readonly durabilityRequired: boolean;
+    /** How long placeOrder waits for Kafka's acknowledgement. */
+    readonly publishTimeoutMs: number;
   };
   readonly mongo: {
     readonly url: string;
@@ -171,6 +178,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       replicationFactor: e.KAFKA_REPLICATION_FACTOR,
       minInsyncReplicas: e.KAFKA_MIN_INSYNC_REPLICAS,
       durabilityRequired: e.NODE_ENV === 'production' && !e.KAFKA_ALLOW_UNDER_REPLICATION,
+      publishTimeoutMs: e.PUBLISH_TIMEOUT_MS,
     },
     mongo: {
       url: e.MONGO_URL || `mongodb://127.0.0.1:${e.MONGO_PORT}/food-ordering`,

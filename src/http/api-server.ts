@@ -176,7 +176,13 @@ export async function startApiServer(config: Config, log: Logger, options: ApiSe
     app.use(
       GRAPHQL_PATH,
       express.json({ limit: limits.maxBodyBytes }),
-      expressMiddleware(apollo, { context: async ({ req }) => ({ identity: await identify(req.headers.authorization, jwtSecret), services }) }),
+      expressMiddleware(apollo, {
+        context: async ({ req }) => ({
+          identity: await identify(req.headers.authorization, jwtSecret),
+          services,
+          idempotencyKeyHeader: req.get('idempotency-key') ?? null,
+        }),
+      }),
     );
     app.use(bodyErrors);
 

@@ -35,4 +35,6 @@ export interface ApiServices {
 export interface ApiContext {
   readonly identity: Identity;
   readonly services: ApiServices;
+  /** The request's `Idempotency-Key` header (HTTP only): placeOrder's key when its input names none. */
+  readonly idempotencyKeyHeader?: string | null;
 }

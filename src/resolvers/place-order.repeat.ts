@@ -16,9 +16,9 @@ export interface KeyClaim {
 }
 
 export type RepeatVerdict =
-  /** The claim is gone (its first request failed before Kafka acknowledged and freed it): claim the key again. */
+  /** The claim is gone (removed by hand since): claim the key again. */
   | { readonly kind: 'claim-again' }
-  /** Gone again after claiming it again: another request with this key is failing right now. */
+  /** Gone again after claiming it again: something removes claims as they are made. */
   | { readonly kind: 'busy' }
   /** The key was used for a different request. */
   | { readonly kind: 'conflict' }

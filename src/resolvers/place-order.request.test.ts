@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { checkPlaceOrderInput } from './place-order.request';
+import { checkPlaceOrderInput, chooseIdempotencyKey } from './place-order.request';
 
 const input = { restaurantId: 'r-1', items: [{ menuItemId: 'm', quantity: 1 }], deliveryAddress: ' 1 Main St ', paymentToken: 'tok_visa' };
 
@@ -18,5 +18,15 @@ describe('checkPlaceOrderInput', () => {
     ['idempotencyKey', { idempotencyKey: 'k'.repeat(201) }],
   ])('names %s when it is out of bounds', (field, change) => {
     expect(() => checkPlaceOrderInput({ ...input, ...change })).toThrow(expect.objectContaining({ code: 'BAD_USER_INPUT', field }));
+  });
+});
+
+describe('chooseIdempotencyKey', () => {
+  it('takes the input\'s key, else the Idempotency-Key header, and refuses two different ones', () => {
+    expect(chooseIdempotencyKey('k1', null)).toBe('k1');
+    expect(chooseIdempotencyKey(null, 'h1')).toBe('h1');
+    expect(chooseIdempotencyKey('same', 'same')).toBe('same');
+    expect(chooseIdempotencyKey(null, null)).toBeNull();
+    expect(() => chooseIdempotencyKey('k1', 'h1')).toThrow(/differ/);
   });
 });

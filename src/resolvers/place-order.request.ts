@@ -44,3 +44,15 @@ export function checkPlaceOrderInput(input: {
     idempotencyKey: key,
   };
 }
+
+/**
+ * PURE: placeOrder's idempotency key: the input's, else the HTTP request's `Idempotency-Key`
+ * header (so a client that retries a whole request is safe without changing its query). Both
+ * given and different is a mistake worth saying.
+ */
+export function chooseIdempotencyKey(fromInput: string | null, fromHeader: string | null): string | null {
+  if (fromInput !== null && fromHeader !== null && fromInput !== fromHeader) {
+    throw new InvalidInputError('idempotencyKey', 'idempotencyKey and the Idempotency-Key header differ: send one, or the same in both');
+  }
+  return fromInput ?? fromHeader;
+}

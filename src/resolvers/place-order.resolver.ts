@@ -4,6 +4,7 @@ import { requireRole } from '../auth/guards';
 import { PlaceOrderInput } from '../schema/place-order.input';
 import { Order } from '../schema/order.type';
 import type { ApiContext } from './context';
+import { chooseIdempotencyKey } from './place-order.request';
 import { placeOrder } from './place-order.service';
 
 @Resolver(() => Order)
@@ -11,8 +12,9 @@ export class PlaceOrderResolver {
   @Mutation(() => Order, {
     description: 'CUSTOMER. Prices are computed by the server from the catalog. Returns at once with status PLACED, after the event is acknowledged by Kafka.',
   })
-  async placeOrder(@Arg('input', () => PlaceOrderInput) input: PlaceOrderInput, @Ctx() { identity, services }: ApiContext): Promise<Order> {
+  async placeOrder(@Arg('input', () => PlaceOrderInput) input: PlaceOrderInput, @Ctx() { identity, services, idempotencyKeyHeader }: ApiContext): Promise<Order> {
     const viewer = requireRole(identity, ['CUSTOMER'], 'placeOrder');
-    return Order.from(await placeOrder(services, viewer, input));
+    const idempotencyKey = chooseIdempotencyKey(input.idempotencyKey ?? null, idempotencyKeyHeader ?? null);
+    return Order.from(await placeOrder(services, viewer, { ...input, idempotencyKey }));
   }
 }

@@ -31,6 +31,33 @@ interface NewOrder {
   readonly placedAt: Date;
 }
 
+/**
+ * Kafka did not acknowledge the order in time. The send may still complete, so the order may
+ * exist: a client that retries with the same idempotency key gets that order exactly once.
+ */
+export class PlacementUnknownError extends AppError {
+  constructor(timeoutMs: number, keyed: boolean) {
+    const advice = keyed
+      ? 'retry with the same idempotencyKey: you will get that order, placed once'
+      : 'it may still be placed: send an idempotencyKey (or an Idempotency-Key header) so that a retry cannot place it twice';
+    super('UNAVAILABLE', `the order service did not confirm the order within ${timeoutMs} ms; ${advice}`, { retriable: true });
+  }
+}
+
+/** Produces the order's event, waiting at most PUBLISH_TIMEOUT_MS for Kafka's acknowledgement. */
+async function publishOrder(services: ApiServices, order: NewOrder): Promise<void> {
+  const timeoutMs = services.config.kafka.publishTimeoutMs;
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const timedOut = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new PlacementUnknownError(timeoutMs, order.idempotencyKey !== null)), timeoutMs);
+  });
+  try {
+    await Promise.race([services.events.publish([placedEvent(order)]), timedOut]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 class ClaimStillPending extends AppError {
   constructor() {
     super('CONFLICT', 'an order with this idempotency key is being placed by another request right now; try again shortly', { retriable: true });
@@ -100,7 +127,7 @@ export async function placeOrder(services: ApiServices, viewer: Viewer, input: P
     placedAt: services.now(),
   };
   if (request.idempotencyKey === null) {
-    await services.events.publish([placedEvent(order)]);
+    await publishOrder(services, order);
     return placedView(order);
   }
   return placeOnce(services, order, requestHash(request));
@@ -122,15 +149,9 @@ async function placeOnce(services: ApiServices, order: NewOrder, hash: string, r
     claimedAt: order.placedAt,
   });
   if (!won) return answerRepeat(services, order, hash, retried);
-  try {
-    await services.events.publish([placedEvent(order)]);
-  } catch (error) {
-    // Nothing was acknowledged: free the key so that the client's retry places the order.
-    await services.idempotency
-      .deleteOne({ _id: order.orderId, claimedAt: order.placedAt })
-      .catch((e: unknown) => services.log.warn({ err: e, orderId: order.orderId }, 'could not free an idempotency claim'));
-    throw error;
-  }
+  // If Kafka does not acknowledge (or not in time), the claim stays: the send may have been
+  // appended all the same, and the client's retry under this key re-sends this very event.
+  await publishOrder(services, order);
   return placedView(order);
 }
 
@@ -152,7 +173,7 @@ async function answerRepeat(services: ApiServices, order: NewOrder, hash: string
     case 'answer': {
       const first = firstOrder(claim!, order);
       // The same event again: acknowledged before this answer, whatever became of the first send.
-      await services.events.publish([placedEvent(first)]);
+      await publishOrder(services, first);
       const projected = await services.orders.findById(first.orderId).lean();
       return projected ? orderViewOf(projected) : placedView(first);
     }

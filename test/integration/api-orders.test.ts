@@ -91,6 +91,35 @@ describe('placeOrder', () => {
     expect(sameEvent(await eventsOf(TOPICS.orderPlaced, first?.id ?? ''))).toBe(1);
   });
 
+  it('takes the Idempotency-Key header as the key when the input names none, and refuses a different one in both', async () => {
+    const key = uniqueName('header-key');
+    const header = { 'idempotency-key': key };
+    const first = (await gql(world.api.graphqlUrl, PlaceOrderDocument, { input: input() }, tokens.alice, header)).data?.placeOrder;
+    const again = (await gql(world.api.graphqlUrl, PlaceOrderDocument, { input: input() }, tokens.alice, header)).data?.placeOrder;
+    expect(first?.id).toBe(orderIdForKey(alice, key));
+    expect(again?.id).toBe(first?.id);
+    const both = await gql(world.api.graphqlUrl, PlaceOrderDocument, { input: input({ idempotencyKey: 'another' }) }, tokens.alice, header);
+    expect(onlyError(both)).toMatchObject({ code: 'BAD_USER_INPUT', field: 'idempotencyKey' });
+  });
+
+  it('answers UNAVAILABLE when Kafka does not acknowledge in time, saying how to retry; the retry with the key gets the order once', async () => {
+    const hurried = await world.startAnotherInstance({}, { ...world.config, kafka: { ...world.config.kafka, publishTimeoutMs: 0 } });
+    try {
+      const key = uniqueName('slow-key');
+      const timedOut = await gql(hurried.graphqlUrl, PlaceOrderDocument, { input: input({ idempotencyKey: key }) }, tokens.alice);
+      expect(onlyError(timedOut)).toMatchObject({ code: 'UNAVAILABLE', message: expect.stringMatching(/retry with the same idempotencyKey/) });
+      const unkeyed = await gql(hurried.graphqlUrl, PlaceOrderDocument, { input: input() }, tokens.alice);
+      expect(onlyError(unkeyed).message).toMatch(/send an idempotencyKey/);
+      const retried = (await gql(world.api.graphqlUrl, PlaceOrderDocument, { input: input({ idempotencyKey: key }) }, tokens.alice)).data?.placeOrder;
+      expect(retried?.id).toBe(orderIdForKey(alice, key));
+      const copies = await eventsOf(TOPICS.orderPlaced, retried?.id ?? '');
+      expect(copies.length).toBeGreaterThanOrEqual(1); // the timed-out send may have landed too
+      expect(new Set(copies.map((e) => JSON.stringify([e.id, e.data]))).size).toBe(1); // but as the same event
+    } finally {
+      await hurried.stop();
+    }
+  });
+
   it('the same key with a different request is a CONFLICT; another customer\'s same key is another order', async () => {
     const key = uniqueName('key');
     const first = (await gql(world.api.graphqlUrl, PlaceOrderDocument, { input: input({ idempotencyKey: key }) }, tokens.alice)).data?.placeOrder;

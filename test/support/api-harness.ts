@@ -79,10 +79,16 @@ export interface GraphQLAnswer<T> {
 }
 
 /** POSTs a typed operation as a mobile app would. */
-export async function gql<T, V>(url: string, document: TypedDocumentNode<T, V>, variables: V, token?: string | null): Promise<GraphQLAnswer<T>> {
+export async function gql<T, V>(
+  url: string,
+  document: TypedDocumentNode<T, V>,
+  variables: V,
+  token?: string | null,
+  headers: Record<string, string> = {},
+): Promise<GraphQLAnswer<T>> {
   const response = await fetch(url, {
     method: 'POST',
-    headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
+    headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}), ...headers },
     body: JSON.stringify({ query: print(document), variables }),
   });
   return { status: response.status, ...((await response.json()) as object) };

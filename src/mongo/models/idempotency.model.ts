@@ -3,7 +3,7 @@ import type { PricedItem } from '../../domain/pricing';
 
 /**
  * One claimed idempotency key: customer + key → the order id it placed. Written by the API
- * before it produces order.placed (and removed again if Kafka refused it), so a repeated key
+ * before it produces order.placed (and kept even if Kafka did not acknowledge), so a repeated key
  * answers with the first order, produced again under the same ids, and a key reused for a
  * different request is refused. The order itself lives only in Kafka. Written once, never
  * updated: one insert is the only store write of a keyed placeOrder.
