@@ -1,11 +1,62 @@
 /**
- * Layer rules, checked in the test run (test/architecture.test.ts): the functional core in
- * src/domain stays free of frameworks and I/O; nothing in src/ reaches into dev tooling.
+ * Layer rules, checked in the test run (test/architecture.test.ts, on the checker's exit code):
+ * the functional core in src/domain stays free of frameworks and I/O; every folder imports only
+ * from its own rung and the rungs below it; consumers and the GraphQL side never import each
+ * other; nothing in src/ reaches into dev tooling.
  */
+
+/**
+ * The rungs of src/, bottom first. A folder (or top-level file) may import from its own rung
+ * and any rung below, never from one above. The entry points (src/api.ts; each consumer's
+ * src/consumers/<name>.ts) sit on their folder's rung or above, and nothing imports them.
+ */
+const RUNGS = [
+  ['config', 'errors', 'logger', 'retry', 'micro-batch'], // facts every part shares
+  ['domain', 'auth'], // pure decisions, identity
+  ['events', 'mongo'], // the event and storage schemas
+  ['kafka', 'subscriptions', 'payments', 'email', 'catalog'], // adapters around them
+  ['consumers', 'schema'], // the consumer modules; the GraphQL types
+  ['resolvers'], // the GraphQL operations
+  ['http'], // the API server: schema building, HTTP and WebSocket
+  ['api'], // the API's entry point
+];
+
+const folderPattern = (names) => `^src/(${names.join('|')})(/|\\.ts$)`;
+
+const upwardImports = RUNGS.slice(0, -1).map((rung, i) => ({
+  name: `no-upward-import-from-${rung.join('-')}`,
+  comment: `${rung.join(', ')} may import only from their rung or below: not from ${RUNGS.slice(i + 1).flat().join(', ')}.`,
+  severity: 'error',
+  from: { path: folderPattern(rung) },
+  to: { path: folderPattern(RUNGS.slice(i + 1).flat()) },
+}));
+
 const IO_PACKAGES = 'node_modules/(graphql|graphql-ws|type-graphql|@apollo|express|ws|kafkajs|graphql-kafkajs-subscriptions|mongoose|mongodb|nodemailer|jose|pino)($|/)';
 
 module.exports = {
   forbidden: [
+    ...upwardImports,
+    {
+      name: 'consumers-are-not-graphql',
+      comment: 'the consumer modules never import the GraphQL side (schema, resolvers, http), so they run without it.',
+      severity: 'error',
+      from: { path: '^src/consumers/' },
+      to: { path: folderPattern(['schema', 'resolvers', 'http', 'api']) },
+    },
+    {
+      name: 'graphql-is-not-consumers',
+      comment: 'the GraphQL side never imports a consumer module: it talks to them through Kafka only.',
+      severity: 'error',
+      from: { path: folderPattern(['schema', 'resolvers', 'http', 'api']) },
+      to: { path: '^src/consumers/' },
+    },
+    {
+      name: 'every-folder-has-a-rung',
+      comment: 'a new folder in src/ must be given its rung in RUNGS (or be dev tooling).',
+      severity: 'error',
+      from: { path: '^src/', pathNot: `${folderPattern(RUNGS.flat())}|^src/devstack/` },
+      to: {},
+    },
     {
       name: 'domain-is-pure',
       comment: 'src/domain holds decisions only: no GraphQL, Kafka, Mongo, HTTP, mail or logging.',

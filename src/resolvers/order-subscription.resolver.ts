@@ -4,7 +4,7 @@ import { requireViewer } from '../auth/guards';
 import type { OrderConfirmed } from '../events/order-events';
 import { TOPICS } from '../events/topics';
 import { OrderConfirmation, OrderStatusUpdate } from '../schema/order-events.type';
-import { orderStatusStream } from '../subscriptions/order-status-stream';
+import { orderStatusStream } from './order-status-stream';
 import { visibleOrderKeys } from '../subscriptions/subscriber-index';
 import type { StatusUpdate } from '../subscriptions/status-tracker';
 import type { ApiContext } from './context';

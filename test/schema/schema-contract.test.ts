@@ -22,7 +22,7 @@ import {
   type GraphQLSchema,
 } from 'graphql';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { buildApiSchema, SCHEMA_FILE, schemaOnlyPubSub } from '../../src/schema/build-schema';
+import { buildApiSchema, SCHEMA_FILE, schemaOnlyPubSub } from '../../src/http/build-schema';
 
 const root = resolve(__dirname, '../..');
 // The team's agreement lives beside the clone (shared/); a clone without it checks the copy

@@ -3,12 +3,12 @@ import { canSeeOrder } from '../auth/viewer';
 import type { OrderStatusChanged } from '../events/order-events';
 import { TOPICS } from '../events/topics';
 import type { OrderDocument } from '../mongo/models/order.model';
-import type { ApiContext } from '../resolvers/context';
-import { NotFoundError } from '../resolvers/resolver.errors';
+import type { ApiContext } from './context';
+import { NotFoundError } from './resolver.errors';
 import { withRetry } from '../retry';
-import { transformStream, type EventStream } from './event-stream';
-import { StatusTracker, type StatusUpdate } from './status-tracker';
-import { followedOrderKeys, visibleOrderKeys } from './subscriber-index';
+import { transformStream, type EventStream } from '../subscriptions/event-stream';
+import { StatusTracker, type StatusUpdate } from '../subscriptions/status-tracker';
+import { followedOrderKeys, visibleOrderKeys } from '../subscriptions/subscriber-index';
 
 export function statusUpdateOf({ data }: OrderStatusChanged): StatusUpdate {
   const { orderId, customerId, restaurantId, status, at, reason } = data;
