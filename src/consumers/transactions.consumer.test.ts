@@ -96,6 +96,9 @@ describe('decideCancelled', () => {
 
   it('waits for a charge in progress, and ignores declined or voided payments', () => {
     expect(decideCancelled(cancelled, claimed(claim({})), LEASE)).toMatchObject({ kind: 'wait', until: new Date(now.getTime() - 1000 + LEASE) });
+    // …but not past the charger's lease: then it closes the key at the gateway and records what it says
+    const silent = claim({ claimedAt: new Date(now.getTime() - LEASE) });
+    expect(decideCancelled(cancelled, claimed(silent), LEASE)).toEqual({ kind: 'close', cancelled, takeOverToken: 'token-a' });
     expect(decideCancelled(cancelled, state(tx({ status: 'declined' })), LEASE).kind).toBe('ignore');
     expect(decideCancelled(cancelled, state(tx({ status: 'voided' })), LEASE).kind).toBe('ignore');
   });
@@ -123,6 +126,10 @@ describe('transactionEvents', () => {
     const [failed, changed] = transactionEvents({ kind: 'settled', placed, transaction: declined });
     expect(parseEvent('order.payment-failed', JSON.stringify(failed!.event)).data.reason).toBe('card declined');
     expect(parseEvent('order.status-changed', JSON.stringify(changed!.event)).data).toMatchObject({ status: 'PAYMENT_FAILED', reason: 'card declined' });
+  });
+
+  it('reports nothing for a charger that lost to a void', () => {
+    expect(transactionEvents({ kind: 'settled', placed, transaction: tx({ status: 'voided' }) })).toEqual([]);
   });
 
   it('announces a refund once per transaction', () => {

@@ -65,6 +65,8 @@ export type TransactionEffects =
   /** Cancelled before any charge: claim the payment for the void (unless already ours) and record it, so no charge ever happens. */
   | { readonly kind: 'void'; readonly cancelled: OrderCancelled; readonly claimed: boolean }
   | { readonly kind: 'refund'; readonly cancelled: OrderCancelled; readonly transaction: TransactionDocument }
+  /** Cancelled while a charge claim outlived its lease: take the claim over, close the key at the gateway, record what it says. */
+  | { readonly kind: 'close'; readonly cancelled: OrderCancelled; readonly takeOverToken: string }
   | { readonly kind: 'report-refund'; readonly transaction: TransactionDocument }
   | { readonly kind: 'ignore'; readonly reason: string };
 
@@ -126,7 +128,10 @@ export function decideCancelled(cancelled: OrderCancelled, state: PaymentState, 
   }
   if (!claim) return { kind: 'void', cancelled, claimed: false };
   if (claim.intent === 'void') return { kind: 'void', cancelled, claimed: true }; // the void's record is missing: finish it
-  return { kind: 'wait', orderId: claim.orderId, holder: claim.claimedBy, until: new Date(claim.claimedAt.getTime() + claimLeaseMs) };
+  const verdict = judgeClaim(claim, state.instanceId, state.now, claimLeaseMs);
+  if (verdict.kind === 'held') return { kind: 'wait', orderId: claim.orderId, holder: claim.claimedBy, until: verdict.expiresAt };
+  // The charger went silent past its lease (or it was us, and we are retrying): wait no longer.
+  return { kind: 'close', cancelled, takeOverToken: claim.claimToken };
 }
 
 const snapshotOf = (t: TransactionDocument): OrderSnapshot => ({ id: t._id, customerId: t.customerId, restaurantId: t.restaurantId, status: 'PLACED' });
@@ -151,6 +156,7 @@ function statusChanged(t: TransactionDocument, transition: Transition): Outgoing
 export function transactionEvents(outcome: TransactionOutcome): OutgoingEvent[] {
   if (outcome.kind === 'none') return [];
   const t = outcome.transaction;
+  if (t.status === 'voided') return []; // a charger that lost to a void reports nothing
   if (outcome.kind === 'refunded') {
     const refundedAt = (t.refundedAt ?? t.updatedAt).toISOString();
     const data = { orderId: t._id, restaurantId: t.restaurantId, transactionId: t.transactionId, amountCents: t.amountCents, refundedAt };
@@ -231,6 +237,38 @@ async function refund(transaction: TransactionDocument, deps: TransactionsDeps):
   return { kind: 'refunded', transaction: refunded };
 }
 
+/**
+ * A cancel found a charge claim past its lease: takes the claim over (as a void), closes the
+ * order's key at the gateway, and records what it answers: the charge made before (then the
+ * same cancel, decided again, refunds it) or a void (then a late charger is declined).
+ */
+async function closeAbandonedCharge(e: Extract<TransactionEffects, { kind: 'close' }>, deps: TransactionsDeps): Promise<TransactionOutcome> {
+  const c = e.cancelled.data;
+  const [claim] = await claimEffects(deps.claims, [{ effect: PAYMENT, orderId: c.orderId, intent: 'void', takeOverToken: e.takeOverToken }], deps.instanceId);
+  if (claim instanceof Error) throw claim;
+  const answer = await deps.gateway.closeCharge(c.orderId);
+  const now = new Date();
+  const record =
+    answer.status === 'voided'
+      ? transactionRecord(c, { status: 'voided', claimedBy: deps.instanceId, voidedAt: now }, now)
+      : transactionRecord(
+          c,
+          {
+            status: answer.status,
+            claimedBy: deps.instanceId,
+            amountCents: answer.amountCents,
+            chargeReference: answer.reference,
+            declineReason: answer.status === 'declined' ? answer.reason : null,
+            settledAt: now,
+          },
+          now,
+        );
+  const [stored] = await settleEffects(deps.transactions, [record]);
+  // Captured after all: decide this cancel again, on the recorded charge (a refund).
+  if (stored!.status === 'captured') throw new StaleDecisionError(`the payment of order ${c.orderId}`);
+  return { kind: 'none' };
+}
+
 /** Persists a round: claims, then the charges side by side, then every settlement in one insert. */
 async function persistPayments(effects: readonly TransactionEffects[], deps: TransactionsDeps): Promise<Settled<TransactionOutcome>[]> {
   const results: Settled<TransactionOutcome>[] = effects.map(() => settledOk({ kind: 'none' }));
@@ -284,6 +322,9 @@ async function persistPayments(effects: readonly TransactionEffects[], deps: Tra
   await Promise.all(
     effects.map(async (e, i) => {
       switch (e.kind) {
+        case 'close':
+          results[i] = await closeAbandonedCharge(e, deps).then(settledOk, settledFailed);
+          break;
         case 'wait':
           results[i] = settledFailed(new EffectInProgressError(`the payment of order ${e.orderId}`, e.holder, e.until));
           break;
@@ -345,6 +386,7 @@ export function createTransactionsConsumer(
     describe(effects, outcome) {
       if (effects.kind === 'ignore') return `ignored: ${effects.reason}`;
       if (effects.kind === 'void') return 'voided: cancelled before payment';
+      if (effects.kind === 'close') return 'closed: the charger went silent, the gateway key closed';
       const status = outcome.kind === 'none' ? 'none' : outcome.transaction.status;
       return effects.kind.startsWith('report') ? `already ${status}: outcome re-emitted` : status;
     },

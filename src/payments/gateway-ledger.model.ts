@@ -9,7 +9,8 @@ export interface GatewayLedgerEntry {
   _id: string; // `charge:<key>` or `refund:<key>`
   kind: 'charge' | 'refund';
   idempotencyKey: string;
-  status: 'captured' | 'declined' | 'refunded';
+  /** `voided`: the key was closed before any charge (closeCharge); a charge under it is declined. */
+  status: 'captured' | 'declined' | 'refunded' | 'voided';
   reference: string;
   reason: string | null;
   amountCents: number;
@@ -24,7 +25,7 @@ const ledgerSchema = new Schema<GatewayLedgerEntry>(
     _id: { type: String, required: true },
     kind: { type: String, enum: ['charge', 'refund'], required: true },
     idempotencyKey: { type: String, required: true },
-    status: { type: String, enum: ['captured', 'declined', 'refunded'], required: true },
+    status: { type: String, enum: ['captured', 'declined', 'refunded', 'voided'], required: true },
     reference: { type: String, required: true, unique: true },
     reason: { type: String, default: null },
     amountCents: { type: Number, required: true },

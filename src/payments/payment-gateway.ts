@@ -10,6 +10,11 @@ export interface PaymentGateway {
   charge(request: ChargeRequest): Promise<ChargeResult>;
   /** Gives back a captured charge in full. */
   refund(request: RefundRequest): Promise<RefundResult>;
+  /**
+   * Closes a key to charges (a cancelled order whose charger went silent): the charge already
+   * made under it, or `voided` when none was, after which a charge under that key is declined.
+   */
+  closeCharge(idempotencyKey: string): Promise<(ChargeResult & { readonly amountCents: number }) | { readonly status: 'voided' }>;
 }
 
 export interface ChargeRequest {

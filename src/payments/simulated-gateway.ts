@@ -46,9 +46,9 @@ export async function simulatedPaymentGateway(connection: Connection): Promise<P
   });
 
   const chargeResult = (entry: GatewayLedgerEntry): ChargeResult =>
-    entry.status === 'declined'
-      ? { status: 'declined', reference: entry.reference, reason: entry.reason ?? 'declined' }
-      : { status: 'captured', reference: entry.reference };
+    entry.status === 'captured'
+      ? { status: 'captured', reference: entry.reference }
+      : { status: 'declined', reference: entry.reference, reason: entry.reason ?? 'declined' };
 
   return {
     async charge({ idempotencyKey, paymentToken, amountCents }) {
@@ -67,6 +67,20 @@ export async function simulatedPaymentGateway(connection: Connection): Promise<P
         chargeReference: null,
       });
       return chargeResult(entry);
+    },
+
+    async closeCharge(idempotencyKey) {
+      const entry = await record({
+        _id: `charge:${idempotencyKey}`,
+        kind: 'charge',
+        idempotencyKey,
+        status: 'voided',
+        reference: `vo_${randomUUID()}`,
+        reason: 'cancelled before payment',
+        amountCents: 0,
+        chargeReference: null,
+      });
+      return entry.status === 'voided' ? { status: 'voided' } : { ...chargeResult(entry), amountCents: entry.amountCents };
     },
 
     async refund({ idempotencyKey, chargeReference, amountCents }) {

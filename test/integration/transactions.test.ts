@@ -159,6 +159,47 @@ describe('transactions consumer', () => {
     expect(await transactions.findById(placed.data.orderId).lean()).toMatchObject({ status: 'voided' });
   });
 
+  it('cancelling an order whose charger went silent past its lease closes the key: voided if never charged, and a late charge is declined', async () => {
+    const placed = placedEvent({ paymentToken: 'tok_visa' });
+    const p = placed.data;
+    await claimModel(connection).create({
+      _id: `payment:${p.orderId}`,
+      effect: 'payment',
+      orderId: p.orderId,
+      intent: 'charge',
+      claimToken: 'token-of-the-silent',
+      claimedBy: 'transactions-silent',
+      claimedAt: new Date(Date.now() - 5 * 60_000),
+    });
+    await publish(cancelledEvent(placed));
+    await waitFor(async () => (await transactions.findById(p.orderId).lean())?.status === 'voided', 20_000, 'the void');
+    // The silent charger wakes up and charges under the order's key: the gateway declines it.
+    const late = await simulatedPaymentGateway(connection).then((g) => g.charge({ idempotencyKey: p.orderId, paymentToken: 'tok_visa', amountCents: p.totalCents, currency: 'EUR' }));
+    expect(late).toMatchObject({ status: 'declined', reason: 'cancelled before payment' });
+    expect(eventsFor('payment.refunded', p.orderId)).toHaveLength(0);
+  });
+
+  it('cancelling an order charged by a charger that went silent before recording it refunds the charge once', async () => {
+    const placed = placedEvent({ paymentToken: 'tok_visa', totalCents: 4321 });
+    const p = placed.data;
+    const gateway = await simulatedPaymentGateway(connection);
+    await gateway.charge({ idempotencyKey: p.orderId, paymentToken: 'tok_visa', amountCents: p.totalCents, currency: 'EUR' }); // charged, then silence
+    await claimModel(connection).create({
+      _id: `payment:${p.orderId}`,
+      effect: 'payment',
+      orderId: p.orderId,
+      intent: 'charge',
+      claimToken: 'token-of-the-silent',
+      claimedBy: 'transactions-silent',
+      claimedAt: new Date(Date.now() - 5 * 60_000),
+    });
+    await publish(cancelledEvent(placed));
+    const [refund] = await waitFor(() => eventsFor('payment.refunded', p.orderId).length > 0 && eventsFor('payment.refunded', p.orderId), 20_000, 'the refund');
+    expect(refund!.value).toMatchObject({ data: { amountCents: 4321 } });
+    expect(await transactions.findById(p.orderId).lean()).toMatchObject({ status: 'refunded', amountCents: 4321 });
+    expect(await ledger.find({ idempotencyKey: p.orderId, kind: 'refund' }).lean()).toMatchObject([{ status: 'refunded', amountCents: 4321 }]);
+  });
+
   it('splits partitions between two instances of one group and charges each of 30 orders exactly once', async () => {
     second = await startConsumer(module, { config, log });
     const assignments = await waitFor(async () => {
