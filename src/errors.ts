@@ -1,11 +1,32 @@
 /**
+ * Every code an error of ours may carry. The first group reaches API clients as the GraphQL
+ * `extensions.code` (the README lists them); the rest name failures inside the pipeline (dead
+ * letters carry them in `dlq-error-code`). A misspelt code fails to compile.
+ */
+export type ErrorCode =
+  | 'BAD_USER_INPUT'
+  | 'UNAUTHENTICATED'
+  | 'FORBIDDEN'
+  | 'NOT_FOUND'
+  | 'CONFLICT'
+  | 'UNAVAILABLE'
+  | 'INTERNAL_SERVER_ERROR'
+  // inside the pipeline
+  | 'IN_PROGRESS'
+  | 'INVALID_EVENT'
+  | 'MAIL_REJECTED'
+  | 'PAYMENT_REJECTED'
+  // the local stack
+  | 'STACK_ERROR';
+
+/**
  * The one error base of the product. `code` is stable (it becomes the GraphQL
  * `extensions.code`); `retriable` is what retry and dead-letter decisions read, never the
  * message text.
  */
 export class AppError extends Error {
   constructor(
-    readonly code: string,
+    readonly code: ErrorCode,
     message: string,
     readonly options: { readonly retriable?: boolean; readonly cause?: unknown } = {},
   ) {

@@ -2,8 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { AppError } from './errors';
 import { backoffDelay, withRetry } from './retry';
 
-const transient = () => new AppError('TRANSIENT', 'try again', { retriable: true });
-const permanent = () => new AppError('PERMANENT', 'do not try again');
+const transient = () => new AppError('UNAVAILABLE', 'try again', { retriable: true });
+const permanent = () => new AppError('PAYMENT_REJECTED', 'do not try again');
 
 describe('backoffDelay', () => {
   it('doubles the ceiling with each attempt', () => {

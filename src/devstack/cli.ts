@@ -91,4 +91,5 @@ function run(): void {
   });
 }
 
-run();
+// Runs only as `node dist/devstack/cli.js` (through ./dev), never when imported, like the other entry points.
+if (require.main === module) run();

@@ -36,7 +36,7 @@ async function persistOne(effects: Effects, deps: { seen: Set<string> }): Promis
   attempts.set(effects.eventId, attempt);
   const [rule, arg] = effects.reason.split(':');
   if (rule === 'flaky' && attempt <= Number(arg)) throw new AppError('UNAVAILABLE', `flaky attempt ${attempt}`, { retriable: true });
-  if (rule === 'poison') throw new AppError('POISON', 'this order cannot be handled');
+  if (rule === 'poison') throw new AppError('PAYMENT_REJECTED', 'this order cannot be handled');
   if (rule === 'slow') await sleep(Number(arg));
   deps.seen.add(effects.eventId);
   recorded.push(effects.eventId);
@@ -120,7 +120,7 @@ describe('consumer runner', () => {
     expect(byKey('bad-2').headers[DEAD_LETTER_HEADERS.originalTopic]).toBe('order.cancelled');
     expect(byKey('bad-2').headers[DEAD_LETTER_HEADERS.originalOffset]).toMatch(/^\d+$/);
     const poison = dead.find((m) => (m.value as { id?: string }).id === poisonId)!;
-    expect(poison.headers[DEAD_LETTER_HEADERS.errorCode]).toBe('POISON');
+    expect(poison.headers[DEAD_LETTER_HEADERS.errorCode]).toBe('PAYMENT_REJECTED');
     expect(attempts.get(poisonId)).toBe(1); // not retried
 
     await waitFor(() => recorded.includes(afterwards), 20_000, 'the next good message');
