@@ -39,6 +39,10 @@ const publish = (...events: (OrderPlaced | ReturnType<typeof cancelledEvent>)[])
 const eventsFor = (topic: TopicName, orderId: string) =>
   tap.of(topic).filter((m) => (m.value as { data: { orderId: string } }).data.orderId === orderId);
 
+/** A charge claim an instance left behind (it crashed or went silent after claiming). */
+const leftChargeClaim = (orderId: string, claimedBy: string, claimedAt: Date) =>
+  claimModel(connection).create({ _id: `payment:${orderId}`, effect: 'payment', orderId, intent: 'charge', claimToken: `token-of-${claimedBy}`, claimedBy, claimedAt });
+
 beforeAll(async () => {
   first = await startConsumer(module, { config, log });
   producer = await connectEventProducer(createKafka(config, uniqueName('tx-test'), log), config);
@@ -132,15 +136,7 @@ describe('transactions consumer', () => {
     const placed = placedEvent({ paymentToken: 'tok_visa' });
     const p = placed.data;
     const crashedAt = new Date(Date.now() - 5 * 60_000); // long past the claim lease
-    await claimModel(connection).create({
-      _id: `payment:${p.orderId}`,
-      effect: 'payment',
-      orderId: p.orderId,
-      intent: 'charge',
-      claimToken: 'token-of-the-dead',
-      claimedBy: 'transactions-crashed',
-      claimedAt: crashedAt,
-    });
+    await leftChargeClaim(p.orderId, 'transactions-crashed', crashedAt);
     await publish(placed); // the redelivery
     await waitFor(() => eventsFor('order.confirmed', p.orderId).length === 1, 20_000, 'the confirmation');
     expect(await transactions.findById(p.orderId).lean()).toMatchObject({ status: 'captured', claimedBy: first.instanceId });
@@ -162,15 +158,7 @@ describe('transactions consumer', () => {
   it('cancelling an order whose charger went silent past its lease closes the key: voided if never charged, and a late charge is declined', async () => {
     const placed = placedEvent({ paymentToken: 'tok_visa' });
     const p = placed.data;
-    await claimModel(connection).create({
-      _id: `payment:${p.orderId}`,
-      effect: 'payment',
-      orderId: p.orderId,
-      intent: 'charge',
-      claimToken: 'token-of-the-silent',
-      claimedBy: 'transactions-silent',
-      claimedAt: new Date(Date.now() - 5 * 60_000),
-    });
+    await leftChargeClaim(p.orderId, 'transactions-silent', new Date(Date.now() - 5 * 60_000));
     await publish(cancelledEvent(placed));
     await waitFor(async () => (await transactions.findById(p.orderId).lean())?.status === 'voided', 20_000, 'the void');
     // The silent charger wakes up and charges under the order's key: the gateway declines it.
@@ -184,15 +172,7 @@ describe('transactions consumer', () => {
     const p = placed.data;
     const gateway = await simulatedPaymentGateway(connection);
     await gateway.charge({ idempotencyKey: p.orderId, paymentToken: 'tok_visa', amountCents: p.totalCents, currency: 'EUR' }); // charged, then silence
-    await claimModel(connection).create({
-      _id: `payment:${p.orderId}`,
-      effect: 'payment',
-      orderId: p.orderId,
-      intent: 'charge',
-      claimToken: 'token-of-the-silent',
-      claimedBy: 'transactions-silent',
-      claimedAt: new Date(Date.now() - 5 * 60_000),
-    });
+    await leftChargeClaim(p.orderId, 'transactions-silent', new Date(Date.now() - 5 * 60_000));
     await publish(cancelledEvent(placed));
     const [refund] = await waitFor(() => eventsFor('payment.refunded', p.orderId).length > 0 && eventsFor('payment.refunded', p.orderId), 20_000, 'the refund');
     expect(refund!.value).toMatchObject({ data: { amountCents: 4321 } });
