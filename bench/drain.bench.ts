@@ -66,7 +66,7 @@ import { CURRENCY } from '../src/domain/catalog';
 import { priceOrder } from '../src/domain/pricing';
 import { orderPlaced, type OrderPlaced } from '../src/events/order-events';
 import { deadLetterTopic, ensureTopics, eventSchemas, physicalGroupId, physicalTopic, TOPICS } from '../src/events/topics';
-import { withRetry } from '../src/retry';
+import { withRetry, withTimeout } from '../src/retry';
 import { buildIfNeeded, ROOT } from '../test/support/processes';
 import { removeTestNamespace, testConfig, uniqueMongoUrl, uniqueName } from '../test/support/services';
 import { ensureBenchVenv } from './support/bench-venv';
@@ -284,16 +284,8 @@ interface PipelineResult {
 }
 
 /** `promise`, or a rejection naming `what` after `ms` (the promise itself goes on). */
-async function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`${what} took more than ${ms / 1000} s`)), ms);
-  });
-  try {
-    return await Promise.race([promise, timeout]);
-  } finally {
-    clearTimeout(timer);
-  }
+function bounded<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
+  return withTimeout(promise, ms, () => new Error(`${what} took more than ${ms / 1000} s`));
 }
 
 const rate = (done: number, ms: number) => ({ seconds: seconds(ms), ordersPerSecond: perSecond(done, ms) });
@@ -555,7 +547,7 @@ async function runDrain(backlog: Backlog): Promise<DrainResult> {
     /** Starts one costly count in the background; its reading is recorded when it comes. */
     const startCount = (c: (typeof costly)[number], timeoutMs = STORE_COUNT_TIMEOUT_MS) => {
       const start = performance.now();
-      counting = withTimeout(c.read(db), timeoutMs, `counting for ${c.module}`)
+      counting = bounded(c.read(db), timeoutMs, `counting for ${c.module}`)
         .then(
           (count) => {
             const end = performance.now();
@@ -582,7 +574,7 @@ async function runDrain(backlog: Backlog): Promise<DrainResult> {
       if (nth !== undefined) tracks.confirmations.finished ??= { at: nth, after: nth, before: nth }; // known to the millisecond
       tracks.confirmations.record(mailbox.distinct(), pollAt, pollAt);
       try {
-        const [analytics, events] = await withTimeout(
+        const [analytics, events] = await bounded(
           Promise.all([endState.analyticsConfirmed(db), highWatermarkSum(admin, confirmedTopic)]),
           CHEAP_READ_TIMEOUT_MS,
           'reading analytics and order.confirmed',
@@ -592,7 +584,7 @@ async function runDrain(backlog: Backlog): Promise<DrainResult> {
         // One costly count at a time: soon after its sign, otherwise for the progress line, at
         // most a tenth of the time.
         for (const c of costly.filter((c) => !counting && !tracks[c.module].finished)) {
-          const maybe = await withTimeout(c.maybeDone(signs), CHEAP_READ_TIMEOUT_MS, `the sign for ${c.module}`).catch(() => false);
+          const maybe = await bounded(c.maybeDone(signs), CHEAP_READ_TIMEOUT_MS, `the sign for ${c.module}`).catch(() => false);
           const due = maybe && !c.signalled ? 0 : c.lastEnd + (maybe ? Math.max(params.pollSeconds * 1000, c.lastTook) : Math.max(params.progressSeconds * 1000, 9 * c.lastTook));
           c.signalled ||= maybe;
           if (performance.now() >= due) {
@@ -631,7 +623,7 @@ async function runDrain(backlog: Backlog): Promise<DrainResult> {
         say(`drain: BENCH_DRAIN_MAX_SECONDS (${params.maxSeconds}) reached; reading how far it got…`);
         // One last reading of each unfinished count, so "how far" is current for every module
         // (briefly: a store too busy to answer has said how far it got already).
-        await withTimeout(counting ?? Promise.resolve(), FINAL_COUNT_TIMEOUT_MS, 'the count under way').catch(() => undefined);
+        await bounded(counting ?? Promise.resolve(), FINAL_COUNT_TIMEOUT_MS, 'the count under way').catch(() => undefined);
         for (const c of costly.filter((c) => !counting && !tracks[c.module].finished)) {
           startCount(c, FINAL_COUNT_TIMEOUT_MS);
           await counting;
@@ -961,7 +953,7 @@ async function runStoreCeiling(backlog: Backlog): Promise<StoreCeiling> {
   const orders = backlog.messages.map((m) => (JSON.parse(String(m.value)) as OrderPlaced).data);
   const mongo = await mongoose.createConnection(mongoUrl).asPromise();
   try {
-    const ceiling = await withTimeout(measureStoreCeiling(mongo.db!, orders), params.maxSeconds * 1000, 'the store ceiling');
+    const ceiling = await bounded(measureStoreCeiling(mongo.db!, orders), params.maxSeconds * 1000, 'the store ceiling');
     say(`store ceiling: ${ceiling.seconds} s, ${ceiling.ordersPerSecond} orders/s (streams: ${Object.entries(ceiling.streams).map(([k, v]) => `${k} ${v} s`).join(', ')})`);
     return ceiling;
   } finally {

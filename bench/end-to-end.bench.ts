@@ -99,6 +99,7 @@ import { wsClient } from '../test/support/api-harness';
 import { buildIfNeeded, ROOT } from '../test/support/processes';
 import { removeTestNamespace, testConfig, testKafka, uniqueMongoUrl, uniqueName } from '../test/support/services';
 import { perSecond, seconds, summarise, table, type LatencySummary } from './support/figures';
+import { withTimeout } from '../src/retry';
 import { describeMachine } from './support/machine';
 import { whole } from './support/params';
 
@@ -243,17 +244,11 @@ async function connectCustomer(index: number, websocketUrl: string, jwtSecret: s
       complete: () => closing || streamErrors.push(`customer ${index}: the server completed the subscription`),
     },
   );
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`customer ${index}: no graphql-ws connection_ack within ${CONNECT_TIMEOUT_MS} ms`)), CONNECT_TIMEOUT_MS);
-  });
   try {
-    await Promise.race([connected, timeout]);
+    await withTimeout(connected, CONNECT_TIMEOUT_MS, () => new Error(`customer ${index}: no graphql-ws connection_ack within ${CONNECT_TIMEOUT_MS} ms`));
   } catch (error) {
     await client.dispose();
     throw error;
-  } finally {
-    clearTimeout(timer);
   }
   return { index, id, token, client };
 }
@@ -664,14 +659,8 @@ function drainFigure(machine: MachineInfo): { ordersPerSecond: number; source: s
 // ---------------------------------------------------------------------------------------------
 // When the pipeline stopped: do the store and the broker still answer?
 
-async function within<T>(promise: Promise<T>, ms: number): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const late = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms)));
-  try {
-    return await Promise.race([promise, late]);
-  } finally {
-    clearTimeout(timer);
-  }
+function within<T>(promise: Promise<T>, ms: number): Promise<T> {
+  return withTimeout(promise, ms, () => new Error(`no answer within ${ms} ms`));
 }
 
 async function diagnose(config: Config, admin: Admin | undefined): Promise<string> {

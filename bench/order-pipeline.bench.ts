@@ -62,6 +62,7 @@ import { wsClient } from '../test/support/api-harness';
 import { removeTestNamespace, testConfig, testKafka, uniqueMongoUrl, uniqueName } from '../test/support/services';
 import * as ops from '../test/generated/graphql';
 import { perSecond, seconds, summarise, table, type LatencySummary } from './support/figures';
+import { withTimeout } from '../src/retry';
 import { describeMachine } from './support/machine';
 import { whole } from './support/params';
 
@@ -187,17 +188,11 @@ async function connectCustomer(index: number, websocketUrl: string, jwtSecret: s
       complete: () => undefined,
     },
   );
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`customer ${index}: no graphql-ws connection_ack within ${CONNECT_TIMEOUT_MS} ms`)), CONNECT_TIMEOUT_MS);
-  });
   try {
-    await Promise.race([connected, timeout]);
+    await withTimeout(connected, CONNECT_TIMEOUT_MS, () => new Error(`customer ${index}: no graphql-ws connection_ack within ${CONNECT_TIMEOUT_MS} ms`));
   } catch (error) {
     await client.dispose();
     throw error;
-  } finally {
-    clearTimeout(timer);
   }
   return { index, id, token, client };
 }

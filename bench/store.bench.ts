@@ -50,6 +50,7 @@ import { stackPaths, type StackPaths } from '../src/devstack/paths';
 import { FERRETDB_POOL_MAX_CONNS } from '../src/devstack/postgres';
 import { createLogger } from '../src/logger';
 import { seconds, table } from './support/figures';
+import { withTimeout } from '../src/retry';
 import { describeMachine } from './support/machine';
 import { whole } from './support/params';
 
@@ -158,16 +159,8 @@ const documentBytes = mongoose.mongo.BSON.calculateObjectSize(orderDocument(1234
 class OperationTimeout extends Error {}
 
 /** `work`, or an OperationTimeout after `ms`; the operation itself may still run on the server. */
-async function bounded<T>(work: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new OperationTimeout(`${what} did not answer within ${ms / 1000} s`)), ms);
-  });
-  try {
-    return await Promise.race([work, timeout]);
-  } finally {
-    clearTimeout(timer);
-  }
+function bounded<T>(work: Promise<T>, ms: number, what: string): Promise<T> {
+  return withTimeout(work, ms, () => new OperationTimeout(`${what} did not answer within ${ms / 1000} s`));
 }
 
 interface Measurement {

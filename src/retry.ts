@@ -47,3 +47,19 @@ export async function withRetry<T>(operation: (attempt: number) => Promise<T>, o
     }
   }
 }
+
+/**
+ * `operation`'s result, or the error `timedOut` makes once `ms` have passed. The operation is
+ * not cancelled (it may still complete); only the wait for it ends.
+ */
+export async function withTimeout<T>(operation: Promise<T>, ms: number, timedOut: () => Error): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(timedOut()), ms);
+  });
+  try {
+    return await Promise.race([operation, late]);
+  } finally {
+    clearTimeout(timer);
+  }
+}

@@ -1,7 +1,7 @@
 /**
  * The one runner every consumer module uses. Per partition batch (kafkajs `eachBatch`), cut into
  * rounds of consecutive messages with distinct keys (rounds.ts): parse (parse-event.ts) → load
- * the round's state in one go → decide each message (pure) → persist the round with a constant
+ * (or guess: LoadMode) the round's state → decide each message (pure) → persist the round with a constant
  * number of bulk writes → produce every event it emits with one send → commit the round's last
  * offset. autoCommit is off: an offset is committed only after the writes and the produce
  * succeeded, so a crash anywhere before means a redelivery of the round, never a loss; and
@@ -83,8 +83,8 @@ export const settledFailed = <O = never>(error: unknown): Settled<O> => ({ ok: f
 
 /**
  * A consumer module: its group, its topics and a pure decision; the runner does the rest.
- * Per round (consecutive messages of one partition, no order twice): `load` (read the state of
- * all of them with a constant number of queries) → `decide` each (pure) → `persist` (a constant
+ * Per round (consecutive messages of one partition, no order twice): `load` (the state of all
+ * of them: read, or on a first attempt guessed, see LoadMode) → `decide` each (pure) → `persist` (a constant
  * number of idempotent bulk writes, keyed by order or event id) → the events `emits` returns
  * are produced → the offset is committed. Any step may run again for the same messages (retry,
  * redelivery, a second instance), so each must give the same result when repeated.

@@ -5,6 +5,7 @@ import { InvalidInputError } from '../domain/domain.errors';
 import { priceOrder, type PricedItem } from '../domain/pricing';
 import { AppError } from '../errors';
 import { orderPlaced } from '../events/order-events';
+import { withTimeout } from '../retry';
 import { TOPICS } from '../events/topics';
 import type { OutgoingEvent } from '../kafka/event-producer';
 import type { IdempotencyDocument } from '../mongo/models/idempotency.model';
@@ -47,15 +48,7 @@ export class PlacementUnknownError extends AppError {
 /** Produces the order's event, waiting at most PUBLISH_TIMEOUT_MS for Kafka's acknowledgement. */
 async function publishOrder(services: ApiServices, order: NewOrder): Promise<void> {
   const timeoutMs = services.config.kafka.publishTimeoutMs;
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const timedOut = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new PlacementUnknownError(timeoutMs, order.idempotencyKey !== null)), timeoutMs);
-  });
-  try {
-    await Promise.race([services.events.publish([placedEvent(order)]), timedOut]);
-  } finally {
-    clearTimeout(timer);
-  }
+  await withTimeout(services.events.publish([placedEvent(order)]), timeoutMs, () => new PlacementUnknownError(timeoutMs, order.idempotencyKey !== null));
 }
 
 class ClaimStillPending extends AppError {
