@@ -65,7 +65,7 @@ import type { Config } from '../src/config';
 import { CURRENCY } from '../src/domain/catalog';
 import { priceOrder } from '../src/domain/pricing';
 import { orderPlaced, type OrderPlaced } from '../src/events/order-events';
-import { deadLetterTopic, ensureTopics, eventSchemas, physicalGroupId, physicalTopic, TOPICS } from '../src/events/topics';
+import { createServedTopics, deadLetterTopic, ensureTopics, eventSchemas, physicalGroupId, physicalTopic, TOPICS } from '../src/events/topics';
 import { withRetry, withTimeout } from '../src/retry';
 import { buildIfNeeded, ROOT } from '../test/support/processes';
 import { removeTestNamespace, testConfig, uniqueMongoUrl, uniqueName } from '../test/support/services';
@@ -230,25 +230,9 @@ async function highWatermarkSum(admin: Admin, topic: string): Promise<number> {
   return (await admin.fetchTopicOffsets(topic)).reduce((sum, p) => sum + Number(p.high), 0);
 }
 
-/**
- * Creates `topics` (partitions each) and waits until every partition is served: right after
- * creation the broker names leaders that answer "not the leader" for a moment (as ensureTopics
- * in src/events/topics.ts does for the product's topics).
- */
+/** Creates `topics` (partitions each), waiting until every partition is served. */
 async function createTopics(admin: Admin, config: Config, topics: readonly string[], partitions: number): Promise<void> {
-  const retry = { retries: 10, initialDelayMs: 200, maxDelayMs: 2000 };
-  await withRetry(async () => {
-    const existing = new Set(await admin.listTopics());
-    const missing = topics.filter((topic) => !existing.has(topic));
-    if (missing.length === 0) return;
-    await admin.createTopics({
-      topics: missing.map((topic) => ({ topic, numPartitions: partitions, replicationFactor: config.kafka.replicationFactor })),
-      waitForLeaders: true,
-    });
-  }, retry);
-  await withRetry(async () => {
-    for (const topic of topics) await admin.fetchTopicOffsets(topic);
-  }, retry);
+  await createServedTopics(admin, topics.map((topic) => ({ topic, numPartitions: partitions, replicationFactor: config.kafka.replicationFactor })));
 }
 
 /**

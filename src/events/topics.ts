@@ -76,37 +76,46 @@ export class TopicSettingsError extends Error {
   }
 }
 
-/** Creates whichever topics are missing; existing topics are left as they are. */
-async function createMissingTopics(admin: Admin, config: Config): Promise<string[]> {
-  const existing = new Set(await admin.listTopics());
-  const missing = topicSpecs(config).filter((spec) => !existing.has(spec.topic));
-  if (missing.length === 0) return [];
-  try {
-    await admin.createTopics({ topics: missing, waitForLeaders: true });
-  } catch (error) {
-    // Another process may have created some of them in the meantime: that is the same outcome.
-    if (!(error instanceof Error && /already exists/i.test(error.message))) throw error;
-  }
-  return missing.map((spec) => spec.topic);
+const SERVED_RETRY: RetryOptions = { retries: 10, initialDelayMs: 200, maxDelayMs: 2000 };
+
+/**
+ * Creates whichever of `specs` are missing (existing topics are left as they are) and waits
+ * until every partition of every one is served. Right after creation, by this process or
+ * another, a broker can name leaders that do not serve yet and answer "does not host this
+ * topic-partition" or "not the leader" for a moment (kafkajs's waitForLeaders retries only the
+ * latter): both are waited out, so a first produce or subscribe does not fail on them.
+ * Returns the names it created.
+ */
+export async function createServedTopics(admin: Admin, specs: readonly ITopicConfig[], retry: RetryOptions = SERVED_RETRY): Promise<string[]> {
+  const created = await withRetry(async () => {
+    const existing = new Set(await admin.listTopics());
+    const missing = specs.filter((spec) => !existing.has(spec.topic));
+    if (missing.length === 0) return [];
+    try {
+      await admin.createTopics({ topics: missing, waitForLeaders: false });
+    } catch (error) {
+      // Another process may have created some of them in the meantime: that is the same outcome.
+      if (!(error instanceof Error && /already exists/i.test(error.message))) throw error;
+    }
+    return missing.map((spec) => spec.topic);
+  }, retry);
+  await withRetry(async () => {
+    for (const spec of specs) await admin.fetchTopicOffsets(spec.topic);
+  }, retry);
+  return created;
 }
 
 /**
- * Every topic of the product exists and every partition has a serving leader. Safe to run
- * from every process at every start. Right after creation (by this process or another) a
- * broker can name leaders that do not serve yet and answer with retriable errors for a
- * moment: this waits that out, so a first produce or subscribe does not fail on it.
+ * Every topic of the product exists and every partition has a serving leader, and existing
+ * topics meet this deployment's durability and retention. Safe to run from every process at
+ * every start.
  */
 export async function ensureTopics(admin: Admin, config: Config, log?: Logger): Promise<string[]> {
   const retry: RetryOptions = {
-    retries: 10,
-    initialDelayMs: 200,
-    maxDelayMs: 2000,
+    ...SERVED_RETRY,
     onRetry: (error, attempt) => log?.info({ attempt, reason: (error as Error).message }, 'waiting for the topics to be served'),
   };
-  const created = await withRetry(() => createMissingTopics(admin, config), retry);
-  await withRetry(async () => {
-    for (const spec of topicSpecs(config)) await admin.fetchTopicOffsets(spec.topic);
-  }, retry);
+  const created = await createServedTopics(admin, topicSpecs(config), retry);
   // Creation leaves existing topics as they are: hold them to this deployment's settings too.
   const shortfalls = await withRetry(() => auditTopics(admin, topicSpecs(config)), retry);
   if (shortfalls.length > 0 && config.kafka.durabilityRequired) throw new TopicSettingsError(shortfalls);

@@ -11,7 +11,7 @@ import { kafkaNodePidFile, startKafka, stopKafka } from '../../src/devstack/kafk
 import { stackPaths } from '../../src/devstack/paths';
 import { isAlive } from '../../src/devstack/processes';
 import { createLogger } from '../../src/logger';
-import { withRetry } from '../../src/retry';
+import { createServedTopics } from '../../src/events/topics';
 import { uniqueName } from '../support/services';
 
 const CLUSTER = 'test-cluster';
@@ -75,22 +75,7 @@ describe('three-node Kafka cluster survives the loss of one broker', { timeout: 
   });
 
   it('creates a topic with replication factor 3 and min.insync.replicas=2', async () => {
-    // A fresh cluster may answer "does not host this topic-partition" while it elects the new
-    // topic's leaders; that is retriable, and a repeated create finds the topic already there.
-    await withRetry(
-      async () => {
-        await admin
-          .createTopics({
-            waitForLeaders: true,
-            topics: [{ topic, numPartitions: PARTITIONS, replicationFactor: 3, configEntries: [{ name: 'min.insync.replicas', value: '2' }] }],
-          })
-          .catch((error: Error) => {
-            if (!/already exists/i.test(error.message)) throw error;
-          });
-        await admin.fetchTopicOffsets(topic);
-      },
-      { retries: 10, initialDelayMs: 200, maxDelayMs: 2000 },
-    );
+    await createServedTopics(admin, [{ topic, numPartitions: PARTITIONS, replicationFactor: 3, configEntries: [{ name: 'min.insync.replicas', value: '2' }] }]);
     const configs = await admin.describeConfigs({
       includeSynonyms: false,
       resources: [{ type: 2, name: topic, configNames: ['min.insync.replicas'] }],

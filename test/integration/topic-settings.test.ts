@@ -6,7 +6,7 @@
  */
 import type { Admin } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ensureTopics, physicalTopic, TopicSettingsError } from '../../src/events/topics';
+import { createServedTopics, ensureTopics, physicalTopic, TopicSettingsError } from '../../src/events/topics';
 import { testConfig, testKafka, testLogger, uniqueName } from '../support/services';
 
 const config = testConfig({ KAFKA_NAMESPACE: uniqueName('topics') });
@@ -17,10 +17,7 @@ let admin: Admin;
 beforeAll(async () => {
   admin = testKafka().admin();
   await admin.connect();
-  await admin.createTopics({
-    waitForLeaders: true,
-    topics: [{ topic: physicalTopic(config, 'order.placed'), numPartitions: 1, configEntries: [{ name: 'retention.ms', value: '1000' }] }],
-  });
+  await createServedTopics(admin, [{ topic: physicalTopic(config, 'order.placed'), numPartitions: 1, configEntries: [{ name: 'retention.ms', value: '1000' }] }]);
 });
 
 afterAll(async () => {
