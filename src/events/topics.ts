@@ -25,6 +25,13 @@ export const eventSchemas = { ...orderEventSchemas, ...analyticsEventSchemas } a
 /** Where a consumer puts a message it cannot handle, with the reason in its headers. */
 export const deadLetterTopic = (topic: string): string => `${topic}.dlq`;
 
+/**
+ * Where a consumer parks a message that may well be fine but kept failing (restarts at it in a
+ * row, or retriable failures past their budget), with the reason in its headers: set aside so
+ * the stream goes on, kept byte for byte to be redriven once the cause is fixed.
+ */
+export const parkingTopic = (topic: string): string => `${topic}.parked`;
+
 /** The topic's name on the cluster: the logical name behind the deployment's KAFKA_NAMESPACE. */
 export function physicalTopic(config: Config, topic: string): string {
   return config.kafka.namespace ? `${config.kafka.namespace}.${topic}` : topic;
@@ -65,7 +72,11 @@ export function topicSpecs(config: Config): ITopicConfig[] {
       { name: 'min.insync.replicas', value: String(config.kafka.minInsyncReplicas) },
     ],
   });
-  return Object.values(TOPICS).flatMap((topic) => [base(topic, RETENTION_MS[topic]), base(deadLetterTopic(topic), 30 * DAY_MS)]);
+  return Object.values(TOPICS).flatMap((topic) => [
+    base(topic, RETENTION_MS[topic]),
+    base(deadLetterTopic(topic), 30 * DAY_MS),
+    base(parkingTopic(topic), 30 * DAY_MS),
+  ]);
 }
 
 /** Existing topics fall short of what production asks for: the process must not start on them. */
