@@ -76,6 +76,46 @@ export const notificationSentData = z.object({
   sentAt: isoTime,
 });
 
+/** What a transition request asks for; the order authority decides (see consumers/order-authority.consumer.ts). */
+export const transitionAction = z.enum(['confirm', 'fail-payment', 'cancel', 'advance']);
+
+/**
+ * A request to move an order to `to`, sent to the order's one authority. `requestId` derives from
+ * the order, the target status and the requester, so a retried request is the same request.
+ * A confirmation carries the confirmed order, so the authority can announce it once accepted.
+ */
+export const orderTransitionRequestedData = z.object({
+  requestId: id,
+  orderId: id,
+  customerId: id,
+  restaurantId: id,
+  action: transitionAction,
+  to: orderStatus,
+  reason: z.string().max(500).nullable(),
+  requestedBy: id,
+  requestedAt: isoTime,
+  confirmation: orderConfirmedData.nullable(),
+});
+
+/** The authority's answer to a request: accepted (the order moved from `from` to `to`) or rejected, with why. */
+export const orderTransitionDecidedData = z.object({
+  requestId: id,
+  orderId: id,
+  customerId: id,
+  restaurantId: id,
+  action: transitionAction,
+  to: orderStatus,
+  accepted: z.boolean(),
+  /** The order's status once decided: `to` when accepted, the status that refused it otherwise. */
+  status: orderStatus,
+  /** Accepted: the status it left. Rejected: null. */
+  from: orderStatus.nullable(),
+  /** Rejected: why, naming the transition that won. */
+  problem: z.string().max(1000).nullable(),
+  reason: z.string().max(500).nullable(),
+  decidedAt: isoTime,
+});
+
 export const orderEventSchemas = {
   'order.placed': envelopeSchema('order.placed', orderPlacedData),
   'order.confirmed': envelopeSchema('order.confirmed', orderConfirmedData),
@@ -84,6 +124,8 @@ export const orderEventSchemas = {
   'order.cancelled': envelopeSchema('order.cancelled', orderCancelledData),
   'payment.refunded': envelopeSchema('payment.refunded', paymentRefundedData),
   'notification.sent': envelopeSchema('notification.sent', notificationSentData),
+  'order.transition-requested': envelopeSchema('order.transition-requested', orderTransitionRequestedData),
+  'order.transition-decided': envelopeSchema('order.transition-decided', orderTransitionDecidedData),
 } as const;
 
 export type OrderPlaced = EventEnvelope<'order.placed', z.infer<typeof orderPlacedData>>;
@@ -93,6 +135,9 @@ export type OrderStatusChanged = EventEnvelope<'order.status-changed', z.infer<t
 export type OrderCancelled = EventEnvelope<'order.cancelled', z.infer<typeof orderCancelledData>>;
 export type PaymentRefunded = EventEnvelope<'payment.refunded', z.infer<typeof paymentRefundedData>>;
 export type NotificationSent = EventEnvelope<'notification.sent', z.infer<typeof notificationSentData>>;
+export type TransitionAction = z.infer<typeof transitionAction>;
+export type OrderTransitionRequested = EventEnvelope<'order.transition-requested', z.infer<typeof orderTransitionRequestedData>>;
+export type OrderTransitionDecided = EventEnvelope<'order.transition-decided', z.infer<typeof orderTransitionDecidedData>>;
 
 export const orderPlaced = (data: OrderPlaced['data'], options?: EnvelopeOptions): OrderPlaced =>
   createEnvelope('order.placed', data, options);
@@ -108,3 +153,7 @@ export const paymentRefunded = (data: PaymentRefunded['data'], options?: Envelop
   createEnvelope('payment.refunded', data, options);
 export const notificationSent = (data: NotificationSent['data'], options?: EnvelopeOptions): NotificationSent =>
   createEnvelope('notification.sent', data, options);
+export const orderTransitionRequested = (data: OrderTransitionRequested['data'], options?: EnvelopeOptions): OrderTransitionRequested =>
+  createEnvelope('order.transition-requested', data, options);
+export const orderTransitionDecided = (data: OrderTransitionDecided['data'], options?: EnvelopeOptions): OrderTransitionDecided =>
+  createEnvelope('order.transition-decided', data, options);

@@ -16,6 +16,8 @@ export const TOPICS = {
   paymentRefunded: 'payment.refunded',
   notificationSent: 'notification.sent',
   analyticsUpdated: 'analytics.updated',
+  orderTransitionRequested: 'order.transition-requested',
+  orderTransitionDecided: 'order.transition-decided',
 } as const;
 
 export type TopicName = (typeof TOPICS)[keyof typeof TOPICS];
@@ -60,6 +62,10 @@ const RETENTION_MS: Readonly<Record<TopicName, number>> = {
   'payment.refunded': -1,
   'notification.sent': -1,
   'analytics.updated': 7 * DAY_MS,
+  // Requests are the authority's input: kept, so a replay decides the same way. Decisions
+  // answer requesters waiting seconds: a week is plenty for audit.
+  'order.transition-requested': -1,
+  'order.transition-decided': 7 * DAY_MS,
 };
 
 export function topicSpecs(config: Config): ITopicConfig[] {
