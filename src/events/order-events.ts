@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { TRANSITION_ACTIONS } from '../domain/order-authority';
 import { cents, id, isoTime, orderStatus, pricedItem } from './event-parts';
 import { createEnvelope, envelopeSchema, type EnvelopeOptions, type EventEnvelope } from './envelope';
 
@@ -77,7 +78,7 @@ export const notificationSentData = z.object({
 });
 
 /** What a transition request asks for; the order authority decides (see consumers/order-authority.consumer.ts). */
-export const transitionAction = z.enum(['confirm', 'fail-payment', 'cancel', 'advance']);
+export const transitionAction = z.enum(TRANSITION_ACTIONS);
 
 /**
  * A request to move an order to `to`, sent to the order's one authority. `requestId` derives from
@@ -135,7 +136,6 @@ export type OrderStatusChanged = EventEnvelope<'order.status-changed', z.infer<t
 export type OrderCancelled = EventEnvelope<'order.cancelled', z.infer<typeof orderCancelledData>>;
 export type PaymentRefunded = EventEnvelope<'payment.refunded', z.infer<typeof paymentRefundedData>>;
 export type NotificationSent = EventEnvelope<'notification.sent', z.infer<typeof notificationSentData>>;
-export type TransitionAction = z.infer<typeof transitionAction>;
 export type OrderTransitionRequested = EventEnvelope<'order.transition-requested', z.infer<typeof orderTransitionRequestedData>>;
 export type OrderTransitionDecided = EventEnvelope<'order.transition-decided', z.infer<typeof orderTransitionDecidedData>>;
 
