@@ -41,6 +41,31 @@ export const configOptions = {
     default: '8000',
     doc: 'Longest the API waits for Kafka to acknowledge an order (placeOrder) before answering UNAVAILABLE; the order may then still be placed, so a client retries with the same idempotency key.',
   },
+  CONSUMER_SESSION_TIMEOUT_MS: {
+    default: '30000',
+    doc: 'Consumer group session timeout: a consumer silent this long loses its partitions. Every external call a consumer makes is bounded below it (MONGO_OPERATION_TIMEOUT_MS; payment gateway 10 s; SMTP 20 s), so it must be at least 25000.',
+  },
+  CONSUMER_RETRY_BUDGET_MS: {
+    default: '120000',
+    doc: 'How long a consumer retries a message that fails retriably (a claim held elsewhere, a flaky gateway) before parking it in `<topic>.parked`. Kafka or MongoDB being unreachable is waited out instead, never parked.',
+  },
+  CONSUMER_RETRY_ATTEMPTS: {
+    default: '40',
+    doc: 'The most retries of such a message before it is parked, whichever of this and CONSUMER_RETRY_BUDGET_MS comes first.',
+  },
+  CONSUMER_RESTARTS_BEFORE_PARKING: {
+    default: '3',
+    doc: 'A consumer stops (exit 1, nothing committed) on an environment or unexpected error; once it has restarted this many times in a row at the same message, that message is parked in `<topic>.parked` and the stream goes on.',
+  },
+  DEAD_LETTER_BREAKER_LIMIT: {
+    default: '20',
+    doc: 'More dead letters than this within DEAD_LETTER_BREAKER_WINDOW_MS stop the consumer (exit 1) with the reason: a flood of invalid messages is a fault upstream, not a few bad messages.',
+  },
+  DEAD_LETTER_BREAKER_WINDOW_MS: { default: '60000', doc: 'The window of DEAD_LETTER_BREAKER_LIMIT.' },
+  MONGO_OPERATION_TIMEOUT_MS: {
+    default: '15000',
+    doc: 'Longest one MongoDB operation may wait for the server (socket and server selection); below CONSUMER_SESSION_TIMEOUT_MS.',
+  },
   MONGO_URL: {
     default: '',
     doc: 'MongoDB connection string. Set: used as is, nothing is started. Unset: a local FerretDB is started on MONGO_PORT.',
@@ -90,6 +115,13 @@ const environmentSchema = z.object({
   KAFKA_MIN_INSYNC_REPLICAS: positive('KAFKA_MIN_INSYNC_REPLICAS'),
   KAFKA_ALLOW_UNDER_REPLICATION: z.enum(['true', 'false'], { error: 'KAFKA_ALLOW_UNDER_REPLICATION must be true or false' }).transform((v) => v === 'true'),
   PUBLISH_TIMEOUT_MS: wholeNumber('PUBLISH_TIMEOUT_MS').pipe(z.number().min(100, 'PUBLISH_TIMEOUT_MS must be at least 100').max(120_000, 'PUBLISH_TIMEOUT_MS must be at most 120000')),
+  CONSUMER_SESSION_TIMEOUT_MS: wholeNumber('CONSUMER_SESSION_TIMEOUT_MS').pipe(z.number().min(25_000, 'CONSUMER_SESSION_TIMEOUT_MS must be at least 25000 (above the 20 s SMTP and 10 s payment gateway call bounds)').max(300_000, 'CONSUMER_SESSION_TIMEOUT_MS must be at most 300000')),
+  CONSUMER_RETRY_BUDGET_MS: positive('CONSUMER_RETRY_BUDGET_MS'),
+  CONSUMER_RETRY_ATTEMPTS: positive('CONSUMER_RETRY_ATTEMPTS'),
+  CONSUMER_RESTARTS_BEFORE_PARKING: positive('CONSUMER_RESTARTS_BEFORE_PARKING'),
+  DEAD_LETTER_BREAKER_LIMIT: positive('DEAD_LETTER_BREAKER_LIMIT'),
+  DEAD_LETTER_BREAKER_WINDOW_MS: positive('DEAD_LETTER_BREAKER_WINDOW_MS'),
+  MONGO_OPERATION_TIMEOUT_MS: wholeNumber('MONGO_OPERATION_TIMEOUT_MS').pipe(z.number().min(1000, 'MONGO_OPERATION_TIMEOUT_MS must be at least 1000')),
   MONGO_URL: z.string().refine((v) => v === '' || /^mongodb(\+srv)?:\/\//.test(v), 'MONGO_URL must start with mongodb://'),
   MONGO_PORT: port('MONGO_PORT'),
   JWT_SECRET: z.string().refine((v) => v === '' || v.length >= 32, 'JWT_SECRET must be at least 32 characters'),
@@ -119,8 +151,21 @@ export interface Config {
     /** How long placeOrder waits for Kafka's acknowledgement. */
     readonly publishTimeoutMs: number;
   };
+  /** How the shared consumer runner treats failures (kafka/consumer-runner.ts). */
+  readonly consumers: {
+    readonly sessionTimeoutMs: number;
+    /** Retriable failures of one message: retried this long / this often, then parked. */
+    readonly retryBudgetMs: number;
+    readonly retryAttempts: number;
+    /** Restarts in a row at one message before it is parked. */
+    readonly restartsBeforeParking: number;
+    /** More than `limit` dead letters within `windowMs` stop the consumer. */
+    readonly deadLetterBreaker: { readonly limit: number; readonly windowMs: number };
+  };
   readonly mongo: {
     readonly url: string;
+    /** Bound of one operation's wait for the server (below the consumer session timeout). */
+    readonly operationTimeoutMs: number;
     /** True when MONGO_URL was set: the local stack must not start FerretDB. */
     readonly external: boolean;
     readonly localPort: number;
@@ -153,6 +198,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   if (Number(raw.KAFKA_MIN_INSYNC_REPLICAS) > Number(raw.KAFKA_REPLICATION_FACTOR)) {
     problems.push('KAFKA_MIN_INSYNC_REPLICAS cannot exceed KAFKA_REPLICATION_FACTOR');
   }
+  if (Number(raw.MONGO_OPERATION_TIMEOUT_MS) >= Number(raw.CONSUMER_SESSION_TIMEOUT_MS)) {
+    problems.push('MONGO_OPERATION_TIMEOUT_MS must be below CONSUMER_SESSION_TIMEOUT_MS: a consumer waiting on MongoDB would lose its partitions');
+  }
   if (raw.NODE_ENV === 'production' && raw.KAFKA_ALLOW_UNDER_REPLICATION !== 'true') {
     const why = 'in production an acknowledged order must survive the loss of a broker (KAFKA_ALLOW_UNDER_REPLICATION=true allows less, for a single-broker demo)';
     if (Number(raw.KAFKA_REPLICATION_FACTOR) < 3) problems.push(`KAFKA_REPLICATION_FACTOR is ${raw.KAFKA_REPLICATION_FACTOR} but must be at least 3: ${why}`);
@@ -180,7 +228,15 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       durabilityRequired: e.NODE_ENV === 'production' && !e.KAFKA_ALLOW_UNDER_REPLICATION,
       publishTimeoutMs: e.PUBLISH_TIMEOUT_MS,
     },
+    consumers: {
+      sessionTimeoutMs: e.CONSUMER_SESSION_TIMEOUT_MS,
+      retryBudgetMs: e.CONSUMER_RETRY_BUDGET_MS,
+      retryAttempts: e.CONSUMER_RETRY_ATTEMPTS,
+      restartsBeforeParking: e.CONSUMER_RESTARTS_BEFORE_PARKING,
+      deadLetterBreaker: { limit: e.DEAD_LETTER_BREAKER_LIMIT, windowMs: e.DEAD_LETTER_BREAKER_WINDOW_MS },
+    },
     mongo: {
+      operationTimeoutMs: e.MONGO_OPERATION_TIMEOUT_MS,
       url: e.MONGO_URL || `mongodb://127.0.0.1:${e.MONGO_PORT}/food-ordering`,
       external: e.MONGO_URL !== '',
       localPort: e.MONGO_PORT,

@@ -16,6 +16,8 @@ export type ErrorCode =
   | 'INVALID_EVENT'
   | 'MAIL_REJECTED'
   | 'PAYMENT_REJECTED'
+  /** A dependency refuses us for a reason of ours (SMTP credentials, a gateway's configuration): no message passes until an operator fixes it. */
+  | 'MISCONFIGURED'
   // the local stack
   | 'STACK_ERROR';
 
