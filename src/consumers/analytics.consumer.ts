@@ -13,6 +13,7 @@ import {
   type AnalyticsModel,
 } from '../mongo/models/analytics.model';
 import { isDuplicateKeyError } from '../mongo/mongo-errors';
+import { collectionOf, liveGeneration } from '../mongo/read-models';
 import { withRetry } from '../retry';
 
 import { createThrottle, type Throttle } from './snapshot-throttle';
@@ -121,6 +122,16 @@ export function foldRound(counts: readonly Extract<AnalyticsEffects, { kind: 'co
 export interface AnalyticsOptions {
   /** Least time between two analytics.updated of one scope; the latest always goes out. @default 250 */
   readonly publishIntervalMs?: number;
+  /**
+   * The generation of the read model to write (src/mongo/read-models.ts): a replay names its
+   * new one. @default the live generation, read from the pointer at setup
+   */
+  readonly generation?: string | null;
+  /**
+   * Whether snapshots go out on analytics.updated. A replay says false: apps must not see the
+   * figures of a model being rebuilt. @default true
+   */
+  readonly publishSnapshots?: boolean;
 }
 
 interface AnalyticsDeps {
@@ -177,9 +188,13 @@ export function createAnalyticsConsumer(options: AnalyticsOptions = {}): Consume
     // Every round writes the global scope: one round at a time, so this instance never races itself.
     partitionsConcurrently: 1,
     async setup({ connection, producer, log }) {
-      const [analytics, facts] = [analyticsModel(connection), analyticsFactModel(connection)];
+      const generation = options.generation !== undefined ? options.generation : await liveGeneration(connection, 'analytics');
+      const analytics = analyticsModel(connection, collectionOf('analytics', generation));
+      const facts = analyticsFactModel(connection, collectionOf('analytics_facts', generation));
+      log.info({ collections: [analytics.collection.collectionName, facts.collection.collectionName] }, 'counting analytics');
       await Promise.all([analytics.init(), facts.init()]);
-      const publish = (scope: string, snapshot: AnalyticsSnapshot) => {
+      const publish = async (scope: string, snapshot: AnalyticsSnapshot) => {
+        if (options.publishSnapshots === false) return;
         const event = analyticsUpdated({ ...snapshot, topItems: [...snapshot.topItems], byRestaurant: [...snapshot.byRestaurant] });
         return withRetry(() => producer.publish([{ topic: 'analytics.updated', key: scope, event }]), { retries: 3 }).catch(
           (error: unknown) => log.warn({ err: error, scope }, 'analytics.updated not published; the next update carries the figures'),

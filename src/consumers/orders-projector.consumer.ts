@@ -6,6 +6,7 @@ import type { mongo } from 'mongoose';
 import { settledFailed, settledOk, StaleDecisionError, type ConsumerModule, type Settled } from '../kafka/consumer-runner';
 import { bulkUpdate, findByIds, insertEach } from '../mongo/bulk';
 import { orderModel, type OrderDocument, type OrderModel } from '../mongo/models/order.model';
+import { collectionOf, liveGeneration } from '../mongo/read-models';
 
 
 /*
@@ -162,12 +163,22 @@ async function writeProjections(effects: readonly ProjectorEffects[], orders: Or
   return results;
 }
 
-export function createOrdersProjector(): ConsumerModule<ProjectorTopic, { orders: OrderModel }, ProjectorRound, ProjectorEffects> {
+export interface OrdersProjectorOptions {
+  /**
+   * The generation of the read model to write (src/mongo/read-models.ts): a replay names its
+   * new one. @default the live generation, read from the pointer at setup
+   */
+  readonly generation?: string | null;
+}
+
+export function createOrdersProjector(options: OrdersProjectorOptions = {}): ConsumerModule<ProjectorTopic, { orders: OrderModel }, ProjectorRound, ProjectorEffects> {
   return {
     name: 'orders-projector',
     topics: ['order.placed', 'order.status-changed'],
-    async setup({ connection }) {
-      const orders = orderModel(connection);
+    async setup({ connection, log }) {
+      const generation = options.generation !== undefined ? options.generation : await liveGeneration(connection, 'orders');
+      const orders = orderModel(connection, collectionOf('orders', generation));
+      log.info({ collection: orders.collection.collectionName }, 'projecting orders');
       await orders.init();
       return { orders };
     },

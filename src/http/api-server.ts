@@ -23,6 +23,7 @@ import { connectMongo } from '../mongo/connection';
 import { idempotencyModel } from '../mongo/models/idempotency.model';
 import { analyticsModel } from '../mongo/models/analytics.model';
 import { orderModel } from '../mongo/models/order.model';
+import { collectionOf, watchReadModels } from '../mongo/read-models';
 import { restaurantModel } from '../mongo/models/restaurant.model';
 import type { ApiContext, ApiServices } from '../resolvers/context';
 import { createKeyClaims } from '../resolvers/idempotency-keys';
@@ -82,6 +83,9 @@ const bodyErrors: ErrorRequestHandler = (error: { status?: number; type?: string
   next(error);
 };
 
+/** How soon an API instance reads from a read model's new collections after a replay switched it. */
+const READ_MODEL_REFRESH_MS = 2_000;
+
 /**
  * Starts one API instance: Mongo (catalog seeded), Kafka (topics ensured, producer, one
  * subscription group per streamed topic), then Apollo over express and graphql-ws on the
@@ -120,15 +124,22 @@ export async function startApiServer(config: Config, log: Logger, options: ApiSe
     const recentStatus = new RecentStatusChanges();
     pubSub.listen(TOPICS.orderStatusChanged, (event) => recentStatus.record(statusUpdateOf(event)));
 
+    // The orders and analytics read models are read where their pointer says (a replay may switch them).
+    const readModels = await watchReadModels(mongo, { intervalMs: READ_MODEL_REFRESH_MS, log });
+    closers.push(async () => readModels.stop());
     const services: ApiServices = {
       config,
       log,
-      orders: orderModel(mongo),
+      get orders() {
+        return orderModel(mongo, collectionOf('orders', readModels.generation('orders')));
+      },
       restaurants,
       restaurantById: cachedRestaurants(restaurants),
       idempotency,
       keyClaims: createKeyClaims(idempotency),
-      analytics: analyticsModel(mongo),
+      get analytics() {
+        return analyticsModel(mongo, collectionOf('analytics', readModels.generation('analytics')));
+      },
       events,
       pubSub,
       recentStatus,

@@ -87,8 +87,10 @@ const analyticsSchema = new Schema<AnalyticsDocument>(
 
 export type AnalyticsModel = Model<AnalyticsDocument>;
 
-export function analyticsModel(connection: Connection): AnalyticsModel {
-  return (connection.models.Analytics as AnalyticsModel | undefined) ?? connection.model<AnalyticsDocument>('Analytics', analyticsSchema);
+/** The model over `collection`: `analytics`, or a replay's generation of it (src/mongo/read-models.ts). */
+export function analyticsModel(connection: Connection, collection = 'analytics'): AnalyticsModel {
+  const name = collection === 'analytics' ? 'Analytics' : `Analytics:${collection}`;
+  return (connection.models[name] as AnalyticsModel | undefined) ?? connection.model<AnalyticsDocument>(name, analyticsSchema, collection);
 }
 
 /**
@@ -117,9 +119,7 @@ const factSchema = new Schema<AnalyticsFactDocument>(
 
 export type AnalyticsFactModel = Model<AnalyticsFactDocument>;
 
-export function analyticsFactModel(connection: Connection): AnalyticsFactModel {
-  return (
-    (connection.models.AnalyticsFact as AnalyticsFactModel | undefined) ??
-    connection.model<AnalyticsFactDocument>('AnalyticsFact', factSchema)
-  );
+export function analyticsFactModel(connection: Connection, collection = 'analytics_facts'): AnalyticsFactModel {
+  const name = collection === 'analytics_facts' ? 'AnalyticsFact' : `AnalyticsFact:${collection}`;
+  return (connection.models[name] as AnalyticsFactModel | undefined) ?? connection.model<AnalyticsFactDocument>(name, factSchema, collection);
 }

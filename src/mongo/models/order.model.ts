@@ -47,6 +47,8 @@ orderSchema.index({ customerId: 1, createdAt: -1, _id: -1 });
 
 export type OrderModel = Model<OrderDocument>;
 
-export function orderModel(connection: Connection): OrderModel {
-  return (connection.models.Order as OrderModel | undefined) ?? connection.model<OrderDocument>('Order', orderSchema);
+/** The model over `collection`: `orders`, or a replay's generation of it (src/mongo/read-models.ts). */
+export function orderModel(connection: Connection, collection = 'orders'): OrderModel {
+  const name = collection === 'orders' ? 'Order' : `Order:${collection}`;
+  return (connection.models[name] as OrderModel | undefined) ?? connection.model<OrderDocument>(name, orderSchema, collection);
 }
