@@ -14,7 +14,7 @@ const RUNGS = [
   ['config', 'errors', 'logger', 'retry', 'micro-batch'], // facts every part shares
   ['domain', 'auth'], // pure decisions, identity
   ['events', 'mongo'], // the event and storage schemas
-  ['kafka', 'subscriptions', 'payments', 'email', 'catalog'], // adapters around them
+  ['kafka', 'subscriptions', 'payments', 'email', 'catalog', 'probes'], // adapters around them (probes: every process's /livez and /readyz)
   ['consumers', 'schema'], // the consumer modules; the GraphQL types
   ['resolvers'], // the GraphQL operations
   ['http'], // the API server: schema building, HTTP and WebSocket
