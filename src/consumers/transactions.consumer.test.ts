@@ -107,25 +107,27 @@ describe('decideCancelled', () => {
 describe('transactionEvents', () => {
   const settledAt = new Date('2030-01-01T12:00:01.000Z');
 
-  it('confirms a captured payment: order.confirmed and CONFIRMED, with ids stable across repeats', () => {
+  it('asks the order authority to confirm a captured payment, carrying the confirmation, with ids stable across repeats', () => {
     const captured = tx({ status: 'captured', chargeReference: 'ch_1', settledAt });
     const events = transactionEvents({ kind: 'settled', placed, transaction: captured });
-    expect(events.map((e) => e.topic)).toEqual(['order.confirmed', 'order.status-changed']);
-    expect(events.every((e) => e.key === 'ord-1')).toBe(true);
-    const confirmed = parseEvent('order.confirmed', JSON.stringify(events[0]!.event));
-    expect(confirmed.data).toMatchObject({ transactionId: captured.transactionId, totalCents: 1700, confirmedAt: settledAt.toISOString() });
-    const changed = parseEvent('order.status-changed', JSON.stringify(events[1]!.event));
-    expect(changed.data).toMatchObject({ status: 'CONFIRMED', previousStatus: 'PLACED', at: settledAt.toISOString() });
+    expect(events.map((e) => [e.topic, e.key])).toEqual([['order.transition-requested', 'ord-1']]);
+    const request = parseEvent('order.transition-requested', JSON.stringify(events[0]!.event));
+    expect(request.data).toMatchObject({ action: 'confirm', to: 'CONFIRMED', requestedBy: 'payments', requestedAt: settledAt.toISOString() });
+    expect(request.data.confirmation).toMatchObject({ transactionId: captured.transactionId, totalCents: 1700, confirmedAt: settledAt.toISOString() });
 
     const again = transactionEvents({ kind: 'settled', placed, transaction: captured });
     expect(again.map((e) => e.event.id)).toEqual(events.map((e) => e.event.id));
   });
 
-  it('reports a declined payment: order.payment-failed and PAYMENT_FAILED with the reason', () => {
+  it('asks the order authority to fail an order whose payment was declined, with the reason', () => {
     const declined = tx({ status: 'declined', declineReason: 'card declined', settledAt });
-    const [failed, changed] = transactionEvents({ kind: 'settled', placed, transaction: declined });
-    expect(parseEvent('order.payment-failed', JSON.stringify(failed!.event)).data.reason).toBe('card declined');
-    expect(parseEvent('order.status-changed', JSON.stringify(changed!.event)).data).toMatchObject({ status: 'PAYMENT_FAILED', reason: 'card declined' });
+    const [request] = transactionEvents({ kind: 'settled', placed, transaction: declined });
+    expect(parseEvent('order.transition-requested', JSON.stringify(request!.event)).data).toMatchObject({
+      action: 'fail-payment',
+      to: 'PAYMENT_FAILED',
+      reason: 'card declined',
+      confirmation: null,
+    });
   });
 
   it('reports nothing for a charger that lost to a void', () => {

@@ -1,15 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Connection } from 'mongoose';
-import { confirmOrder, failOrderPayment, type OrderSnapshot, type Transition } from '../domain/order';
 import { stableEventId } from '../events/envelope';
-import {
-  orderConfirmed,
-  orderPaymentFailed,
-  orderStatusChanged,
-  paymentRefunded,
-  type OrderCancelled,
-  type OrderPlaced,
-} from '../events/order-events';
+import { orderTransitionRequested, paymentRefunded, transitionRequestId, type OrderCancelled, type OrderPlaced } from '../events/order-events';
 import { settledFailed, settledOk, StaleDecisionError, type ConsumedEvent, type ConsumerModule, type Settled } from '../kafka/consumer-runner';
 import type { OutgoingEvent } from '../kafka/event-producer';
 import { findByIds } from '../mongo/bulk';
@@ -21,8 +13,9 @@ import { claimEffects, judgeClaim, settleEffects } from './claim';
 import { EffectInProgressError } from './consumer.errors';
 
 /*
- * The transactions consumer: order.placed → charge once → order.confirmed | order.payment-failed
- * (+ order.status-changed); order.cancelled → refund a captured payment once → payment.refunded.
+ * The transactions consumer: order.placed → charge once → a request to the order authority to
+ * confirm the order or fail it (order.transition-requested); order.cancelled (emitted only for
+ * an accepted cancel) → refund a captured payment once → payment.refunded.
  *
  * At most one capture per order, even with two instances and redelivery: the order's payment
  * is claimed (claims collection, `payment:<orderId>`) before the gateway is called and only the
@@ -134,25 +127,39 @@ export function decideCancelled(cancelled: OrderCancelled, state: PaymentState, 
   return { kind: 'close', cancelled, takeOverToken: claim.claimToken };
 }
 
-const snapshotOf = (t: TransactionDocument): OrderSnapshot => ({ id: t._id, customerId: t.customerId, restaurantId: t.restaurantId, status: 'PLACED' });
+/** Who asks the order authority to confirm or fail an order on its payment's outcome. */
+export const PAYMENTS_REQUESTER = 'payments';
 
-function statusChanged(t: TransactionDocument, transition: Transition): OutgoingEvent {
-  const event = orderStatusChanged(
+/** Asks the order authority to confirm the order (carrying the confirmation) or to fail it. */
+function transitionRequest(placed: OrderPlaced, t: TransactionDocument, at: string): OutgoingEvent {
+  const p = placed.data;
+  const { orderId, customerId, customerEmail, restaurantId, items, totalCents, currency } = p;
+  const captured = t.status !== 'declined';
+  const to = captured ? 'CONFIRMED' : 'PAYMENT_FAILED';
+  const requestId = transitionRequestId(orderId, to, PAYMENTS_REQUESTER);
+  const event = orderTransitionRequested(
     {
-      orderId: transition.orderId,
-      customerId: transition.customerId,
-      restaurantId: transition.restaurantId,
-      status: transition.to,
-      previousStatus: transition.from,
-      reason: transition.reason,
-      at: transition.at,
+      requestId,
+      orderId,
+      customerId,
+      restaurantId,
+      action: captured ? 'confirm' : 'fail-payment',
+      to,
+      reason: captured ? null : (t.declineReason ?? 'payment declined'),
+      requestedBy: PAYMENTS_REQUESTER,
+      requestedAt: at,
+      confirmation: captured ? { orderId, customerId, customerEmail, restaurantId, items, totalCents, currency, transactionId: t.transactionId, confirmedAt: at } : null,
     },
-    { id: stableEventId('order.status-changed', t.transactionId, transition.to), occurredAt: transition.at },
+    { id: stableEventId('order.transition-requested', requestId), occurredAt: at },
   );
-  return { topic: 'order.status-changed', key: t._id, event };
+  return { topic: 'order.transition-requested', key: orderId, event };
 }
 
-/** PURE: the events of an outcome. Ids derive from the transaction, so a repeat is a recognisable duplicate. */
+/**
+ * PURE: the events of an outcome. A charge's outcome is a request to the order authority, which
+ * alone confirms or fails the order (a cancel may have won meanwhile). Ids derive from the
+ * transaction, so a repeat is a recognisable duplicate.
+ */
 export function transactionEvents(outcome: TransactionOutcome): OutgoingEvent[] {
   if (outcome.kind === 'none') return [];
   const t = outcome.transaction;
@@ -163,22 +170,7 @@ export function transactionEvents(outcome: TransactionOutcome): OutgoingEvent[] 
     const event = paymentRefunded(data, { id: stableEventId('payment.refunded', t.transactionId), occurredAt: refundedAt });
     return [{ topic: 'payment.refunded', key: t._id, event }];
   }
-  const at = (t.settledAt ?? t.updatedAt).toISOString();
-  const p = outcome.placed.data;
-  if (t.status === 'declined') {
-    const reason = t.declineReason ?? 'payment declined';
-    const failed = orderPaymentFailed(
-      { orderId: p.orderId, customerId: p.customerId, restaurantId: p.restaurantId, reason, failedAt: at },
-      { id: stableEventId('order.payment-failed', t.transactionId), occurredAt: at },
-    );
-    return [{ topic: 'order.payment-failed', key: t._id, event: failed }, statusChanged(t, failOrderPayment(snapshotOf(t), reason, at))];
-  }
-  const { orderId, customerId, customerEmail, restaurantId, items, totalCents, currency } = p;
-  const confirmed = orderConfirmed(
-    { orderId, customerId, customerEmail, restaurantId, items, totalCents, currency, transactionId: t.transactionId, confirmedAt: at },
-    { id: stableEventId('order.confirmed', t.transactionId), occurredAt: at },
-  );
-  return [{ topic: 'order.confirmed', key: t._id, event: confirmed }, statusChanged(t, confirmOrder(snapshotOf(t), at))];
+  return [transitionRequest(outcome.placed, t, (t.settledAt ?? t.updatedAt).toISOString())];
 }
 
 /** A settled transaction as inserted: every field set, since bulk inserts bypass the model's defaults. */

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { TRANSITION_ACTIONS } from '../domain/order-authority';
 import { cents, id, isoTime, orderStatus, pricedItem } from './event-parts';
-import { createEnvelope, envelopeSchema, type EnvelopeOptions, type EventEnvelope } from './envelope';
+import { createEnvelope, envelopeSchema, stableEventId, type EnvelopeOptions, type EventEnvelope } from './envelope';
 
 /*
  * One schema per event type, used by producers before sending and by consumers on receipt.
@@ -157,3 +157,10 @@ export const orderTransitionRequested = (data: OrderTransitionRequested['data'],
   createEnvelope('order.transition-requested', data, options);
 export const orderTransitionDecided = (data: OrderTransitionDecided['data'], options?: EnvelopeOptions): OrderTransitionDecided =>
   createEnvelope('order.transition-decided', data, options);
+
+/**
+ * A transition request's id: the same order, target status and requester make the same
+ * request, so a requester that retries (after a timeout, a crash, a redelivery) is answered as
+ * it was the first time.
+ */
+export const transitionRequestId = (orderId: string, to: string, requestedBy: string): string => stableEventId('transition-request', orderId, to, requestedBy);
