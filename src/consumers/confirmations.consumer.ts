@@ -167,7 +167,9 @@ async function persistConfirmations(effects: readonly ConfirmationEffects[], dep
         return [{ i, record: sent }];
       } catch (error) {
         results[i] = settledFailed(error); // retriable: tried again under our own claim; refused: dead-lettered
-        if (!(error instanceof MailDeliveryError) || error.retriable) return [];
+        // Only a refusal of this message is recorded as failed: an error of ours (credentials,
+        // configuration) stops the consumer instead, and the email is sent once it is fixed.
+        if (!(error instanceof MailDeliveryError) || error.kind !== 'rejected') return [];
         // Refused for good: so recorded, and the claim marked, so a replay may send at once.
         await deps.claims.updateOne({ _id: claim._id, claimToken: claim.claimToken }, { $set: { failedReason: error.message } });
         const failed = notificationRecord(e.orderId, { status: 'failed', recipient: e.email.to, claimedBy: claim.claimedBy, attempts: claim.attempts, reason: error.message });

@@ -1,6 +1,7 @@
 import nodemailer from 'nodemailer';
 import { AppError } from '../errors';
 import type { Logger } from '../logger';
+import { withTimeout } from '../retry';
 
 /** One email ready to go: both bodies, and a Message-ID fixed by the caller (see confirmation-email.ts). */
 export interface OutgoingEmail {
@@ -20,19 +21,40 @@ export interface Mailer {
   close(): void;
 }
 
-/** The SMTP server did not take the message: retriable when it may later (connection, 4xx), not when it refused it (5xx, auth). */
+/**
+ * Why the SMTP server did not take a message: `retriable` when it may later (no connection, a
+ * 4xx, no answer in time); `rejected` when it refused this message for good (a 5xx about the
+ * recipient or content: dead-lettered); `misconfigured` when it refuses us (credentials, TLS or
+ * transport settings: no message passes until an operator fixes it, so the consumer stops).
+ */
+export type MailFailureKind = 'retriable' | 'rejected' | 'misconfigured';
+
 export class MailDeliveryError extends AppError {
-  constructor(cause: unknown, retriable: boolean) {
-    super(retriable ? 'UNAVAILABLE' : 'MAIL_REJECTED', `email not sent: ${cause instanceof Error ? cause.message : String(cause)}`, { retriable, cause });
+  constructor(
+    cause: unknown,
+    readonly kind: MailFailureKind,
+  ) {
+    const code = kind === 'retriable' ? 'UNAVAILABLE' : kind === 'rejected' ? 'MAIL_REJECTED' : 'MISCONFIGURED';
+    super(code, `email not sent: ${cause instanceof Error ? cause.message : String(cause)}`, { retriable: kind === 'retriable', cause });
   }
 }
 
-/** Failures that the same message would meet again: a permanent SMTP reply, bad credentials or configuration. */
-function isPermanent(error: unknown): boolean {
-  if (typeof error !== 'object' || error === null) return false;
-  const { permanent, code } = error as { permanent?: unknown; code?: unknown };
-  return permanent === true || code === 'EAUTH' || code === 'ENOAUTH' || code === 'ECONFIG';
+/** nodemailer's codes for "we are refused", whatever the message: authentication and configuration. */
+const OUR_FAULT_CODES = new Set(['EAUTH', 'ENOAUTH', 'ECONFIG', 'ETLS']);
+/** SMTP replies that mean the same: authentication required, too weak, or failed. */
+const OUR_FAULT_REPLIES = new Set([530, 534, 535, 538]);
+
+/** PURE: what a nodemailer failure means for the message being sent (see MailFailureKind). */
+export function mailFailureKind(error: unknown): MailFailureKind {
+  if (typeof error !== 'object' || error === null) return 'retriable';
+  const { permanent, code, responseCode } = error as { permanent?: unknown; code?: unknown; responseCode?: unknown };
+  if (OUR_FAULT_CODES.has(String(code)) || OUR_FAULT_REPLIES.has(Number(responseCode))) return 'misconfigured';
+  if (permanent === true || (typeof responseCode === 'number' && responseCode >= 500)) return 'rejected';
+  return 'retriable';
 }
+
+/** Longest one send may take, whatever the server does (a slow drip defeats the socket timeout): below the consumer session timeout. */
+export const SMTP_SEND_TIMEOUT_MS = 20_000;
 
 /**
  * Sends through the SMTP server at `smtpUrl` (`smtp://host:port`, credentials in the URL if
@@ -54,10 +76,10 @@ export function createSmtpMailer(smtpUrl: string): Mailer {
     delivery: 'smtp',
     async send(email) {
       try {
-        const info = await transport.sendMail(email);
+        const info = await withTimeout(transport.sendMail(email), SMTP_SEND_TIMEOUT_MS, () => new Error(`the SMTP server did not take the message within ${SMTP_SEND_TIMEOUT_MS} ms`));
         return { messageId: info.messageId || email.messageId };
       } catch (error) {
-        throw new MailDeliveryError(error, !isPermanent(error));
+        throw new MailDeliveryError(error, mailFailureKind(error));
       }
     },
     close: () => transport.close(),
