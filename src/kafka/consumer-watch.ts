@@ -18,6 +18,8 @@ export interface ConsumerWatchOptions {
    * broker stays quiet this long.
    */
   readonly stallAfterMs: number;
+  /** The consumer has joined already (a watch made after its GROUP_JOIN). @default false */
+  readonly joined?: boolean;
   /** @default Date.now */
   readonly now?: () => number;
 }
@@ -29,7 +31,7 @@ export interface ConsumerWatchOptions {
  */
 export function watchConsumer(consumer: WatchedConsumer, options: ConsumerWatchOptions): ConsumerWatch {
   const now = options.now ?? Date.now;
-  let state: 'joining' | 'joined' | 'crashed' | 'stopped' = 'joining';
+  let state: 'joining' | 'joined' | 'crashed' | 'stopped' = options.joined ? 'joined' : 'joining';
   let lastProgressAt = now();
   const progress = () => {
     lastProgressAt = now();

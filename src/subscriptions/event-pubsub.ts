@@ -2,15 +2,20 @@ import { KafkaPubSub } from 'graphql-kafkajs-subscriptions';
 import { Partitioners, type Admin, type Consumer, type Kafka, type KafkaMessage, type Producer } from 'kafkajs';
 import type { PubSub } from 'type-graphql';
 import type { Config } from '../config';
+import { AppError } from '../errors';
 import { parseEvent, type EventOf } from '../events/parse-event';
 import { eventSchemas, physicalGroupId, physicalTopic, TOPICS } from '../events/topics';
 import type { Logger } from '../logger';
-import { withRetry } from '../retry';
+import { watchConsumer, type ConsumerWatch } from '../kafka/consumer-watch';
+import { backoffDelay, withRetry } from '../retry';
 import { EventQueue, type EventStream } from './event-stream';
 import { analyticsEventKeys, EVERY_EVENT, orderEventKeys, SubscriberIndex, type RoutingKey } from './subscriber-index';
 
-/** The topics GraphQL subscriptions stream from. */
-export const STREAMED_TOPICS = [TOPICS.orderConfirmed, TOPICS.orderStatusChanged, TOPICS.analyticsUpdated] as const;
+/**
+ * The topics GraphQL subscriptions stream from, and the order authority's decisions, which
+ * cancelOrder and advanceOrder wait on (resolvers/transition-requests.ts).
+ */
+export const STREAMED_TOPICS = [TOPICS.orderConfirmed, TOPICS.orderStatusChanged, TOPICS.analyticsUpdated, TOPICS.orderTransitionDecided] as const;
 export type StreamedTopic = (typeof STREAMED_TOPICS)[number];
 
 /** Who may see an event of a streamed topic, as routing keys (see subscriber-index.ts). */
@@ -19,7 +24,7 @@ export function eventKeysOf<K extends StreamedTopic>(topic: K, event: EventOf<K>
     case TOPICS.analyticsUpdated:
       return analyticsEventKeys((event as EventOf<typeof TOPICS.analyticsUpdated>).data.scope);
     default:
-      return orderEventKeys((event as EventOf<typeof TOPICS.orderConfirmed | typeof TOPICS.orderStatusChanged>).data);
+      return orderEventKeys((event as EventOf<typeof TOPICS.orderConfirmed | typeof TOPICS.orderStatusChanged | typeof TOPICS.orderTransitionDecided>).data);
   }
 }
 
@@ -42,6 +47,11 @@ export interface EventPubSub extends PubSub {
   listen<K extends StreamedTopic>(topic: K, listener: (event: EventOf<K>) => void): () => void;
   /** Resolves once every topic's consumer has joined its group and fetched from every broker: later events are seen. */
   ready(): Promise<void>;
+  /**
+   * Why live events may not be flowing now (a topic's consumer not joined yet, crashed,
+   * stopped or stalled), or null: for readiness.
+   */
+  problem(): string | null;
   /** Ends open streams, disconnects, and deletes this instance's consumer groups. */
   dispose(): Promise<void>;
   readonly groupIds: readonly string[];
@@ -63,7 +73,29 @@ export interface EventPubSubOptions {
    * reached the API (performance.timeOrigin + performance.now()). For measurements (the fanout bench).
    */
   readonly onArrival?: (topic: StreamedTopic, event: unknown, arrivedAtMs: number) => void;
+  /**
+   * A topic's consumer that started no fetch for this long is taken for cut off from Kafka:
+   * its open streams end with UNAVAILABLE (it fetches every 500 ms when idle). @default 15000
+   */
+  readonly stallAfterMs?: number;
 }
+
+/**
+ * Ends a subscription whose live events were interrupted (the topic's consumer crashed,
+ * stopped or lost Kafka): events may be missed from here on, so the client is told to
+ * subscribe again (and catch up, see the README) rather than left waiting on a silent stream.
+ */
+export class LiveEventsInterruptedError extends AppError {
+  constructor(topic: StreamedTopic, why: string) {
+    super('UNAVAILABLE', `live ${topic} events are interrupted (${why}); subscribe again`, { retriable: true });
+  }
+}
+
+/** How soon a topic's consumer that died for good is created again (attempt after attempt). */
+const RECONNECT_BACKOFF = { initialDelayMs: 500, maxDelayMs: 30_000 };
+
+/** How long after a consumer's STOP its CRASH may still come (kafkajs disconnects in between). */
+const STOP_WITHOUT_CRASH_MS = 3000;
 
 /** The library keeps its clients private and has no close(); pinned at 4.0.13, reach them to disconnect. */
 function clientsOf(pubsub: KafkaPubSub): { consumer: Consumer; producer: Producer } {
@@ -74,10 +106,15 @@ type Listener = (event: unknown) => void;
 
 export async function connectEventPubSub(options: EventPubSubOptions): Promise<EventPubSub> {
   const { kafka, admin, config, log, instanceId, onArrival } = options;
+  const stallAfterMs = options.stallAfterMs ?? 15_000;
   const brokerIds = (await admin.describeCluster()).brokers.map((b) => String(b.nodeId));
   const indexes = new Map<StreamedTopic, SubscriberIndex<Listener>>(STREAMED_TOPICS.map((t) => [t, new SubscriberIndex<Listener>()]));
-  const open = new Set<EventQueue<unknown>>();
-  const engines = new Map<StreamedTopic, KafkaPubSub>();
+  /** Open streams per topic, to end them when that topic's live events are interrupted. */
+  const open = new Map<StreamedTopic, Set<EventQueue<unknown>>>(STREAMED_TOPICS.map((t) => [t, new Set()]));
+  /** Each topic's current engine (replaced when its consumer dies for good) and its watch. */
+  const engines = new Map<StreamedTopic, { engine: KafkaPubSub; watch: ConsumerWatch }>();
+  /** Topics whose streams were ended for the current interruption; cleared when the consumer fetches again. */
+  const interrupted = new Set<StreamedTopic>();
   const readiness: Promise<void>[] = [];
   let disposed: Promise<void> | undefined;
   const groupIds = STREAMED_TOPICS.map((topic) => physicalGroupId(config, `api-subscriptions.${topic}.${instanceId}`));
@@ -103,42 +140,115 @@ export async function connectEventPubSub(options: EventPubSubOptions): Promise<E
     });
   };
 
+  /** Ends the topic's open streams with a retryable UNAVAILABLE, once per interruption. */
+  const interrupt = (topic: StreamedTopic, why: string): void => {
+    if (disposed || interrupted.has(topic)) return;
+    interrupted.add(topic);
+    const streams = open.get(topic) as Set<EventQueue<unknown>>;
+    log.warn({ topic, why, streams: streams.size }, `live ${topic} events interrupted; ending its subscriptions`);
+    for (const queue of [...streams]) queue.fail(new LiveEventsInterruptedError(topic, why));
+  };
+
+  async function disconnectEngine(engine: KafkaPubSub): Promise<void> {
+    await Promise.allSettled([clientsOf(engine).consumer.disconnect(), clientsOf(engine).producer.disconnect()]);
+  }
+
+  /**
+   * Connects the topic's engine (a KafkaPubSub, one consumer group) and follows its consumer:
+   * a crash or a stop ends the topic's streams; kafkajs restarts a consumer after most crashes
+   * itself, and one it gives up on (or that stopped) is replaced here, with backoff.
+   */
+  async function connectTopic(topic: StreamedTopic, groupId: string, firstFetch?: () => void): Promise<void> {
+    const engine = await KafkaPubSub.create({
+      kafka,
+      topic: physicalTopic(config, topic),
+      producerConfig: { allowAutoTopicCreation: false, createPartitioner: Partitioners.DefaultPartitioner },
+      // A short idle fetch so ready() (first fetch after joining) comes quickly.
+      consumerConfig: { groupId, maxWaitTimeInMs: 500, allowAutoTopicCreation: false },
+    });
+    if (disposed) return void (await disconnectEngine(engine));
+    const { consumer } = clientsOf(engine);
+    // create() has joined the group; offsets (latest, for a new group) are resolved by the
+    // first fetch, so events produced after a fetch from every broker are delivered.
+    const fetched = new Set<string>();
+    // A fetch answered: live events flow again, so subscriptions are accepted again.
+    consumer.on(consumer.events.FETCH, () => interrupted.delete(topic));
+    const stopFetchWatch = consumer.on(consumer.events.FETCH, ({ payload }) => {
+      fetched.add(String(payload.nodeId));
+      if (firstFetch && brokerIds.every((id) => fetched.has(id))) {
+        stopFetchWatch();
+        firstFetch();
+      }
+    });
+    // create() resolves once the consumer has joined: the watch starts after its GROUP_JOIN.
+    const watch = watchConsumer(consumer, { stallAfterMs, joined: true });
+    let replaced = false;
+    const replace = (why: string) => {
+      if (replaced || disposed) return;
+      replaced = true;
+      watch.close();
+      void reconnect(topic, groupId, engine, why);
+    };
+    // kafkajs stops a consumer (STOP) before it reports a crash (CRASH, after disconnecting),
+    // and restarts it after most crashes by itself: a STOP with no CRASH soon after is a
+    // consumer that will not come back on its own, as is a CRASH that says it will not restart.
+    let crashReported = false;
+    consumer.on(consumer.events.STOP, () => {
+      crashReported = false;
+      interrupt(topic, 'its Kafka consumer stopped');
+      setTimeout(() => crashReported || replace('stopped'), STOP_WITHOUT_CRASH_MS).unref();
+    });
+    consumer.on(consumer.events.CRASH, ({ payload }) => {
+      crashReported = true;
+      log.error({ topic, err: payload.error, restart: payload.restart }, `the ${topic} subscription consumer crashed`);
+      interrupt(topic, 'its Kafka consumer crashed');
+      if (!payload.restart) replace('crashed beyond restarting');
+    });
+    engines.set(topic, { engine, watch });
+    await engine.subscribe(physicalTopic(config, topic), (message) => dispatch(topic, message));
+  }
+
+  async function reconnect(topic: StreamedTopic, groupId: string, old: KafkaPubSub, why: string): Promise<void> {
+    await disconnectEngine(old);
+    for (let attempt = 1; !disposed; attempt++) {
+      const delayMs = backoffDelay(attempt, RECONNECT_BACKOFF);
+      log.warn({ topic, why, attempt, delayMs }, `reconnecting the ${topic} subscription consumer`);
+      await new Promise((resolve) => setTimeout(resolve, delayMs).unref());
+      if (disposed) return;
+      try {
+        await connectTopic(topic, groupId);
+        log.info({ topic, attempt }, `the ${topic} subscription consumer is back`);
+        return;
+      } catch (error) {
+        log.warn({ topic, err: error, attempt }, `the ${topic} subscription consumer could not reconnect yet`);
+      }
+    }
+  }
+
   try {
     for (const [index, topic] of STREAMED_TOPICS.entries()) {
-      const engine = await KafkaPubSub.create({
-        kafka,
-        topic: physicalTopic(config, topic),
-        producerConfig: { allowAutoTopicCreation: false, createPartitioner: Partitioners.DefaultPartitioner },
-        // A short idle fetch so ready() (first fetch after joining) comes quickly.
-        consumerConfig: { groupId: groupIds[index] as string, maxWaitTimeInMs: 500, allowAutoTopicCreation: false },
-      });
-      engines.set(topic, engine);
-      const { consumer } = clientsOf(engine);
-      // create() has joined the group; offsets (latest, for a new group) are resolved by the
-      // first fetch, so events produced after a fetch from every broker are delivered.
-      readiness.push(
-        new Promise<void>((resolve) => {
-          const fetched = new Set<string>();
-          const stop = consumer.on(consumer.events.FETCH, ({ payload }) => {
-            fetched.add(String(payload.nodeId));
-            if (brokerIds.every((id) => fetched.has(id))) {
-              stop();
-              resolve();
-            }
-          });
-        }),
-      );
-      await engine.subscribe(physicalTopic(config, topic), (message) => dispatch(topic, message));
+      let fetchedEverywhere: () => void = () => undefined;
+      readiness.push(new Promise<void>((resolve) => (fetchedEverywhere = resolve)));
+      await connectTopic(topic, groupIds[index] as string, () => fetchedEverywhere());
     }
   } catch (error) {
     await disconnectAll();
     throw error;
   }
 
+  // A consumer cut off from Kafka keeps retrying quietly for a long time before kafkajs calls
+  // it a crash: a stall (no fetch for stallAfterMs) ends its streams at once.
+  const stallCheck = setInterval(() => {
+    for (const [topic, { watch }] of engines) {
+      const problem = watch.problem();
+      if (problem?.startsWith('stalled')) interrupt(topic, 'its Kafka consumer cannot fetch');
+    }
+  }, Math.max(100, Math.min(1000, stallAfterMs / 4)));
+  stallCheck.unref();
+
   async function disconnectAll(): Promise<void> {
-    await Promise.allSettled(
-      [...engines.values()].flatMap((engine) => [clientsOf(engine).consumer.disconnect(), clientsOf(engine).producer.disconnect()]),
-    );
+    for (const { watch } of engines.values()) watch.close();
+    await Promise.allSettled([...engines.values()].map(({ engine }) => disconnectEngine(engine)));
   }
 
   const addListener = (topic: StreamedTopic, keys: readonly RoutingKey[], listener: Listener): (() => void) => {
@@ -151,27 +261,38 @@ export async function connectEventPubSub(options: EventPubSubOptions): Promise<E
     groupIds,
     subscribe<K extends StreamedTopic>(topic: K, keys: readonly RoutingKey[]): EventStream<EventOf<K>> {
       if (!Array.isArray(keys)) throw new Error(`a subscription to ${topic} must name its routing keys`);
+      // Refused while the topic's consumer is down: the client retries rather than wait on nothing.
+      if (interrupted.has(topic)) throw new LiveEventsInterruptedError(topic, 'Kafka is not reachable');
+      const streams = open.get(topic) as Set<EventQueue<unknown>>;
       const queue: EventQueue<EventOf<K>> = new EventQueue(() => {
         remove();
-        open.delete(queue as EventQueue<unknown>);
+        streams.delete(queue as EventQueue<unknown>);
       });
       const remove = addListener(topic, keys, (event) => queue.push(event as EventOf<K>));
-      open.add(queue as EventQueue<unknown>);
+      streams.add(queue as EventQueue<unknown>);
       return queue;
     },
     listen(topic, listener) {
       return addListener(topic, [EVERY_EVENT], listener as Listener);
     },
     async publish(topic, event, key) {
-      const engine = engines.get(topic as StreamedTopic);
+      const engine = engines.get(topic as StreamedTopic)?.engine;
       if (!engine) throw new Error(`${topic} is not a streamed topic`);
       const valid = eventSchemas[topic as StreamedTopic].parse(event);
       await engine.publish(physicalTopic(config, topic), JSON.stringify(valid), { 'event-type': valid.type, 'event-id': valid.id }, { acks: -1 }, key);
     },
     ready: () => Promise.all(readiness).then(() => undefined),
+    problem() {
+      for (const [topic, { watch }] of engines) {
+        const problem = watch.problem();
+        if (problem) return `${topic} subscriptions: ${problem}`;
+      }
+      return null;
+    },
     dispose() {
       disposed ??= (async () => {
-        for (const queue of open) await queue.return();
+        clearInterval(stallCheck);
+        for (const streams of open.values()) for (const queue of [...streams]) await queue.return();
         await disconnectAll();
         // Left behind, each restart would add three empty groups to the cluster's listing.
         await withRetry(() => admin.deleteGroups(groupIds), { retries: 5, shouldRetry: () => true }).catch((error: unknown) =>
