@@ -1,5 +1,6 @@
 import { GraphQLInt, GraphQLObjectType, GraphQLSchema, GraphQLString, parse, type ExecutionResult } from 'graphql';
 import { describe, expect, it } from 'vitest';
+import { AppError } from '../errors';
 import { EventQueue } from './event-stream';
 import { sharedSubscribe } from './shared-execution';
 
@@ -111,5 +112,17 @@ describe('sharedSubscribe', () => {
     await stream.return?.();
     expect(w.closed()).toBe(1);
     expect(await pending).toEqual({ value: undefined, done: true });
+  });
+
+  it('a failing source ends the stream with one result carrying its error (the client sees its code), then done', async () => {
+    const w = world();
+    const stream = (await w.subscribe({ schema: w.schema, document: TICK, variableValues: { by: 1 }, contextValue: {} })) as Stream;
+    const interrupted = new AppError('UNAVAILABLE', 'live events are interrupted; subscribe again', { retriable: true });
+    w.sources[0]!.fail(interrupted);
+    const last = await stream.next();
+    expect(last.done).toBe(false);
+    expect(last.value?.errors?.[0]?.message).toBe('live events are interrupted; subscribe again');
+    expect(last.value?.errors?.[0]?.originalError).toBe(interrupted);
+    expect(await stream.next()).toEqual({ value: undefined, done: true });
   });
 });

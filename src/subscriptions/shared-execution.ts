@@ -1,4 +1,4 @@
-import { createSourceEventStream, execute, getOperationAST, type DocumentNode, type ExecutionArgs, type ExecutionResult } from 'graphql';
+import { createSourceEventStream, execute, getOperationAST, GraphQLError, type DocumentNode, type ExecutionArgs, type ExecutionResult } from 'graphql';
 
 /**
  * graphql-js runs a subscription's selection set once per subscriber and event. When a
@@ -26,14 +26,28 @@ function rootFieldOf(document: DocumentNode, operationName: string | null | unde
   return selection?.kind === 'Field' ? selection.name.value : null;
 }
 
-/** An async iterator whose values are `map`ped; closing it closes the source. */
-function mapStream<T, U>(source: AsyncIterator<T>, map: (value: T) => MaybePromise<U>): AsyncIterableIterator<U> {
+/**
+ * An async iterator whose values are `map`ped; closing it closes the source. A source that
+ * fails (live events interrupted, a subscriber too far behind: an AppError) ends the stream
+ * with one last result carrying that error, which the client receives as a GraphQL error with
+ * its code (UNAVAILABLE: subscribe again); graphql-ws would otherwise close the whole socket.
+ */
+function mapStream<T>(source: AsyncIterator<T>, map: (value: T) => MaybePromise<ExecutionResult>): AsyncIterableIterator<ExecutionResult> {
   const close = async () => {
     if (typeof source.return === 'function') await source.return();
   };
-  const mapped: AsyncIterableIterator<U> = {
+  let failed = false;
+  const mapped: AsyncIterableIterator<ExecutionResult> = {
     async next() {
-      const result = await source.next();
+      if (failed) return { value: undefined, done: true };
+      let result: IteratorResult<T>;
+      try {
+        result = await source.next();
+      } catch (error) {
+        failed = true;
+        const message = error instanceof Error ? error.message : String(error);
+        return { value: { errors: [new GraphQLError(message, { originalError: error instanceof Error ? error : undefined })] }, done: false };
+      }
       if (result.done) return { value: undefined, done: true };
       try {
         const value = map(result.value);
