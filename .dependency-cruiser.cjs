@@ -16,7 +16,7 @@ const RUNGS = [
   ['events', 'mongo'], // the event and storage schemas
   ['kafka', 'subscriptions', 'payments', 'email', 'catalog', 'probes'], // adapters around them (probes: every process's /livez and /readyz)
   ['consumers', 'schema'], // the consumer modules; the GraphQL types
-  ['resolvers'], // the GraphQL operations
+  ['resolvers', 'ops'], // the GraphQL operations; operators' tools (dead-letter redrive, replay)
   ['http'], // the API server: schema building, HTTP and WebSocket
   ['api'], // the API's entry point
 ];

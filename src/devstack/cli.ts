@@ -6,16 +6,19 @@
  *   ./dev cluster start|stop three Kafka nodes for fault tests (ports 19092-19097)
  *   ./dev install            fetch the Kafka jars, build FerretDB, install PostgreSQL if missing; start nothing
  *   ./dev clean              stop everything and delete the local state folder
+ *   ./dev dlq list|show|redrive   dead letters and parked messages (ops-commands.ts)
+ *   ./dev replay <module> [--switch]   rebuild a read model from the log (ops-commands.ts)
  */
 import { rmSync } from 'node:fs';
 import { ConfigError, loadConfig, type Config } from '../config';
+import { AppError } from '../errors';
 import { createLogger, type Logger } from '../logger';
 import { startKafka, stopKafka } from './kafka';
 import { postgresPid } from './postgres';
+import { dlqCommand, replayCommand } from './ops-commands';
 import { runningPid } from './processes';
 import { superviseApplication } from './supervise';
 import { ensureStack, FAULT_CLUSTER, installStack, pathsFor, stopStack } from './stack';
-import { StackError } from './stack.errors';
 
 const CLUSTER_BASE_PORT = 19092;
 
@@ -38,6 +41,8 @@ async function status(config: Config): Promise<void> {
 
 async function main(args: readonly string[], log: Logger, config: Config): Promise<void> {
   const [command, sub] = args;
+  if (command === 'dlq') return dlqCommand(args.slice(1), config, log);
+  if (command === 'replay') return replayCommand(args.slice(1), config, log);
   switch (`${command ?? ''} ${sub ?? ''}`.trim()) {
     case 'install':
       return installStack(config, log);
@@ -66,7 +71,7 @@ async function main(args: readonly string[], log: Logger, config: Config): Promi
       return;
     }
     default:
-      console.error(`usage: ./dev up | test [vitest args] | bench | services start|stop|status | cluster start|stop | install | clean`);
+      console.error(`usage: ./dev up | test [vitest args] | bench | services start|stop|status | cluster start|stop | install | clean | dlq list|show|redrive | replay <module> [--switch]`);
       process.exitCode = 2;
   }
 }
@@ -81,7 +86,7 @@ function run(): void {
   }
   const log = createLogger('devstack', { level: config.logLevel, pretty: config.logFormat === 'pretty' || process.stdout.isTTY });
   main(process.argv.slice(2), log, config).catch((error: unknown) => {
-    if (error instanceof StackError) {
+    if (error instanceof AppError) { // StackError is one too
       // One sentence a person can act on; the stack trace would only hide it.
       console.error(`\n${error.message}`);
     } else {

@@ -1,0 +1,113 @@
+/*
+ * Dead letters and parked messages as an operator sees them: pure helpers (ids, filters, what a
+ * redrive sends), no Kafka or Mongo. The I/O is in dead-letter-ops.ts.
+ *
+ * Both kinds have one shape (src/kafka/dead-letter.ts): the original key, value and headers,
+ * byte for byte, plus headers naming why and where from (`dlq-*`). A letter's id is its own
+ * position, `<topic>:<partition>:<offset>` with the logical topic (`order.placed.dlq:3:17`):
+ * unique and stable for as long as the topic keeps it.
+ */
+import type { IHeaders } from 'kafkajs';
+import { AppError } from '../errors';
+import { DEAD_LETTER_HEADERS } from '../kafka/dead-letter';
+
+export type LetterKind = 'dead-letter' | 'parked';
+
+/** One dead letter or parked message, read from its topic. */
+export interface Letter {
+  readonly id: string;
+  readonly kind: LetterKind;
+  /** The logical dead-letter or parking topic (`order.placed.dlq`). */
+  readonly topic: string;
+  readonly partition: number;
+  readonly offset: string;
+  /** The logical topic it failed on, where a redrive sends it. */
+  readonly sourceTopic: string;
+  readonly key: Buffer | null;
+  readonly value: Buffer | null;
+  readonly headers: IHeaders;
+  readonly reason: string;
+  readonly errorCode: string;
+  readonly consumerGroup: string;
+  readonly failedAt: string;
+}
+
+const SUFFIXES: Readonly<Record<LetterKind, string>> = { 'dead-letter': '.dlq', parked: '.parked' };
+
+/** The id of the message at `partition`/`offset` of logical topic `topic`. */
+export const letterId = (topic: string, partition: number, offset: string): string => `${topic}:${partition}:${offset}`;
+
+/** Parses an id back into its position; a malformed one is the operator's typo, said plainly. */
+export function parseLetterId(id: string): { topic: string; partition: number; offset: string; kind: LetterKind } {
+  const match = /^(.+\.(dlq|parked)):(\d+):(\d+)$/.exec(id);
+  if (!match) throw new AppError('BAD_USER_INPUT', `"${id}" is not a dead-letter id: expected <topic>.dlq:<partition>:<offset> or <topic>.parked:<partition>:<offset>, as \`./dev dlq list\` prints them`);
+  return { topic: match[1]!, kind: match[2] === 'dlq' ? 'dead-letter' : 'parked', partition: Number(match[3]), offset: match[4]! };
+}
+
+const text = (value: IHeaders[string]): string => (value === undefined ? '' : Array.isArray(value) ? value.map(String).join(',') : String(value));
+
+/** PURE: a letter from a message of logical topic `topic` (a `.dlq` or `.parked` topic). */
+export function letterOf(topic: string, partition: number, message: { offset: string; key: Buffer | null; value: Buffer | null; headers?: IHeaders }): Letter {
+  const kind: LetterKind = topic.endsWith(SUFFIXES.parked) ? 'parked' : 'dead-letter';
+  const headers = message.headers ?? {};
+  const header = (name: string) => text(headers[name]);
+  return {
+    id: letterId(topic, partition, message.offset),
+    kind,
+    topic,
+    partition,
+    offset: message.offset,
+    // The header says where it came from; the topic's name says the same for a letter without it.
+    sourceTopic: header(DEAD_LETTER_HEADERS.originalTopic) || topic.slice(0, -SUFFIXES[kind].length),
+    key: message.key,
+    value: message.value,
+    headers,
+    reason: header(DEAD_LETTER_HEADERS.reason),
+    errorCode: header(DEAD_LETTER_HEADERS.errorCode),
+    consumerGroup: header(DEAD_LETTER_HEADERS.consumerGroup),
+    failedAt: header(DEAD_LETTER_HEADERS.failedAt),
+  };
+}
+
+/** Headers a consumer added when it gave up on a message; everything else is the message's own. */
+export const isMarkingHeader = (name: string): boolean => /^(dlq|parked?)-/i.test(name);
+
+/** PURE: what a redrive sends back to the source topic: the original key, value and headers. */
+export function redriveMessageOf(letter: Letter): { topic: string; key: Buffer | null; value: Buffer | null; headers: IHeaders } {
+  const headers = Object.fromEntries(Object.entries(letter.headers).filter(([name]) => !isMarkingHeader(name)));
+  return { topic: letter.sourceTopic, key: letter.key, value: letter.value, headers };
+}
+
+/** Which letters an operator means. Every given criterion must hold. */
+export interface LetterFilter {
+  /** Source topic (`order.placed`) or the dead-letter/parking topic itself (`order.placed.dlq`). */
+  readonly topic?: string;
+  /** Case-insensitive part of the reason or the error code. */
+  readonly reason?: string;
+  readonly ids?: readonly string[];
+  /** Only one kind; both when absent. */
+  readonly kind?: LetterKind;
+}
+
+/** PURE */
+export function matchesFilter(letter: Letter, filter: LetterFilter): boolean {
+  if (filter.kind && letter.kind !== filter.kind) return false;
+  if (filter.topic && filter.topic !== letter.sourceTopic && filter.topic !== letter.topic) return false;
+  if (filter.ids && filter.ids.length > 0 && !filter.ids.includes(letter.id)) return false;
+  if (filter.reason) {
+    const needle = filter.reason.toLowerCase();
+    if (!letter.reason.toLowerCase().includes(needle) && !letter.errorCode.toLowerCase().includes(needle)) return false;
+  }
+  return true;
+}
+
+/** The logical dead-letter and parking topics of `sourceTopics` that `filter` may match. */
+export function letterTopicsOf(sourceTopics: readonly string[], filter: LetterFilter, names: { deadLetter: (t: string) => string; parking: (t: string) => string }): string[] {
+  const kinds: LetterKind[] = filter.kind ? [filter.kind] : ['dead-letter', 'parked'];
+  const wanted = (filter.ids ?? []).map((id) => parseLetterId(id).topic);
+  return sourceTopics
+    .filter((t) => !filter.topic || filter.topic === t || filter.topic === names.deadLetter(t) || filter.topic === names.parking(t))
+    .flatMap((t) => kinds.map((k) => (k === 'dead-letter' ? names.deadLetter(t) : names.parking(t))))
+    .filter((t) => !filter.topic || filter.topic === t || !filter.topic.match(/\.(dlq|parked)$/))
+    .filter((t) => wanted.length === 0 || wanted.includes(t));
+}
