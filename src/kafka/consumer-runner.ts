@@ -9,14 +9,22 @@
  * Partitions are worked on concurrently (`module.partitionsConcurrently`), never merged: each
  * round belongs to one partition, which keeps one order's events in order.
  *
- * Failures: per message. A message whose effect failed retriably (AppError/kafkajs
- * `retriable`, MongoDB unreachable, a claim held by another instance) is tried again with
- * backoff (retry.ts) for about two minutes, together with the round's other such messages, while
- * the rest of the round goes on; a message that fails otherwise is copied byte for byte to
- * `<topic>.dlq` with the reason in its headers (dead-letter.ts): one bad message never stops the
- * stream. A round that fails as a whole for a reason that is not retriable is split into
- * rounds of one message, so only the culprit is dead-lettered. Still failing retriably after the
- * retries: the round stays uncommitted and kafkajs delivers it again.
+ * Failures: per message, as failure-policy.ts classifies them. A message that can never pass
+ * (it does not parse, breaks a domain rule, asks for an impossible transition) is copied byte
+ * for byte to `<topic>.dlq` with the reason in its headers (dead-letter.ts), and the stream goes
+ * on; more than DEAD_LETTER_BREAKER_LIMIT of them within the window stop the consumer instead.
+ * A retriable failure (AppError/kafkajs `retriable`, MongoDB unreachable, a claim held by
+ * another instance) is tried again with backoff, together with the round's other such messages,
+ * while the rest of the round goes on; past its budget (CONSUMER_RETRY_ATTEMPTS/_BUDGET_MS) a
+ * failure bound to the message is parked in `<topic>.parked`, while a dependency still away
+ * leaves the round uncommitted for kafkajs to deliver again. An environment fault (SMTP
+ * credentials, configuration) or an unexpected error (a TypeError) stops the consumer without
+ * committing: the process exits 1 and its supervisor restarts it; at a message where it has
+ * already restarted CONSUMER_RESTARTS_BEFORE_PARKING times in a row (restart-ledger.ts), that
+ * message is parked instead. A round that fails as a whole for a reason that is not retriable
+ * is split into rounds of one message, so only the culprit is dead-lettered or stopped at.
+ * Retries heartbeat, and a rebalance (the heartbeat's REBALANCE_IN_PROGRESS) ends them at once,
+ * uncommitted, so the member rejoins in time.
  *
  * Stop (SIGTERM/SIGINT in consumer-process.ts): rounds at work finish and commit, rounds waiting
  * out a retry are abandoned uncommitted, then the group is left and Kafka and MongoDB close.
@@ -29,13 +37,15 @@ import type { Config } from '../config';
 import type { EventPosition } from '../domain/analytics';
 import { AppError, isRetriable } from '../errors';
 import { parseEvent, type EventOf, type KnownEventType } from '../events/parse-event';
-import { deadLetterTopic, ensureTopics, logicalTopic, physicalGroupId, physicalTopic } from '../events/topics';
+import { deadLetterTopic, ensureTopics, logicalTopic, parkingTopic, physicalGroupId, physicalTopic } from '../events/topics';
 import type { Logger } from '../logger';
 import { connectMongo } from '../mongo/connection';
 import { isTransientMongoError } from '../mongo/mongo-errors';
 import { backoffDelay, withRetry, type RetryOptions } from '../retry';
 import { createKafka } from './client';
 import { connectDeadLetterProducer, type DeadLetterProducer } from './dead-letter';
+import { budgetSpent, classifyFailure, DeadLetterBreaker, isRebalanceError, restartVerdict, type RetryBudget } from './failure-policy';
+import { openRestartLedger, type RestartLedger } from './restart-ledger';
 import { connectEventProducer, type EventProducer, type OutgoingEvent } from './event-producer';
 import { roundsOf } from './rounds';
 
@@ -120,9 +130,9 @@ export interface ConsumerRunOptions {
   /** Consumer group (namespaced by KAFKA_NAMESPACE). @default module.name */
   readonly groupId?: string;
   /**
-   * How long one delivery of a round is retried on retriable failures (Kafka, Mongo
-   * unreachable, a claim held by another instance) before it is left uncommitted for kafkajs
-   * to deliver again. Must outlast the modules' claim leases. @default {@link DEFAULT_MESSAGE_RETRY}
+   * How a message failing retriably (Kafka, Mongo unreachable, a claim held by another
+   * instance) is retried, and its budget (`retries`, `deadlineMs`). Must outlast the modules'
+   * claim leases. @default {@link messageRetry} of the config
    */
   readonly retry?: RetryOptions;
   /** Where a new group starts: from the beginning, so replay rebuilds state. @default true */
@@ -130,10 +140,17 @@ export interface ConsumerRunOptions {
 }
 
 /**
- * About two minutes of retries with backoff up to 5 s within one delivery. A failure still
- * retriable after that is not dead-lettered: the round is delivered again until it passes.
+ * The retry budget of a message that fails retriably (CONSUMER_RETRY_ATTEMPTS,
+ * CONSUMER_RETRY_BUDGET_MS: about two minutes by default) with backoff up to 5 s. Past it, a
+ * failure bound to the message is parked; a dependency still away leaves the round uncommitted,
+ * delivered again until it passes (failure-policy.ts).
  */
-export const DEFAULT_MESSAGE_RETRY: RetryOptions = { retries: 40, initialDelayMs: 200, maxDelayMs: 5_000, deadlineMs: 120_000 };
+export const messageRetry = (config: Config): RetryOptions => ({
+  retries: config.consumers.retryAttempts,
+  initialDelayMs: 200,
+  maxDelayMs: 5_000,
+  deadlineMs: config.consumers.retryBudgetMs,
+});
 
 export interface RunningConsumer {
   /** The consumer group on the cluster (namespaced). */
@@ -141,7 +158,10 @@ export interface RunningConsumer {
   readonly instanceId: string;
   /** Resolves when this instance has joined its group (partitions assigned). */
   readonly joined: Promise<void>;
-  /** Rejects if kafkajs gave up on the consumer (it restarts by itself on most failures). */
+  /**
+   * Rejects if kafkajs gave up on the consumer (it restarts by itself on most failures), or the
+   * runner stopped it: an environment or unexpected error, or the dead-letter breaker.
+   */
   readonly crashed: Promise<never>;
   /** Finishes the rounds in flight (and commits them), leaves the group, closes Kafka and Mongo. Idempotent. */
   stop(): Promise<void>;
@@ -180,17 +200,37 @@ async function openResources<T extends KnownEventType, D, S, E, O>(
   }
 }
 
-/** A round given up on: stopping, or still failing retriably after the retries. Left uncommitted. */
+/**
+ * A round given up on, left uncommitted: stopping, a rebalance (`rebalance`: the heartbeat's
+ * error, for kafkajs to rejoin on), or a dependency still away after the retries.
+ */
 class RoundAbandoned extends Error {
-  constructor(readonly reason: unknown) {
+  constructor(
+    readonly reason: unknown,
+    readonly rebalance = false,
+  ) {
     super('round abandoned');
+  }
+}
+
+/**
+ * The consumer must stop without committing (an environment or unexpected error at a message,
+ * or the dead-letter breaker): the process exits 1 and its supervisor restarts it.
+ */
+class ConsumerHalted extends Error {
+  constructor(
+    readonly reason: unknown,
+    readonly why: string,
+  ) {
+    super(why);
   }
 }
 
 interface RoundContext<T extends KnownEventType> {
   readonly topic: T;
   readonly partition: number;
-  readonly heartbeat: () => Promise<void>;
+  /** Heartbeats; throws RoundAbandoned when the group rebalances or the partition moved on. */
+  readonly checkIn: () => Promise<void>;
 }
 
 type Pending<T extends KnownEventType> = { readonly consumed: ConsumedEvent<T>; readonly raw: KafkaMessage };
@@ -202,21 +242,65 @@ function tally(descriptions: readonly string[]): Record<string, number> {
   return counts;
 }
 
-function createRoundHandler<T extends KnownEventType, D, S, E, O>(
-  module: ConsumerModule<T, D, S, E, O>,
-  parts: { deps: D; producer: EventProducer; deadLetters: DeadLetterProducer; groupId: string; log: Logger; retry: RetryOptions; stopping: AbortSignal },
-) {
-  const { deps, producer, deadLetters, groupId, log, retry, stopping } = parts;
+interface RoundHandlerParts<D> {
+  readonly deps: D;
+  readonly producer: EventProducer;
+  readonly deadLetters: DeadLetterProducer;
+  readonly restarts: RestartLedger;
+  readonly breaker: DeadLetterBreaker;
+  readonly breakerLimits: { readonly limit: number; readonly windowMs: number };
+  readonly groupId: string;
+  readonly log: Logger;
+  readonly retry: RetryOptions;
+  readonly restartsBeforeParking: number;
+  readonly stopping: AbortSignal;
+}
+
+function createRoundHandler<T extends KnownEventType, D, S, E, O>(module: ConsumerModule<T, D, S, E, O>, parts: RoundHandlerParts<D>) {
+  const { deps, producer, deadLetters, restarts, breaker, groupId, log, retry, restartsBeforeParking, stopping } = parts;
+  const budget: RetryBudget = { attempts: retry.retries ?? 5, ms: retry.deadlineMs ?? Number.POSITIVE_INFINITY };
+  const where = (ctx: RoundContext<T>, raw: KafkaMessage) => ({ topic: ctx.topic, partition: ctx.partition, offset: raw.offset, key: raw.key?.toString() ?? null });
+  const failedMessage = (ctx: RoundContext<T>, raw: KafkaMessage) => ({ topic: ctx.topic, partition: ctx.partition, message: raw });
 
   async function deadLetter(ctx: RoundContext<T>, raw: KafkaMessage, error: unknown): Promise<void> {
-    await deadLetters.send({ topic: ctx.topic, partition: ctx.partition, message: raw }, error, groupId);
-    log.error(
-      { topic: ctx.topic, partition: ctx.partition, offset: raw.offset, key: raw.key?.toString() ?? null, err: error, deadLetterTopic: deadLetterTopic(ctx.topic) },
-      `dead-lettered ${ctx.topic}`,
-    );
+    const { limit, windowMs } = parts.breakerLimits;
+    if (breaker.tripsOn()) throw new ConsumerHalted(error, `more than ${limit} dead letters within ${windowMs} ms: a fault upstream, not a few bad messages`);
+    await deadLetters.send(failedMessage(ctx, raw), error, groupId);
+    log.error({ ...where(ctx, raw), err: error, deadLetterTopic: deadLetterTopic(ctx.topic) }, `dead-lettered ${ctx.topic}`);
   }
 
-  /** One attempt at `pending`: returns the messages that failed retriably; dead-letters the others that failed. */
+  async function park(ctx: RoundContext<T>, raw: KafkaMessage, error: unknown, after: string): Promise<void> {
+    await deadLetters.park(failedMessage(ctx, raw), error, groupId, after);
+    log.error({ ...where(ctx, raw), err: error, parkingTopic: parkingTopic(ctx.topic), after }, `parked ${ctx.topic} after ${after}; redrive it once the cause is fixed`);
+  }
+
+  /**
+   * A message failed in a way that says nothing good about the next one (failure-policy.ts,
+   * `stop`). Stop at it, unless the consumer already restarted here `restartsBeforeParking`
+   * times in a row: then park it and go on.
+   */
+  async function stopAt(ctx: RoundContext<T>, raw: KafkaMessage, error: unknown): Promise<void> {
+    const verdict = restartVerdict(await restarts.read(ctx.topic, ctx.partition), raw.offset, restartsBeforeParking);
+    if (verdict.action === 'park') {
+      await park(ctx, raw, error, `${verdict.restarts} restarts in a row at this message`);
+      await restarts.passed(ctx.topic, ctx.partition, raw.offset);
+      return;
+    }
+    const reason = error instanceof Error ? error.message : String(error);
+    await restarts.record(ctx.topic, ctx.partition, verdict.record, reason).catch((recordError: unknown) => {
+      log.error({ err: recordError }, 'could not record the restart; this stop will not count towards parking the message');
+    });
+    const restart = `${verdict.record.restarts} of ${restartsBeforeParking} before it is parked`;
+    throw new ConsumerHalted(error, `${ctx.topic} partition ${ctx.partition} offset ${raw.offset} failed with an environment or unexpected error (stop ${restart})`);
+  }
+
+  /** What a non-retriable failure of one message calls for: a dead letter, or a stop. */
+  async function failFor(ctx: RoundContext<T>, raw: KafkaMessage, error: unknown): Promise<void> {
+    if (classifyFailure(error) === 'dead-letter') await deadLetter(ctx, raw, error);
+    else await stopAt(ctx, raw, error);
+  }
+
+  /** One attempt at `pending`: returns the messages that failed retriably (with their errors); dead-letters or stops at the others. */
   async function attempt(ctx: RoundContext<T>, pending: readonly Pending<T>[], mode: LoadMode): Promise<{ failed: Pending<T>[]; errors: unknown[]; done: string[] }> {
     const state = await module.load(
       pending.map((p) => p.consumed),
@@ -254,11 +338,16 @@ function createRoundHandler<T extends KnownEventType, D, S, E, O>(
     // One send for the round. If it fails, the whole attempt is repeated: the writes are
     // idempotent, and the repeat emits the same events with the same ids.
     if (events.length > 0) await producer.publish(events);
-    for (const { p, error } of fatal) await deadLetter(ctx, p.raw, error);
+    // In offset order: a stop at an earlier message leaves the later ones for the redelivery.
+    fatal.sort((a, b) => Number(BigInt(a.p.raw.offset) - BigInt(b.p.raw.offset)));
+    for (const { p, error } of fatal) await failFor(ctx, p.raw, error);
     return { failed, errors, done };
   }
 
-  /** Works a round until every message is handled or dead-lettered; throws RoundAbandoned otherwise. */
+  /**
+   * Works a round until every message is handled, dead-lettered or parked. Throws
+   * RoundAbandoned (left uncommitted for a redelivery) or ConsumerHalted (stop, uncommitted).
+   */
   async function handleRound(ctx: RoundContext<T>, raws: readonly KafkaMessage[]): Promise<void> {
     let pending: Pending<T>[] = [];
     for (const raw of raws) {
@@ -276,52 +365,64 @@ function createRoundHandler<T extends KnownEventType, D, S, E, O>(
     let mode: LoadMode = 'guess';
     for (let retryNumber = 1; pending.length > 0; retryNumber++) {
       let failed: Pending<T>[];
-      let firstError: unknown;
+      let errors: unknown[];
       try {
         const result = await attempt(ctx, pending, mode);
         done.push(...result.done);
-        [failed, firstError] = [result.failed, result.errors[0]];
+        [failed, errors] = [result.failed, result.errors];
       } catch (error) {
+        if (error instanceof ConsumerHalted || error instanceof RoundAbandoned) throw error;
         if (!isRetriableFailure(error)) {
           if (pending.length === 1) {
-            await deadLetter(ctx, pending[0]!.raw, error);
+            await failFor(ctx, pending[0]!.raw, error);
             break;
           }
           // Not one message's failure but the round's (a load that cannot work on one of
-          // them, say): one at a time, so only the culprit is dead-lettered.
+          // them, say): one at a time, so only the culprit is dead-lettered (or stopped at).
           for (const p of pending) await handleRound(ctx, [p.raw]);
           return;
         }
-        [failed, firstError] = [pending, error];
+        [failed, errors] = [pending, pending.map(() => error)];
       }
       if (failed.length === 0) break;
       if (mode === 'guess') {
         // Decided on guesses, or on state that moved: decide those again at once, on what is stored.
-        log.debug({ topic: ctx.topic, partition: ctx.partition, messages: failed.length, err: firstError }, 'deciding again on stored state');
+        log.debug({ topic: ctx.topic, partition: ctx.partition, messages: failed.length, err: errors[0] }, 'deciding again on stored state');
         [mode, pending, retryNumber] = ['read', failed, 0];
         continue;
       }
       const delayMs = backoffDelay(retryNumber, retry);
-      const outOfTime = retry.deadlineMs !== undefined && Date.now() - startedAt + delayMs > retry.deadlineMs;
-      if (stopping.aborted || retryNumber > (retry.retries ?? 5) || outOfTime) throw new RoundAbandoned(firstError);
+      if (stopping.aborted) throw new RoundAbandoned(errors[0]);
+      if (budgetSpent(budget, retryNumber - 1, Date.now() - startedAt, delayMs)) {
+        // Past the budget. A failure bound to its message is parked, so the stream goes on; a
+        // dependency still away is not the message's fault: it stays, uncommitted, delivered again.
+        const waiting: Pending<T>[] = [];
+        for (const [i, p] of failed.entries()) {
+          if (classifyFailure(errors[i]) === 'retry') await park(ctx, p.raw, errors[i], `${retryNumber - 1} retries over ${Date.now() - startedAt} ms`);
+          else waiting.push(p);
+        }
+        if (waiting.length > 0) throw new RoundAbandoned(errors[failed.indexOf(waiting[0]!)]);
+        break;
+      }
       log.warn(
-        { topic: ctx.topic, partition: ctx.partition, err: firstError, messages: failed.length, offsets: failed.map((p) => p.raw.offset).slice(0, 10), attempt: retryNumber, delayMs },
+        { topic: ctx.topic, partition: ctx.partition, err: errors[0], messages: failed.length, offsets: failed.map((p) => p.raw.offset).slice(0, 10), attempt: retryNumber, delayMs },
         `retrying ${failed.length} ${ctx.topic} message(s)`,
       );
-      // Long waits must not cost the group membership (and so a second delivery elsewhere).
-      ctx.heartbeat().catch(() => undefined);
+      // Long waits must not cost the group membership; a rebalance ends the wait (checkIn throws).
+      await ctx.checkIn();
       try {
         await sleep(delayMs, undefined, { signal: stopping });
       } catch {
-        throw new RoundAbandoned(firstError);
+        throw new RoundAbandoned(errors[0]);
       }
+      await ctx.checkIn();
       pending = failed;
     }
     if (done.length === 0) return;
     // One line per round; a round of one message (a quiet stream) names its order and result.
-    const where = { topic: ctx.topic, partition: ctx.partition, count: raws.length };
-    if (raws.length === 1) log.info({ ...where, offset: raws[0]!.offset, key: raws[0]!.key?.toString() ?? null, result: done[0] }, `handled ${ctx.topic}`);
-    else log.info({ ...where, offsets: `${raws[0]!.offset}-${raws.at(-1)!.offset}`, results: tally(done) }, `handled ${ctx.topic}`);
+    const summary = { topic: ctx.topic, partition: ctx.partition, count: raws.length };
+    if (raws.length === 1) log.info({ ...summary, offset: raws[0]!.offset, key: raws[0]!.key?.toString() ?? null, result: done[0] }, `handled ${ctx.topic}`);
+    else log.info({ ...summary, offsets: `${raws[0]!.offset}-${raws.at(-1)!.offset}`, results: tally(done) }, `handled ${ctx.topic}`);
   }
 
   return handleRound;
@@ -339,10 +440,24 @@ export async function startConsumer<T extends KnownEventType, D, S, E, O>(
   const kafka = createKafka(config, instanceId, log);
 
   const { connection, producer, deadLetters, deps } = await openResources(module, { config, log, instanceId, kafka });
-  const consumer: Consumer = kafka.consumer({ groupId, allowAutoTopicCreation: false });
+  const consumer: Consumer = kafka.consumer({ groupId, allowAutoTopicCreation: false, sessionTimeout: config.consumers.sessionTimeoutMs });
   const stopping = new AbortController();
-  const retry = { ...DEFAULT_MESSAGE_RETRY, ...options.retry };
-  const handleRound = createRoundHandler(module, { deps, producer, deadLetters, groupId, log, retry, stopping: stopping.signal });
+  const retry = { ...messageRetry(config), ...options.retry };
+  const restarts = await openRestartLedger(connection, groupId, log);
+  const breakerLimits = config.consumers.deadLetterBreaker;
+  const handleRound = createRoundHandler(module, {
+    deps,
+    producer,
+    deadLetters,
+    restarts,
+    breaker: new DeadLetterBreaker(breakerLimits),
+    breakerLimits,
+    groupId,
+    log,
+    retry,
+    restartsBeforeParking: config.consumers.restartsBeforeParking,
+    stopping: stopping.signal,
+  });
 
   let onJoined: () => void = () => undefined;
   const joined = new Promise<void>((resolve) => (onJoined = resolve));
@@ -368,27 +483,65 @@ export async function startConsumer<T extends KnownEventType, D, S, E, O>(
     }
   }
 
-  async function handleBatch({ batch, heartbeat, isRunning, isStale, resolveOffset }: EachBatchPayload): Promise<void> {
-    const ctx: RoundContext<T> = { topic: logicalTopic(config, batch.topic) as T, partition: batch.partition, heartbeat };
+  /**
+   * Stops the consumer without committing past `halted`'s message: rounds waiting out a retry
+   * give up, `crashed` rejects, and the process (consumer-process.ts) exits 1 for its supervisor
+   * to restart it.
+   */
+  function halt(topic: string, partition: number, halted: ConsumerHalted): void {
+    log.fatal({ topic, partition, err: halted.reason, why: halted.why }, `${module.name} consumer stopping, nothing committed past the failed message: ${halted.why}`);
+    stopping.abort();
+    onCrash(halted.reason);
+  }
+
+  /**
+   * A heartbeat that tells: kafkajs answers it with REBALANCE_IN_PROGRESS (or the member is
+   * gone) when the group rebalances, and then this member must stop its work and rejoin, or it
+   * misses the rebalance and its partitions are worked twice. Other heartbeat failures (a
+   * broker away for a moment) are not a reason to drop the work.
+   */
+  const checkInFor =
+    ({ heartbeat, isRunning, isStale }: Pick<EachBatchPayload, 'heartbeat' | 'isRunning' | 'isStale'>) =>
+    async (): Promise<void> => {
+      try {
+        await heartbeat();
+      } catch (error) {
+        if (isRebalanceError(error)) throw new RoundAbandoned(error, true);
+        log.debug({ err: error }, 'heartbeat failed');
+      }
+      if (!isRunning() || isStale()) throw new RoundAbandoned(new Error('the partition moved on'));
+    };
+
+  async function handleBatch(payload: EachBatchPayload): Promise<void> {
+    const { batch, isRunning, isStale, resolveOffset } = payload;
+    const ctx: RoundContext<T> = { topic: logicalTopic(config, batch.topic) as T, partition: batch.partition, checkIn: checkInFor(payload) };
     const { messages } = batch;
     for (const [start, end] of roundsOf(messages.map((m) => m.key?.toString() ?? null))) {
       // Stopping, or the partition moved to another instance: what is left goes to its next owner.
       if (stopping.signal.aborted || !isRunning() || isStale()) return;
       try {
         await handleRound(ctx, messages.slice(start, end));
+        const last = messages[end - 1]!.offset;
+        resolveOffset(last);
+        await commit(batch.topic, batch.partition, last);
+        await restarts.passed(ctx.topic, batch.partition, last);
+        await ctx.checkIn();
       } catch (error) {
+        if (error instanceof ConsumerHalted) return halt(ctx.topic, ctx.partition, error);
         if (!(error instanceof RoundAbandoned)) throw error;
-        if (stopping.signal.aborted) return; // uncommitted: the next owner redoes it
-        // The messages are fine; something they need is not (Kafka, MongoDB, a claim held
-        // elsewhere). Dead-lettering them would drop acknowledged orders from the flow, so they
+        // Uncommitted: after a rebalance kafkajs rejoins on the heartbeat's error, and the
+        // partition's owner then redoes the round; when stopping, the next owner does.
+        if (error.rebalance) {
+          log.warn({ topic: ctx.topic, partition: ctx.partition }, 'the group is rebalancing: round left uncommitted, rejoining');
+          throw error.reason;
+        }
+        if (stopping.signal.aborted || !isRunning() || isStale()) return;
+        // The messages are fine; something they need is not (Kafka, MongoDB, a provider).
+        // Dead-lettering or parking them would drop acknowledged orders from the flow, so they
         // stay uncommitted: kafkajs restarts from the last committed offset and they come again.
         log.error({ topic: ctx.topic, partition: ctx.partition, err: error.reason }, `could not handle ${ctx.topic} yet; it will be delivered again`);
         throw error.reason;
       }
-      const last = messages[end - 1]!.offset;
-      resolveOffset(last);
-      await commit(batch.topic, batch.partition, last);
-      await heartbeat().catch(() => undefined);
     }
   }
 

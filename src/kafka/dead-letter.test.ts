@@ -30,4 +30,11 @@ describe('deadLetterMessage', () => {
     expect(deadLetterMessage(failed, new TypeError('x is undefined'), 'g', at).headers[DEAD_LETTER_HEADERS.errorCode]).toBe('TypeError');
     expect(deadLetterMessage(failed, 'a string', 'g', at).headers).toMatchObject({ [DEAD_LETTER_HEADERS.errorCode]: 'UNKNOWN', [DEAD_LETTER_HEADERS.reason]: 'a string' });
   });
+
+  it('says after what a parked message was given up on', () => {
+    const parked = deadLetterMessage(failed, new TypeError('x is undefined'), 'g', at, '3 restarts in a row at this message');
+    expect(parked.value).toBe(failed.message.value);
+    expect(parked.headers[DEAD_LETTER_HEADERS.parkedAfter]).toBe('3 restarts in a row at this message');
+    expect(deadLetterMessage(failed, 'x', 'g', at).headers).not.toHaveProperty(DEAD_LETTER_HEADERS.parkedAfter);
+  });
 });

@@ -1,9 +1,13 @@
 import type { IHeaders, Kafka, KafkaMessage } from 'kafkajs';
 import type { Config } from '../config';
-import { deadLetterTopic, physicalTopic } from '../events/topics';
+import { deadLetterTopic, parkingTopic, physicalTopic } from '../events/topics';
 import { connectFreshProducer } from './client';
 
-/** Headers a dead-lettered message carries besides its own: why, where from, and who gave up on it. */
+/**
+ * Headers a dead-lettered or parked message carries besides its own: why, where from, and who
+ * gave up on it; a parked one also says after what (`dlq-parked-after`), since it may well be
+ * fine and is meant to be redriven once the cause is fixed.
+ */
 export const DEAD_LETTER_HEADERS = {
   reason: 'dlq-reason',
   errorCode: 'dlq-error-code',
@@ -12,6 +16,7 @@ export const DEAD_LETTER_HEADERS = {
   originalPartition: 'dlq-original-partition',
   originalOffset: 'dlq-original-offset',
   failedAt: 'dlq-failed-at',
+  parkedAfter: 'dlq-parked-after',
 } as const;
 
 /** The failed message as it was received and where it sat; topic names are logical (no namespace). */
@@ -37,7 +42,7 @@ function errorCode(error: unknown): string {
 }
 
 /** Pure: the original key, value and headers unchanged, plus the reason headers. */
-export function deadLetterMessage(failed: FailedMessage, error: unknown, consumerGroup: string, at: Date): DeadLetterMessage {
+export function deadLetterMessage(failed: FailedMessage, error: unknown, consumerGroup: string, at: Date, parkedAfter?: string): DeadLetterMessage {
   const reason = error instanceof Error ? error.message : String(error);
   return {
     key: failed.message.key,
@@ -51,6 +56,7 @@ export function deadLetterMessage(failed: FailedMessage, error: unknown, consume
       [DEAD_LETTER_HEADERS.originalPartition]: String(failed.partition),
       [DEAD_LETTER_HEADERS.originalOffset]: failed.message.offset,
       [DEAD_LETTER_HEADERS.failedAt]: at.toISOString(),
+      ...(parkedAfter === undefined ? {} : { [DEAD_LETTER_HEADERS.parkedAfter]: parkedAfter }),
     },
   };
 }
@@ -58,6 +64,8 @@ export function deadLetterMessage(failed: FailedMessage, error: unknown, consume
 export interface DeadLetterProducer {
   /** Resolves once `<topic>.dlq` has the message (acks=all); throws when Kafka cannot take it. */
   send(failed: FailedMessage, error: unknown, consumerGroup: string): Promise<void>;
+  /** Resolves once `<topic>.parked` has the message, `after` saying what gave up on it (`3 restarts in a row at this message`). */
+  park(failed: FailedMessage, error: unknown, consumerGroup: string, after: string): Promise<void>;
   disconnect(): Promise<void>;
 }
 
@@ -71,6 +79,10 @@ export async function connectDeadLetterProducer(kafka: Kafka, config: Config): P
     async send(failed, error, consumerGroup) {
       const message = deadLetterMessage(failed, error, consumerGroup, new Date());
       await producer.use((current) => current.send({ topic: physicalTopic(config, deadLetterTopic(failed.topic)), acks: -1, messages: [message] }));
+    },
+    async park(failed, error, consumerGroup, after) {
+      const message = deadLetterMessage(failed, error, consumerGroup, new Date(), after);
+      await producer.use((current) => current.send({ topic: physicalTopic(config, parkingTopic(failed.topic)), acks: -1, messages: [message] }));
     },
     disconnect: () => producer.disconnect(),
   };

@@ -7,8 +7,15 @@ import type { Logger } from '../logger';
  * (see models/), and their indexes are built before the process starts work.
  */
 export async function connectMongo(config: Config, log: Logger): Promise<Connection> {
+  // Every operation's wait is bounded below the consumers' session timeout (config.ts checks
+  // it), so a stalled server fails the attempt (retried, transient) instead of outliving the
+  // group membership: the socket's silence, finding a server, connecting. (An operation queued
+  // while disconnected fails after mongoose's bufferTimeoutMS, 10 s.)
+  const bound = config.mongo.operationTimeoutMs;
   const connection = mongoose.createConnection(config.mongo.url, {
-    serverSelectionTimeoutMS: 10_000,
+    serverSelectionTimeoutMS: Math.min(10_000, bound),
+    socketTimeoutMS: bound,
+    connectTimeoutMS: Math.min(10_000, bound),
     // FerretDB has no transactions or retryable-write support to lean on; every write here
     // is idempotent by key instead.
     retryWrites: false,

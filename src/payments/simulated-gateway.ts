@@ -5,6 +5,7 @@ import { paymentOutcome } from '../domain/payment';
 import { microBatch } from '../micro-batch';
 import { findByIds, insertEach } from '../mongo/bulk';
 import { gatewayLedgerModel, type GatewayLedgerEntry } from './gateway-ledger.model';
+import { withGatewayTimeout } from './gateway-timeout';
 import { PaymentRejectedError, type ChargeResult, type PaymentGateway } from './payment-gateway';
 
 type NewEntry = Omit<GatewayLedgerEntry, 'requests' | 'createdAt'>;
@@ -15,6 +16,7 @@ type NewEntry = Omit<GatewayLedgerEntry, 'requests' | 'createdAt'>;
  * per key across every process, because its books are a collection with one entry per key.
  * Like a provider's API server, it serves concurrent requests together: the charges of one turn
  * of the event loop share one insert into its books (a key already there is read back).
+ * Every call is bounded by PAYMENT_GATEWAY_TIMEOUT_MS, as a real provider's client must be.
  */
 export async function simulatedPaymentGateway(connection: Connection): Promise<PaymentGateway> {
   const ledger = gatewayLedgerModel(connection);
@@ -50,7 +52,7 @@ export async function simulatedPaymentGateway(connection: Connection): Promise<P
       ? { status: 'captured', reference: entry.reference }
       : { status: 'declined', reference: entry.reference, reason: entry.reason ?? 'declined' };
 
-  return {
+  return withGatewayTimeout({
     async charge({ idempotencyKey, paymentToken, amountCents }) {
       const id = `charge:${idempotencyKey}`;
       // Insert first, as a provider's books would: a key already there gives its first answer.
@@ -102,5 +104,5 @@ export async function simulatedPaymentGateway(connection: Connection): Promise<P
       });
       return { reference: entry.reference };
     },
-  };
+  });
 }
