@@ -14,7 +14,15 @@ export const configOptions = {
     default: '127.0.0.1',
     doc: 'Interface the API listens on. Containers set `0.0.0.0`.',
   },
-  PORT: { default: '4000', doc: 'HTTP and WebSocket port of the API (`/graphql`).' },
+  PORT: { default: '4000', doc: 'HTTP and WebSocket port of the API (`/graphql`; its probes `/livez` and `/readyz` too).' },
+  HEALTH_PORT: {
+    default: '0',
+    doc: 'Port of a consumer process\'s probe listener (`/livez`, `/readyz`) on HOST; `0` picks a free one, logged at start. The API serves its probes on PORT.',
+  },
+  SHUTDOWN_TIMEOUT_MS: {
+    default: '25000',
+    doc: 'After SIGTERM a process exits within this even while Kafka or MongoDB is down (readiness fails at once; in-flight work finishes within it). Keep it below the orchestrator\'s grace period.',
+  },
   KAFKA_BROKERS: {
     default: '',
     doc: 'Comma-separated `host:port` list. Set: used as is, nothing is started. Unset: a local broker is started on KAFKA_PORT.',
@@ -107,6 +115,8 @@ const environmentSchema = z.object({
   NODE_ENV: z.enum(['development', 'test', 'production'], { error: 'NODE_ENV must be development, test or production' }),
   HOST: z.string().min(1, 'HOST must not be empty'),
   PORT: port('PORT'),
+  HEALTH_PORT: wholeNumber('HEALTH_PORT').pipe(z.number().max(65535, 'HEALTH_PORT must be between 0 and 65535')),
+  SHUTDOWN_TIMEOUT_MS: wholeNumber('SHUTDOWN_TIMEOUT_MS').pipe(z.number().min(1000, 'SHUTDOWN_TIMEOUT_MS must be at least 1000').max(600_000, 'SHUTDOWN_TIMEOUT_MS must be at most 600000')),
   KAFKA_BROKERS: z.string(),
   KAFKA_PORT: port('KAFKA_PORT'),
   KAFKA_TOPIC_PARTITIONS: positive('KAFKA_TOPIC_PARTITIONS'),
@@ -135,7 +145,10 @@ const environmentSchema = z.object({
 
 export interface Config {
   readonly nodeEnv: 'development' | 'test' | 'production';
-  readonly http: { readonly host: string; readonly port: number };
+  /** `healthPort`: a consumer process's probe listener (0: any free port). */
+  readonly http: { readonly host: string; readonly port: number; readonly healthPort: number };
+  /** After SIGTERM every process exits within this, whatever its dependencies do. */
+  readonly shutdownTimeoutMs: number;
   readonly kafka: {
     readonly brokers: readonly string[];
     /** True when KAFKA_BROKERS was set: the local stack must not start a broker. */
@@ -216,7 +229,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
 
   return {
     nodeEnv: e.NODE_ENV,
-    http: { host: e.HOST, port: e.PORT },
+    http: { host: e.HOST, port: e.PORT, healthPort: e.HEALTH_PORT },
+    shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
     kafka: {
       brokers: brokers.length > 0 ? brokers : [`127.0.0.1:${e.KAFKA_PORT}`],
       external: brokers.length > 0,
