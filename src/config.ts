@@ -49,6 +49,10 @@ export const configOptions = {
     default: '8000',
     doc: 'Longest the API waits for Kafka to acknowledge an order (placeOrder) before answering UNAVAILABLE; the order may then still be placed, so a client retries with the same idempotency key.',
   },
+  ORDER_DECISION_TIMEOUT_MS: {
+    default: '5000',
+    doc: 'Longest cancelOrder and advanceOrder wait for the order authority to decide before answering UNAVAILABLE; the request may then still be decided, and sending it again is answered as decided.',
+  },
   CONSUMER_SESSION_TIMEOUT_MS: {
     default: '30000',
     doc: 'Consumer group session timeout: a consumer silent this long loses its partitions. Every external call a consumer makes is bounded below it (MONGO_OPERATION_TIMEOUT_MS; payment gateway 10 s; SMTP 20 s), so it must be at least 25000.',
@@ -125,6 +129,7 @@ const environmentSchema = z.object({
   KAFKA_MIN_INSYNC_REPLICAS: positive('KAFKA_MIN_INSYNC_REPLICAS'),
   KAFKA_ALLOW_UNDER_REPLICATION: z.enum(['true', 'false'], { error: 'KAFKA_ALLOW_UNDER_REPLICATION must be true or false' }).transform((v) => v === 'true'),
   PUBLISH_TIMEOUT_MS: wholeNumber('PUBLISH_TIMEOUT_MS').pipe(z.number().min(100, 'PUBLISH_TIMEOUT_MS must be at least 100').max(120_000, 'PUBLISH_TIMEOUT_MS must be at most 120000')),
+  ORDER_DECISION_TIMEOUT_MS: wholeNumber('ORDER_DECISION_TIMEOUT_MS').pipe(z.number().min(100, 'ORDER_DECISION_TIMEOUT_MS must be at least 100').max(120_000, 'ORDER_DECISION_TIMEOUT_MS must be at most 120000')),
   CONSUMER_SESSION_TIMEOUT_MS: wholeNumber('CONSUMER_SESSION_TIMEOUT_MS').pipe(z.number().min(25_000, 'CONSUMER_SESSION_TIMEOUT_MS must be at least 25000 (above the 20 s SMTP and 10 s payment gateway call bounds)').max(300_000, 'CONSUMER_SESSION_TIMEOUT_MS must be at most 300000')),
   CONSUMER_RETRY_BUDGET_MS: positive('CONSUMER_RETRY_BUDGET_MS'),
   CONSUMER_RETRY_ATTEMPTS: positive('CONSUMER_RETRY_ATTEMPTS'),
@@ -163,6 +168,8 @@ export interface Config {
     readonly durabilityRequired: boolean;
     /** How long placeOrder waits for Kafka's acknowledgement. */
     readonly publishTimeoutMs: number;
+    /** How long cancelOrder/advanceOrder wait for the order authority's decision. */
+    readonly decisionTimeoutMs: number;
   };
   /** How the shared consumer runner treats failures (kafka/consumer-runner.ts). */
   readonly consumers: {
@@ -241,6 +248,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       minInsyncReplicas: e.KAFKA_MIN_INSYNC_REPLICAS,
       durabilityRequired: e.NODE_ENV === 'production' && !e.KAFKA_ALLOW_UNDER_REPLICATION,
       publishTimeoutMs: e.PUBLISH_TIMEOUT_MS,
+      decisionTimeoutMs: e.ORDER_DECISION_TIMEOUT_MS,
     },
     consumers: {
       sessionTimeoutMs: e.CONSUMER_SESSION_TIMEOUT_MS,

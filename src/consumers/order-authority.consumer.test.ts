@@ -26,7 +26,7 @@ function request(action: OrderTransitionRequested['data']['action'], to: OrderSt
     requestedAt: AT,
     confirmation,
   });
-  return { event, key: 'ord-1', position: { topic: 'order.transition-requested', partition: 0, offset: '0' } } as ConsumedEvent<'order.transition-requested'>;
+  return { event, key: 'ord-1', position: { topic: 'order.transition-requested', partition: 0, offset: 0 } } as ConsumedEvent<'order.transition-requested'>;
 }
 
 const round = (...chain: OrderStatus[]): AuthorityRound => {

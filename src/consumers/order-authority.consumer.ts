@@ -1,4 +1,4 @@
-import { currentStatus, decideTransition, LEAVABLE_STATUSES, linkId, type AuthorityDecision, type TransitionLink } from '../domain/order-authority';
+import { ADOPTED_HISTORY, currentStatus, decideTransition, LEAVABLE_STATUSES, linkId, type AuthorityDecision, type TransitionLink } from '../domain/order-authority';
 import type { OrderStatus } from '../domain/order-status';
 import { stableEventId } from '../events/envelope';
 import {
@@ -68,15 +68,16 @@ const documentOf = (link: TransitionLink): OrderTransitionDocument => ({ _id: li
  * status change since the authority exists had its link stored before it was announced, so a
  * read model ahead of an empty chain can only hold older history.
  */
-function adoptedLinks(order: Pick<OrderDocument, '_id' | 'statusHistory'>): TransitionLink[] {
+function adoptedLinks(order: Pick<OrderDocument, '_id' | 'status' | 'statusHistory'>): TransitionLink[] {
+  const steps = order.statusHistory.map((h) => ({ status: h.status, at: h.at, reason: h.reason }));
+  if (steps[0]?.status !== 'PLACED') steps.unshift({ status: 'PLACED', at: steps[0]?.at ?? new Date(0), reason: null });
   const links: TransitionLink[] = [];
-  const history = order.statusHistory;
-  for (let i = 1; i < history.length; i += 1) {
-    const from = history[i - 1]!.status;
-    const to = history[i]!.status;
+  for (let i = 1; i < steps.length; i += 1) {
+    const from = steps[i - 1]!.status;
+    const { status: to, at, reason } = steps[i]!;
+    if (from === to) continue;
     const action = to === 'CONFIRMED' ? 'confirm' : to === 'PAYMENT_FAILED' ? 'fail-payment' : to === 'CANCELLED' ? 'cancel' : 'advance';
-    const at = history[i]!.at.toISOString();
-    links.push({ orderId: order._id, from, to, action, requestId: `adopted:${order._id}:${from}`, requestedBy: 'read-model', reason: history[i]!.reason, at });
+    links.push({ orderId: order._id, from, to, action, requestId: `adopted:${order._id}:${from}`, requestedBy: ADOPTED_HISTORY, reason, at: at.toISOString() });
   }
   return links;
 }
@@ -91,7 +92,7 @@ async function readLinks(orderIds: readonly string[], deps: AuthorityDeps): Prom
   }
   const unknown = orderIds.filter((orderId) => !links.has(orderId));
   if (unknown.length === 0) return links;
-  const older = [...(await findByIds(deps.orders, unknown, { statusHistory: 1 })).values()].filter((order) => order.statusHistory.length > 1);
+  const older = [...(await findByIds(deps.orders, unknown, { status: 1, statusHistory: 1 })).values()].filter((order) => order.status !== 'PLACED');
   const adopted = older.flatMap(adoptedLinks);
   await insertEach(deps.transitions.collection, adopted.map(documentOf)); // a key already there was adopted by a racing read: same links
   for (const link of adopted) {

@@ -86,7 +86,11 @@ const DONE: Readonly<Record<TransitionAction, (to: OrderStatus) => string>> = {
   advance: (to) => `advanced to ${to}`,
 };
 
-const describeLink = (link: TransitionLink): string => `${DONE[link.action](link.to)} by ${link.requestedBy} at ${link.at}`;
+/** Who stands behind links adopted from an order's read-model history (orders older than the authority). */
+export const ADOPTED_HISTORY = 'read-model';
+
+const describeLink = (link: TransitionLink): string =>
+  `${DONE[link.action](link.to)}${link.requestedBy === ADOPTED_HISTORY ? '' : ` by ${link.requestedBy}`} at ${link.at}`;
 
 /** PURE: the authority's decision on one request, given the order's accepted links. */
 export function decideTransition(request: TransitionRequest, links: ReadonlyMap<OrderStatus, TransitionLink>, at: string): AuthorityDecision {

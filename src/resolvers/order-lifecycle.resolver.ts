@@ -2,36 +2,22 @@ import 'reflect-metadata';
 import { Args, Ctx, Mutation, Resolver } from 'type-graphql';
 import { requireRole } from '../auth/guards';
 import type { Viewer } from '../auth/viewer';
-import { InvalidInputError } from '../domain/domain.errors';
-import { advanceOrder, cancelOrder, type Transition } from '../domain/order';
+import { InvalidInputError, OrderTransitionError } from '../domain/domain.errors';
+import { FULFILMENT_STEPS } from '../domain/order-status';
 import { ORDER_LIMITS } from '../domain/pricing';
-import { orderCancelled, orderStatusChanged } from '../events/order-events';
-import { TOPICS } from '../events/topics';
-import type { OutgoingEvent } from '../kafka/event-producer';
+import type { OrderTransitionDecided } from '../events/order-events';
 import type { OrderDocument } from '../mongo/models/order.model';
 import { AdvanceOrderArgs, CancelOrderArgs } from '../schema/order-args';
 import { Order, orderViewOf } from '../schema/order.type';
 import type { ApiContext } from './context';
 import { findVisibleOrder } from './order-access';
+import { requestTransition } from './transition-requests';
 
-function statusChangedEvent(t: Transition): OutgoingEvent {
-  const event = orderStatusChanged({
-    orderId: t.orderId,
-    customerId: t.customerId,
-    restaurantId: t.restaurantId,
-    status: t.to,
-    previousStatus: t.from,
-    reason: t.reason,
-    at: t.at,
-  });
-  return { topic: TOPICS.orderStatusChanged, key: t.orderId, event };
-}
-
-/** The order as it will be once the projector applies the transition. */
-function afterTransition(doc: OrderDocument, t: Transition): Order {
+/** The order as its authority decided it: the read model's view, moved by the decided transition. */
+function asDecided(doc: OrderDocument, decided: OrderTransitionDecided['data']): Order {
   const view = orderViewOf(doc);
-  const at = new Date(t.at);
-  return Order.from({ ...view, status: t.to, statusHistory: [...view.statusHistory, { status: t.to, at, reason: t.reason }], updatedAt: at });
+  const at = new Date(decided.decidedAt);
+  return Order.from({ ...view, status: decided.to, statusHistory: [...view.statusHistory, { status: decided.to, at, reason: decided.reason }], updatedAt: at });
 }
 
 function checkReason(reason: string | null | undefined): string | null {
@@ -43,9 +29,10 @@ function checkReason(reason: string | null | undefined): string | null {
 }
 
 /**
- * Status changes asked for by people. Each reads the order from the read model, lets the
- * order aggregate decide (CONFLICT naming the from-state and the asked transition), and
- * produces the resulting events; the projector moves the read model.
+ * Status changes asked for by people. Each finds the order the caller may see in the read
+ * model, asks the order's one authority for the transition, and answers with its decision:
+ * the order as decided, CONFLICT naming the transition that won a race, or UNAVAILABLE (safe
+ * to retry) when no decision came within ORDER_DECISION_TIMEOUT_MS.
  */
 @Resolver(() => Order)
 export class OrderLifecycleResolver {
@@ -56,18 +43,9 @@ export class OrderLifecycleResolver {
   ): Promise<Order> {
     const viewer: Viewer = requireRole(identity, ['CUSTOMER', 'ADMIN'], 'cancelOrder');
     const why = checkReason(reason);
-    const doc = await findVisibleOrder(services, viewer, id);
-    const t = cancelOrder({ id: doc._id, customerId: doc.customerId, restaurantId: doc.restaurantId, status: doc.status }, why, services.now().toISOString());
-    const cancelled = orderCancelled({
-      orderId: t.orderId,
-      customerId: t.customerId,
-      restaurantId: t.restaurantId,
-      reason: t.reason,
-      cancelledBy: viewer.id,
-      cancelledAt: t.at,
-    });
-    await services.events.publish([{ topic: TOPICS.orderCancelled, key: t.orderId, event: cancelled }, statusChangedEvent(t)]);
-    return afterTransition(doc, t);
+    const order = await findVisibleOrder(services, viewer, id);
+    const decided = await requestTransition(services, { order, action: 'cancel', describedAs: 'cancel', to: 'CANCELLED', reason: why, requestedBy: viewer.id });
+    return asDecided(order, decided);
   }
 
   @Mutation(() => Order, {
@@ -78,9 +56,9 @@ export class OrderLifecycleResolver {
     @Ctx() { identity, services }: ApiContext,
   ): Promise<Order> {
     const viewer = requireRole(identity, ['RESTAURANT', 'ADMIN'], 'advanceOrder');
-    const doc = await findVisibleOrder(services, viewer, id);
-    const t = advanceOrder({ id: doc._id, customerId: doc.customerId, restaurantId: doc.restaurantId, status: doc.status }, status, services.now().toISOString());
-    await services.events.publish([statusChangedEvent(t)]);
-    return afterTransition(doc, t);
+    const order = await findVisibleOrder(services, viewer, id);
+    if (!FULFILMENT_STEPS.includes(status)) throw new OrderTransitionError(order.status, `advance to ${status}`);
+    const decided = await requestTransition(services, { order, action: 'advance', describedAs: `advance to ${status}`, to: status, reason: null, requestedBy: viewer.id });
+    return asDecided(order, decided);
   }
 }

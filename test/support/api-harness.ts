@@ -8,6 +8,8 @@ import { signAccessToken, type TokenClaims } from '../../src/auth/access-token';
 import type { Config } from '../../src/config';
 import { physicalTopic } from '../../src/events/topics';
 import { startApiServer, type ApiServer, type ApiServerOptions } from '../../src/http/api-server';
+import { createOrderAuthority } from '../../src/consumers/order-authority.consumer';
+import { startConsumer } from '../../src/kafka/consumer-runner';
 import { connectEventProducer, type EventProducer } from '../../src/kafka/event-producer';
 import { createLogger } from '../../src/logger';
 import { orderModel, type OrderDocument, type OrderModel } from '../../src/mongo/models/order.model';
@@ -34,6 +36,8 @@ export async function startApiWorld(name: string, options: ApiServerOptions = {}
   const config = testConfig({ KAFKA_NAMESPACE: uniqueName(name), MONGO_URL: uniqueMongoUrl(name), JWT_SECRET: TEST_JWT_SECRET, ...env });
   const log = createLogger(name, { level: process.env.TEST_LOG_LEVEL ?? 'silent' });
   const api = await startApiServer(config, log, { port: 0, ...options });
+  // cancelOrder and advanceOrder wait on the order's authority: it runs beside every test API.
+  const authority = await startConsumer(createOrderAuthority(), { config, log });
   await api.subscriptionsReady();
   const kafka = testKafka();
   const mongo = await mongoose.createConnection(config.mongo.url).asPromise();
@@ -53,7 +57,7 @@ export async function startApiWorld(name: string, options: ApiServerOptions = {}
       return other;
     },
     async stop() {
-      await Promise.all([api, ...others].map((a) => a.stop()));
+      await Promise.all([authority, api, ...others].map((a) => a.stop()));
       await events.disconnect();
       await mongo.close();
       await removeTestNamespace(config.kafka.namespace, config.mongo.url);
