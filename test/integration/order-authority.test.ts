@@ -28,10 +28,9 @@ beforeAll(async () => {
   world = await startApiWorld('order-authority');
   second = await world.startAnotherInstance();
   const log = createLogger('order-authority-test', { level: process.env.TEST_LOG_LEVEL ?? 'silent' });
-  // A second authority instance: the group splits the partitions, the key keeps one order on one.
-  for (const module of [createTransactionsConsumer(), createOrdersProjector(), createOrderAuthority()]) {
-    consumers.push(await startConsumer(module, { config: world.config, log }));
-  }
+  // A second authority instance beside the world's: the group splits the partitions, the key keeps an order on one.
+  const options = { config: world.config, log };
+  consumers.push(await startConsumer(createTransactionsConsumer(), options), await startConsumer(createOrdersProjector(), options), await startConsumer(createOrderAuthority(), options));
   tokens.alice = await tokenFor({ sub: alice, role: 'CUSTOMER', email: 'alice@example.com' });
   tokens.napoli = await tokenFor({ sub: 'staff-napoli', role: 'RESTAURANT', restaurantId: 'pizzeria-napoli' });
 });
