@@ -62,7 +62,7 @@ function filterFrom(values: { topic?: string; reason?: string; parked?: boolean;
 }
 
 async function withServices<T>(config: Config, log: Logger, work: (s: { kafka: ReturnType<typeof createKafka>; admin: ReturnType<ReturnType<typeof createKafka>['admin']>; connection: Awaited<ReturnType<typeof connectMongo>> }) => Promise<T>): Promise<T> {
-  const quiet = log.child({}, { level: 'warn' });
+  const quiet = log.child({}, { level: 'error' }); // not the connections' own notices
   const kafka = createKafka(config, 'ops', quiet);
   const admin = kafka.admin();
   await admin.connect();
@@ -180,7 +180,7 @@ const duration = (seconds: number | null) => (seconds === null ? '?' : seconds >
 export async function replayCommand(args: readonly string[], config: Config, log: Logger): Promise<void> {
   const { values, positionals } = parseArgs({ args: [...args], allowPositionals: true, options: { switch: { type: 'boolean' } } });
   if (positionals.length !== 1) throw new AppError('BAD_USER_INPUT', REPLAY_USAGE);
-  const connection = await connectMongo(config, log.child({}, { level: 'warn' }));
+  const connection = await connectMongo(config, log.child({}, { level: 'error' }));
   const line = progressLine();
   try {
     const result = await replay({
