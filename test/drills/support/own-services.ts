@@ -1,0 +1,123 @@
+/**
+ * Servers a drill owns, so it can kill and restart them without touching the shared broker on
+ * 9092 or the shared FerretDB on 27017 that other tests use: a Kafka of one or three nodes
+ * (src/devstack/kafka.ts, its own name and ports under .local/kafka/<name>/), and a second
+ * FerretDB process on a port of its own over the stack's PostgreSQL (its own small pool; the
+ * drill's database is unique anyway).
+ */
+import { rmSync } from 'node:fs';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { MongoClient } from 'mongodb';
+import { startChild, type Child } from '../../../bench/support/child';
+import { kafkaNodePidFile, startKafka, stopKafka } from '../../../src/devstack/kafka';
+import { stackPaths } from '../../../src/devstack/paths';
+import { postgresUrl } from '../../../src/devstack/postgres';
+import { assertPortFree, isAlive, runningPid } from '../../../src/devstack/processes';
+import { createLogger } from '../../../src/logger';
+import { ROOT } from '../../support/processes';
+import { uniqueName } from '../../support/services';
+
+const log = createLogger('drill-services', { level: process.env.TEST_LOG_LEVEL ?? 'silent' });
+export const paths = stackPaths('.local', ROOT);
+
+/** `count` consecutive free ports (Kafka nodes take two each), from a range no default uses. */
+export async function freePortRun(count: number): Promise<number> {
+  for (let attempt = 0; attempt < 50; attempt++) {
+    const base = 31_000 + 2 * Math.floor(Math.random() * 4000);
+    try {
+      for (let p = base; p < base + count; p++) await assertPortFree(p, 'drill', 'another');
+      return base;
+    } catch {
+      // taken: another try
+    }
+  }
+  throw new Error(`no run of ${count} free ports found`);
+}
+
+export interface OwnKafka {
+  readonly name: string;
+  readonly brokers: string[];
+  readonly brokerPorts: number[];
+  /** SIGKILLs node `id` (1-based) and waits until it is gone. */
+  kill(id: number): Promise<void>;
+  /** Starts every node that is not running (keeping their data) and waits until the cluster answers. */
+  start(): Promise<void>;
+  remove(): Promise<void>;
+}
+
+export async function startOwnKafka(nodeCount: number, options: { advertisedPorts?: number[]; basePort?: number } = {}): Promise<OwnKafka> {
+  const name = uniqueName('drill-kafka');
+  const basePort = options.basePort ?? (await freePortRun(2 * nodeCount));
+  const start = async () => {
+    await startKafka({ paths, log, name, nodeCount, basePort, advertisedPorts: options.advertisedPorts });
+  };
+  await start();
+  const brokerPorts = Array.from({ length: nodeCount }, (_, i) => basePort + 2 * i);
+  return {
+    name,
+    brokers: (options.advertisedPorts ?? brokerPorts).map((p) => `127.0.0.1:${p}`),
+    brokerPorts,
+    async kill(id) {
+      const pid = runningPid(kafkaNodePidFile(paths, name, id));
+      if (pid === undefined) throw new Error(`Kafka node ${id} of ${name} is not running`);
+      process.kill(pid, 'SIGKILL');
+      while (isAlive(pid)) await sleep(50);
+    },
+    start,
+    async remove() {
+      await stopKafka(paths, name, log);
+      rmSync(paths.kafkaCluster(name), { recursive: true, force: true });
+    },
+  };
+}
+
+export interface OwnFerretDb {
+  /** `mongodb://127.0.0.1:<port>/` */
+  readonly url: string;
+  kill(): Promise<void>;
+  start(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+async function answersPing(url: string): Promise<boolean> {
+  const client = new MongoClient(url, { serverSelectionTimeoutMS: 1000, connectTimeoutMS: 1000 });
+  try {
+    await client.connect();
+    await client.db('admin').command({ ping: 1 });
+    return true;
+  } catch {
+    return false;
+  } finally {
+    await client.close().catch(() => undefined);
+  }
+}
+
+/** A FerretDB of the drill's own over the stack's PostgreSQL (which the shared FerretDB keeps running). */
+export async function startOwnFerretDb(): Promise<OwnFerretDb> {
+  const port = (await freePortRun(1)) + 1;
+  const url = `mongodb://127.0.0.1:${port}/`;
+  // The shared FerretDB may hold 200 of PostgreSQL's 230 connections: this one keeps to 20.
+  const pg = postgresUrl(paths.postgresSocketDir).replace(/pool_max_conns=\d+/, 'pool_max_conns=20');
+  let child: Child | undefined;
+  const start = async () => {
+    child = startChild('ferretdb', paths.ferretBinary, ['--listen-addr', `127.0.0.1:${port}`, '--handler', 'postgresql', '--postgresql-url', pg, '--log-level', 'warn'], { cwd: ROOT, env: process.env });
+    const deadline = Date.now() + 30_000;
+    while (!(await answersPing(url))) {
+      if (child.exit || Date.now() > deadline) throw new Error(`the drill's FerretDB did not start:\n${child.tail().join('\n')}`);
+      await sleep(200);
+    }
+  };
+  await start();
+  return {
+    url,
+    async kill() {
+      if (!child || child.exit) return;
+      process.kill(child.pid, 'SIGKILL');
+      await child.exited;
+    },
+    start,
+    async stop() {
+      await child?.stop(10_000);
+    },
+  };
+}
