@@ -42,7 +42,9 @@ import type { Logger } from '../logger';
 import { connectMongo } from '../mongo/connection';
 import { isTransientMongoError } from '../mongo/mongo-errors';
 import { backoffDelay, withRetry, type RetryOptions } from '../retry';
+import type { ProbeCheck } from '../probes/probe-routes';
 import { createKafka } from './client';
+import { watchConsumer } from './consumer-watch';
 import { connectDeadLetterProducer, type DeadLetterProducer } from './dead-letter';
 import { budgetSpent, classifyFailure, DeadLetterBreaker, isRebalanceError, restartVerdict, type RetryBudget } from './failure-policy';
 import { openRestartLedger, type RestartLedger } from './restart-ledger';
@@ -165,7 +167,15 @@ export interface RunningConsumer {
   readonly crashed: Promise<never>;
   /** Finishes the rounds in flight (and commits them), leaves the group, closes Kafka and Mongo. Idempotent. */
   stop(): Promise<void>;
+  /** For readiness (the process's /readyz): MongoDB answers; the consumer joined, not crashed, not stalled. */
+  readonly probes: readonly ProbeCheck[];
 }
+
+/**
+ * A consumer that started no fetch and finished no batch for this long is stalled (a batch
+ * stuck in retries, Kafka out of reach): its process is not ready. Idle, it fetches every 5 s.
+ */
+const STALL_AFTER_MS = 60_000;
 
 /** Failures worth another attempt: the error base's flag, kafkajs' own, and MongoDB being unreachable. */
 export function isRetriableFailure(error: unknown): boolean {
@@ -441,6 +451,7 @@ export async function startConsumer<T extends KnownEventType, D, S, E, O>(
 
   const { connection, producer, deadLetters, deps } = await openResources(module, { config, log, instanceId, kafka });
   const consumer: Consumer = kafka.consumer({ groupId, allowAutoTopicCreation: false, sessionTimeout: config.consumers.sessionTimeoutMs });
+  const watch = watchConsumer(consumer, { stallAfterMs: STALL_AFTER_MS });
   const stopping = new AbortController();
   const retry = { ...messageRetry(config), ...options.retry };
   const restarts = await openRestartLedger(connection, groupId, log);
@@ -588,5 +599,9 @@ export async function startConsumer<T extends KnownEventType, D, S, E, O>(
   }
   log.info({ topics: module.topics }, `${module.name} consumer started`);
 
-  return { groupId, instanceId, joined, crashed, stop };
+  const probes: ProbeCheck[] = [
+    { name: 'mongo', check: async () => connection.readyState === 1 && (await connection.db?.command({ ping: 1 }))?.ok === 1 },
+    { name: 'consumer', check: async () => watch.problem() ?? true },
+  ];
+  return { groupId, instanceId, joined, crashed, stop, probes };
 }
