@@ -1,15 +1,15 @@
 import { ConfigError, loadConfig } from '../config';
 import type { KnownEventType } from '../events/parse-event';
 import { createLogger } from '../logger';
+import { startProbeListener } from '../probes/probe-listener';
+import { probeRoutes } from '../probes/probe-routes';
 import { startConsumer, type ConsumerModule } from './consumer-runner';
-
-/** Longest a graceful stop may take before the process exits anyway (a stuck broker or database). */
-const STOP_TIMEOUT_MS = 30_000;
 
 /**
  * The whole life of one consumer process (`node dist/consumers/<name>.js`): reads the
- * configuration once, starts the module, and on SIGTERM/SIGINT finishes the in-flight message,
- * commits, disconnects and exits 0. Exits 1 when it cannot start or kafkajs gives up, so a
+ * configuration once, starts the module and its probe listener (`/livez`, `/readyz` on
+ * HEALTH_PORT), and on SIGTERM/SIGINT fails readiness, finishes the rounds in flight,
+ * commits, disconnects and exits 0, within SHUTDOWN_TIMEOUT_MS whatever Kafka or MongoDB do. Exits 1 when it cannot start or kafkajs gives up, so a
  * supervisor (docker compose, `./dev up`) restarts it.
  */
 export async function runConsumerProcess<T extends KnownEventType, D, S, E, O>(module: ConsumerModule<T, D, S, E, O>): Promise<void> {
@@ -31,11 +31,21 @@ export async function runConsumerProcess<T extends KnownEventType, D, S, E, O>(m
     process.exit(1);
   }
 
+  let stopping = false;
+  const probes = await startProbeListener({ host: config.http.host, port: config.http.healthPort, handlers: [probeRoutes(running.probes, () => stopping)] }).catch(
+    (error: unknown) => {
+      log.fatal({ err: error, port: config.http.healthPort }, `${module.name} could not open its probe listener (HEALTH_PORT)`);
+      process.exit(1);
+    },
+  );
+  log.info({ probes: probes.url }, `${module.name} probes on ${probes.url}/livez and /readyz`);
+
   const exit = (code: number) => {
+    stopping = true; // readiness fails first
     setTimeout(() => {
-      log.error(`${module.name} did not stop within ${STOP_TIMEOUT_MS} ms; exiting anyway`);
+      log.error(`${module.name} did not stop within ${config.shutdownTimeoutMs} ms; exiting anyway`);
       process.exit(code || 1);
-    }, STOP_TIMEOUT_MS).unref();
+    }, config.shutdownTimeoutMs).unref();
     running.stop().then(
       () => process.exit(code),
       (error: unknown) => {
