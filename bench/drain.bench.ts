@@ -60,6 +60,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { Kafka, logLevel, Partitioners, type Admin, type Message } from 'kafkajs';
 import mongoose, { type Connection } from 'mongoose';
 import { inject, it } from 'vitest';
+import { CONSUMER_MODULE_NAMES } from '../src/consumers/modules';
 import { CATALOG } from '../src/catalog/catalog.fixture';
 import type { Config } from '../src/config';
 import { CURRENCY } from '../src/domain/catalog';
@@ -122,7 +123,7 @@ const CHEAP_READ_TIMEOUT_MS = 10_000;
 const STORE_COUNT_TIMEOUT_MS = 120_000;
 /** … and the last ones, when the bound is reached. */
 const FINAL_COUNT_TIMEOUT_MS = 30_000;
-const CONSUMER_MODULES = ['transactions', 'confirmations', 'analytics', 'orders-projector'] as const;
+const CONSUMER_MODULES = CONSUMER_MODULE_NAMES;
 type ConsumerModuleName = (typeof CONSUMER_MODULES)[number];
 
 // ---------------------------------------------------------------------------------------------
@@ -294,6 +295,7 @@ const endState = {
   charged: (db: Db) => db.collection('transactions').countDocuments({ status: 'captured' }),
   /** orders-projector: orders CONFIRMED in the `orders` read model. Costly. */
   confirmed: (db: Db) => db.collection('orders').countDocuments({ status: 'CONFIRMED' }),
+  decided: (db: Db) => db.collection('order_transitions').countDocuments({ to: 'CONFIRMED' }),
   /** analytics: ordersConfirmed of its `analytics` document "global". Cheap (by _id). */
   analyticsConfirmed: async (db: Db) =>
     (await db.collection<{ _id: string; ordersConfirmed?: number }>('analytics').findOne({ _id: 'global' }, { projection: { ordersConfirmed: 1 } }))
@@ -302,7 +304,7 @@ const endState = {
 
 /** What the cheap signs can see: Kafka only. */
 interface DrainSigns {
-  /** Messages on order.confirmed (the transactions consumer emits one per order after writing its transaction). */
+  /** Messages on order.confirmed (the order authority emits one per order after recording its confirmation). */
   readonly orderConfirmedEvents: number;
   /** Messages on `topics` not yet committed by the namespace's consumer group `groupId` (all of them if it has committed none). */
   lag(groupId: string, topics: readonly string[]): Promise<number>;
@@ -315,6 +317,8 @@ interface DrainSigns {
  */
 const costlyCounts = (n: number): { module: ConsumerModuleName; read: (db: Db) => Promise<number>; maybeDone: (signs: DrainSigns) => Promise<boolean> }[] => [
   { module: 'transactions', read: endState.charged, maybeDone: async (signs) => signs.orderConfirmedEvents >= n },
+  // order.confirmed is the authority's announcement of a confirmation it recorded.
+  { module: 'order-authority', read: endState.decided, maybeDone: async (signs) => signs.orderConfirmedEvents >= n },
   {
     module: 'orders-projector',
     read: endState.confirmed,
@@ -443,6 +447,7 @@ class ModuleTrack {
 
 const MODULE_MEASURES: Record<ConsumerModuleName, string> = {
   transactions: 'transactions with status captured',
+  'order-authority': 'transitions to CONFIRMED recorded by the order authority',
   confirmations: 'distinct confirmation emails received by the SMTP server',
   analytics: 'ordersConfirmed of the analytics document "global"',
   'orders-projector': 'orders with status CONFIRMED in the read model',

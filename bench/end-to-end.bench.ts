@@ -89,6 +89,7 @@ import type { Admin } from 'kafkajs';
 import mongoose from 'mongoose';
 import { SMTPServer } from 'smtp-server';
 import { inject, it } from 'vitest';
+import { CONSUMER_MODULE_NAMES } from '../src/consumers/modules';
 import { signAccessToken } from '../src/auth/access-token';
 import type { Config } from '../src/config';
 import { physicalGroupId, physicalTopic, TOPICS } from '../src/events/topics';
@@ -141,7 +142,7 @@ const allowedGrowth = (rate: number) => Math.max(params.lagMargin, Math.round(ra
 /** Lag growth that ends a step early: clearly not keeping up. */
 const abortGrowth = (rate: number) => Math.max(3 * params.lagMargin, Math.round(rate * 3));
 
-const CONSUMER_MODULES = ['transactions', 'confirmations', 'analytics', 'orders-projector'] as const;
+const CONSUMER_MODULES = CONSUMER_MODULE_NAMES;
 const REQUEST_TIMEOUT_MS = 30_000;
 const START_TIMEOUT_MS = 90_000;
 const WARMUP_TIMEOUT_MS = 60_000;

@@ -49,6 +49,7 @@ import { it } from 'vitest';
 import { signAccessToken } from '../src/auth/access-token';
 import { createAnalyticsConsumer } from '../src/consumers/analytics.consumer';
 import { createConfirmationsConsumer } from '../src/consumers/confirmations.consumer';
+import { createOrderAuthority } from '../src/consumers/order-authority.consumer';
 import { createOrdersProjector } from '../src/consumers/orders-projector.consumer';
 import { createTransactionsConsumer } from '../src/consumers/transactions.consumer';
 import { deadLetterTopic, physicalTopic, TOPICS } from '../src/events/topics';
@@ -381,13 +382,14 @@ it(`order pipeline: ${params.orders} orders by ${params.concurrency} customers`,
   }
 
   try {
-    say('starting the API and the transactions, confirmations, analytics and orders-projector consumers in-process…');
+    say('starting the API and the transactions, order-authority, confirmations, analytics and orders-projector consumers in-process…');
     api = await startApiServer(config, log, { port: 0 });
     await api.subscriptionsReady();
     const options = { config, log };
     await startAll(
       [
         startConsumer(createTransactionsConsumer(), options),
+        startConsumer(createOrderAuthority(), options),
         startConsumer(createConfirmationsConsumer(), options),
         startConsumer(createAnalyticsConsumer(), options),
         startConsumer(createOrdersProjector(), options),

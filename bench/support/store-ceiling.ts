@@ -1,15 +1,16 @@
 /**
- * The store's own ceiling for a backlog drain: the writes the four consumer modules make for N
+ * The store's own ceiling for a backlog drain: the writes the five consumer modules make for N
  * orders, issued straight through the driver in bulk, with the same chunking (inserts of 500,
  * updates of 20 per command, src/mongo/bulk.ts) and the same concurrency (one stream per
  * consumer process), against the same store. What the drain costs beyond this is ours.
  *
  * Per order (as the consumers write today; keep in step with src/consumers/):
  *   transactions      claims (payment), payment_gateway_ledger, transactions: 3 inserts
+ *   order authority   order_transitions (PLACED → CONFIRMED): 1 insert
  *   confirmations     claims (email), notifications: 2 inserts
  *   analytics         analytics_facts (placed, confirmed): 2 inserts; one scope update per round
  *   orders projector  orders: 1 insert, then 1 conditional update (PLACED → CONFIRMED)
- * = 8 inserts and 1 update per order, and no reads (the rounds decide on guesses).
+ * = 9 inserts and 1 update per order, and no reads (the rounds decide on guesses).
  */
 import { randomUUID } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
@@ -18,7 +19,7 @@ import type { mongo } from 'mongoose';
 type Db = mongo.Db;
 type Document = mongo.Document;
 
-export const WRITES_PER_ORDER = { inserts: 8, updates: 1 } as const;
+export const WRITES_PER_ORDER = { inserts: 9, updates: 1 } as const;
 
 const INSERT_CHUNK = 500;
 const UPDATE_CHUNK = 20;
@@ -72,6 +73,12 @@ export async function measureStoreCeiling(db: Db, orders: readonly CeilingOrder[
           await insertAll(db, 'claims', r.map((o) => claim('payment', o, 'charge')));
           await insertAll(db, 'payment_gateway_ledger', r.map((o) => ({ _id: `charge:${o.orderId}`, kind: 'charge', idempotencyKey: o.orderId, status: 'captured', reference: `ch_${randomUUID()}`, reason: null, amountCents: o.totalCents, chargeReference: null, requests: 1, createdAt: now() })));
           await insertAll(db, 'transactions', r.map((o) => ({ _id: o.orderId, transactionId: randomUUID(), status: 'captured', customerId: o.customerId, restaurantId: o.restaurantId, amountCents: o.totalCents, currency: 'EUR', claimedBy: 'ceiling-1234-abcdef01', chargeReference: `ch_${randomUUID()}`, declineReason: null, settledAt: now(), refundReference: null, refundedAt: null, voidedAt: null, createdAt: now(), updatedAt: now() })));
+        }
+      }),
+    'order-authority': () =>
+      timed(async () => {
+        for (const r of rounds(orders)) {
+          await insertAll(db, 'order_transitions', r.map((o) => ({ _id: `${o.orderId}:PLACED`, orderId: o.orderId, from: 'PLACED', to: 'CONFIRMED', action: 'confirm', requestId: randomUUID(), requestedBy: 'payments', reason: null, at: now() })));
         }
       }),
     confirmations: () =>

@@ -4,6 +4,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Config } from '../config';
+import { CONSUMER_MODULE_NAMES, type ConsumerModuleName } from '../consumers/modules';
 import { ensureTopics } from '../events/topics';
 import { createKafka } from '../kafka/client';
 import type { Logger } from '../logger';
@@ -12,13 +13,10 @@ import { ensureStack, stopStack } from './stack';
 import { waitUntilReady } from './processes';
 
 /** Every process of the product, as `./dev up` runs them: the API and each consumer module. */
-export const applicationProcesses = [
+export const applicationProcesses: readonly { readonly name: 'api' | ConsumerModuleName; readonly entry: string }[] = [
   { name: 'api', entry: 'api.js' },
-  { name: 'transactions', entry: 'consumers/transactions.js' },
-  { name: 'confirmations', entry: 'consumers/confirmations.js' },
-  { name: 'analytics', entry: 'consumers/analytics.js' },
-  { name: 'orders-projector', entry: 'consumers/orders-projector.js' },
-] as const;
+  ...CONSUMER_MODULE_NAMES.map((name) => ({ name, entry: `consumers/${name}.js` })),
+];
 
 /**
  * `./dev up`: brings up the services, then runs the API and every consumer module as its own

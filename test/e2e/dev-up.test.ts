@@ -9,13 +9,14 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { signAccessToken } from '../../src/auth/access-token';
+import { applicationProcesses } from '../../src/devstack/supervise';
 import { MeDocument, OrderDocument, PlaceOrderDocument } from '../generated/graphql';
 import { gql } from '../support/api-harness';
 import { buildIfNeeded, childrenOf, commandLine, freePort, isRunning, ROOT } from '../support/processes';
 import { removeTestNamespace, uniqueMongoUrl, uniqueName, waitFor } from '../support/services';
 
 const JWT_SECRET = 'dev-up-e2e-secret-0123456789abcdef-0123456789';
-const ENTRIES = ['api.js', 'consumers/transactions.js', 'consumers/confirmations.js', 'consumers/analytics.js', 'consumers/orders-projector.js'];
+const ENTRIES = applicationProcesses.map((p) => p.entry);
 
 interface LogLine {
   readonly pid: number;
