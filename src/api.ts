@@ -4,7 +4,8 @@ import { createLogger } from './logger';
 
 /**
  * `node dist/api.js`: the GraphQL API process. Loads the configuration once, starts the
- * server, and on SIGTERM or SIGINT stops it gracefully (a second signal exits at once).
+ * server, and on SIGTERM or SIGINT stops it gracefully within SHUTDOWN_TIMEOUT_MS (readiness
+ * fails first, in-flight requests finish, WebSockets close with 1001; a second signal exits at once).
  */
 async function main(): Promise<void> {
   const config = loadConfig();
@@ -17,7 +18,12 @@ async function main(): Promise<void> {
   const shutdown = (signal: NodeJS.Signals) => {
     if (signalled) process.exit(1);
     signalled = true;
-    log.info({ signal }, 'stopping the API');
+    log.info({ signal, shutdownTimeoutMs: config.shutdownTimeoutMs }, 'stopping the API');
+    // Whatever Kafka or MongoDB do meanwhile, the process is gone within the bound.
+    setTimeout(() => {
+      log.error(`the API did not stop within ${config.shutdownTimeoutMs} ms; exiting anyway`);
+      process.exit(1);
+    }, config.shutdownTimeoutMs).unref();
     server.stop().then(
       () => process.exit(0),
       (error: unknown) => {

@@ -33,7 +33,7 @@ import { statusUpdateOf } from '../resolvers/order-status-stream';
 import { RecentStatusChanges } from '../subscriptions/status-tracker';
 import { formatApiError } from './format-error';
 import { graphiqlPage, graphiqlRoute } from './graphiql';
-import { healthRoute } from './health';
+import { probeRoutes } from '../probes/probe-routes';
 import { DEFAULT_LIMITS, operationLimitsPlugin, type OperationLimits } from './operation-limits';
 import { attachSubscriptionServer } from './websocket';
 
@@ -54,7 +54,15 @@ export interface ApiServerOptions {
   readonly onSubscriptionEvent?: EventPubSubOptions['onArrival'];
   /** Resolver classes added to the schema (SchemaOptions.extraResolvers), e.g. a benchmark's baseline mutation. @default none */
   readonly extraResolvers?: readonly Function[];
+  /** How long stop() keeps serving with /readyz at 503 before it closes. @default READINESS_GRACE_MS */
+  readonly readinessGraceMs?: number;
 }
+
+/**
+ * How long a stopping API keeps answering, with /readyz at 503, before it closes its port:
+ * long enough for a load balancer probing every second or two to stop sending it requests.
+ */
+export const READINESS_GRACE_MS = 2000;
 
 export interface ApiServer {
   /** `http://host:port/graphql`; the WebSocket endpoint is the same with ws://. */
@@ -170,16 +178,18 @@ export async function startApiServer(config: Config, log: Logger, options: ApiSe
     closers.push(() => apollo.stop());
 
     let stopping = false;
-    app.get(
-      '/health',
-      healthRoute(
-        [
-          { name: 'mongo', check: async () => mongo.readyState === 1 && (await mongo.db?.command({ ping: 1 }))?.ok === 1 },
-          { name: 'kafka', check: async () => (await admin.describeCluster()).brokers.length > 0 },
-        ],
-        () => stopping,
-      ),
+    // /livez, /readyz (and /health) on the API's own port; readiness covers the live events too.
+    const probes = probeRoutes(
+      [
+        { name: 'mongo', check: async () => mongo.readyState === 1 && (await mongo.db?.command({ ping: 1 }))?.ok === 1 },
+        { name: 'kafka', check: async () => (await admin.describeCluster()).brokers.length > 0 },
+        { name: 'subscriptions', check: async () => pubSub.problem() ?? true },
+      ],
+      () => stopping,
     );
+    app.use((req, res, next) => {
+      if (!probes(req, res)) next();
+    });
     const restaurantId = catalog[0]?.id ?? 'none';
     const tokens = config.nodeEnv === 'production' ? null : await developmentTokens(jwtSecret, restaurantId);
     const graphiql = options.graphiql ?? config.nodeEnv !== 'production';
@@ -211,7 +221,17 @@ export async function startApiServer(config: Config, log: Logger, options: ApiSe
       subscriptionsReady: () => pubSub.ready(),
       stop: () => {
         stopping = true;
-        stopped ??= closeAll().then(() => log.info('API stopped'));
+        stopped ??= (async () => {
+          // Readiness fails first: load balancers stop sending requests while the port still
+          // answers, then Apollo drains HTTP (in-flight requests finish) and WebSockets close (1001).
+          log.info({ readinessGraceMs: READINESS_GRACE_MS }, 'stopping: readiness fails, then the API closes');
+          await new Promise((resolve) => setTimeout(resolve, options.readinessGraceMs ?? READINESS_GRACE_MS));
+          // WebSockets first, with their close frame: Apollo's drain would otherwise end their
+          // connections as idle HTTP ones (no close code). Apollo's own drain then finds them closed.
+          await ws.dispose().catch((error: unknown) => log.warn({ err: error }, 'error while closing WebSockets'));
+          await closeAll();
+          log.info('API stopped');
+        })();
         return stopped;
       },
     };

@@ -41,6 +41,9 @@ type Checked =
 /** Operation-limit verdicts kept per document, by operation name and variables. */
 const LIMIT_CACHE_SIZE = 100;
 
+/** How long a stopping server waits for clients to answer its close frame before dropping them. */
+const CLOSE_HANDSHAKE_MS = 2000;
+
 /** Sockets are pinged in this many groups, one group per keepAliveMs / KEEP_ALIVE_SLICES. */
 const KEEP_ALIVE_SLICES = 12;
 
@@ -241,12 +244,20 @@ export function attachSubscriptionServer(options: SubscriptionServerOptions): { 
   }, keepAliveMs / KEEP_ALIVE_SLICES);
   keepAlive.unref();
 
+  let disposed: Promise<void> | undefined;
   return {
-    dispose: async () => {
-      clearInterval(keepAlive);
-      for (const socket of wss.clients) socket.close(1001, 'Going away');
-      wss.removeAllListeners();
-      await new Promise<void>((resolve, reject) => wss.close((error) => (error ? reject(error) : resolve())));
-    },
+    dispose: () =>
+      (disposed ??= (async () => {
+        clearInterval(keepAlive);
+        // 1001 Going Away: the server is stopping; the client reconnects (to another instance).
+        for (const socket of wss.clients) socket.close(1001, 'Going away');
+        // A client that does not answer the closing handshake is not waited for (ws would wait 30 s).
+        const impatience = setTimeout(() => {
+          for (const socket of wss.clients) socket.terminate();
+        }, CLOSE_HANDSHAKE_MS);
+        wss.removeAllListeners();
+        await new Promise<void>((resolve, reject) => wss.close((error) => (error ? reject(error) : resolve())));
+        clearTimeout(impatience);
+      })()),
   };
 }

@@ -35,7 +35,7 @@ export interface ApiWorld {
 export async function startApiWorld(name: string, options: ApiServerOptions = {}, env: NodeJS.ProcessEnv = {}): Promise<ApiWorld> {
   const config = testConfig({ KAFKA_NAMESPACE: uniqueName(name), MONGO_URL: uniqueMongoUrl(name), JWT_SECRET: TEST_JWT_SECRET, ...env });
   const log = createLogger(name, { level: process.env.TEST_LOG_LEVEL ?? 'silent' });
-  const api = await startApiServer(config, log, { port: 0, ...options });
+  const api = await startApiServer(config, log, { port: 0, readinessGraceMs: 0, ...options });
   // cancelOrder and advanceOrder wait on the order's authority: it runs beside every test API.
   const authority = await startConsumer(createOrderAuthority(), { config, log });
   await api.subscriptionsReady();
@@ -51,7 +51,7 @@ export async function startApiWorld(name: string, options: ApiServerOptions = {}
     orders: orderModel(mongo),
     events,
     async startAnotherInstance(more = {}, otherConfig = config) {
-      const other = await startApiServer(otherConfig, log, { port: 0, ...more });
+      const other = await startApiServer(otherConfig, log, { port: 0, readinessGraceMs: 0, ...more });
       others.push(other);
       await other.subscriptionsReady();
       return other;
