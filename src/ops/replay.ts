@@ -77,6 +77,8 @@ export interface ReplayOptions {
   readonly onProgress?: (progress: ReplayProgress) => void;
   /** @default 1000 */
   readonly pollMs?: number;
+  /** Called (and awaited) once when `switch` has caught up and starts waiting for the live group to stop. */
+  readonly onWaitingForLive?: () => Promise<void>;
   /** How long `switch` waits for the live group to stop. @default 30 minutes */
   readonly liveStopTimeoutMs?: number;
 }
@@ -90,6 +92,8 @@ export interface ReplayResult {
   readonly liveGeneration: string | null;
   readonly switched: boolean;
   readonly events: number;
+  /** Where the replay stopped (`<topic>:<partition>` → next offset); when switched, where the live group resumes. */
+  readonly offsets: Readonly<Record<string, string>>;
 }
 
 /** Which module to replay, or an error saying why not and what can be. */
@@ -143,9 +147,9 @@ export async function replay(options: ReplayOptions): Promise<ReplayResult> {
   const admin = kafka.admin();
   await admin.connect();
   let running: RunningConsumer | null = null;
+  const pollMs = options.pollMs ?? 1_000;
   try {
     running = await module.start(generation, { config, log, groupId: `${options.module}.replay-${generation}` });
-    const pollMs = options.pollMs ?? 1_000;
     const startedAt = Date.now();
     let waitingSince: number | null = null;
     let events = 0;
@@ -169,27 +173,41 @@ export async function replay(options: ReplayOptions): Promise<ReplayResult> {
       if (caughtUp) {
         const [group] = (await admin.describeGroups([liveGroup])).groups;
         if ((group?.members.length ?? 0) === 0) break;
+        options.onProgress?.({ phase: 'waiting for the live group to stop', done, total, perSecond, secondsLeft: 0 });
         if (waitingSince === null) {
           waitingSince = Date.now();
           log.warn({ liveGroup }, `caught up with ${liveGroup}; stop its ${options.module} processes to switch over (the replay keeps up meanwhile)`);
+          await options.onWaitingForLive?.();
+          continue;
         }
-        options.onProgress?.({ phase: 'waiting for the live group to stop', done, total, perSecond, secondsLeft: 0 });
         if (Date.now() - waitingSince > (options.liveStopTimeoutMs ?? 30 * 60_000)) {
           throw new AppError('UNAVAILABLE', `${liveGroup} still has running members; nothing was switched (the rebuilt collections ${collections.join(', ')} are kept)`);
         }
       }
       await new Promise((resolve) => setTimeout(resolve, pollMs));
     }
+    if (mode === 'switch') {
+      // The live group is stopped: take in what arrived up to now, so the live consumers start
+      // again with no backlog. (Not needed for correctness: they would redo it idempotently.)
+      const { low, high } = await logBounds(admin, topics);
+      for (;;) {
+        const mine = await committed(admin, replayGroup, topics);
+        const done = [...mine.values()].reduce((sum, o) => sum + Number(o > 0n ? o : 0n), 0);
+        options.onProgress?.({ phase: 'switching', done, total: done, perSecond: 0, secondsLeft: null });
+        if ([...high].every(([k, end]) => (mine.get(k) ?? -1n) >= end || end === low.get(k))) break;
+        await new Promise((resolve) => setTimeout(resolve, pollMs));
+      }
+    }
     // Stopping commits the rounds in flight: from here the replay's offsets are final.
     await running.stop();
     running = null;
     const final = await committed(admin, replayGroup, topics);
     events = [...final.values()].reduce((sum, o) => sum + Number(o > 0n ? o : 0n), 0);
+    const offsets = Object.fromEntries([...final].map(([k, o]) => [k, String(o)]));
     if (mode === 'beside') {
       log.info({ events }, `rebuilt ${collections.join(', ')} beside the live ${collectionOf(module.readModel, before)}`);
-      return { module: options.module, readModel: module.readModel, generation, collections, liveGeneration: before, switched: false, events };
+      return { module: options.module, readModel: module.readModel, generation, collections, liveGeneration: before, switched: false, events, offsets };
     }
-    options.onProgress?.({ phase: 'switching', done: events, total: events, perSecond: 0, secondsLeft: 0 });
     const { low } = await logBounds(admin, topics);
     for (const topic of topics) {
       const partitions = [...low.keys()].filter((k) => k.startsWith(`${topic}:`)).map((k) => {
@@ -205,7 +223,7 @@ export async function replay(options: ReplayOptions): Promise<ReplayResult> {
     }
     await switchGeneration(connection, module.readModel, generation);
     log.info({ events, previous: collectionOf(module.readModel, before) }, `switched ${module.readModel} to ${collections.join(', ')}; start ${options.module} again`);
-    return { module: options.module, readModel: module.readModel, generation, collections, liveGeneration: before, switched: true, events };
+    return { module: options.module, readModel: module.readModel, generation, collections, liveGeneration: before, switched: true, events, offsets };
   } finally {
     await running?.stop().catch(() => undefined);
     await admin.deleteGroups([replayGroup]).catch(() => undefined);
