@@ -1,0 +1,42 @@
+import { describe, expect, it } from 'vitest';
+import { letterOf, letterTopicsOf, matchesFilter, parseLetterId, redriveMessageOf } from './dead-letters';
+
+const names = { deadLetter: (t: string) => `${t}.dlq`, parking: (t: string) => `${t}.parked` };
+
+const letter = (topic: string, headers: Record<string, string> = {}) =>
+  letterOf(topic, 2, { offset: '17', key: Buffer.from('ord-1'), value: Buffer.from('{'), headers: { 'trace-id': 'abc', ...headers } });
+
+describe('dead letters', () => {
+  it('names a letter by its own position and parses the name back', () => {
+    expect(letter('order.placed.dlq').id).toBe('order.placed.dlq:2:17');
+    expect(parseLetterId('order.placed.parked:2:17')).toEqual({ topic: 'order.placed.parked', kind: 'parked', partition: 2, offset: '17' });
+    expect(() => parseLetterId('order.placed:2:17')).toThrow(/not a dead-letter id/);
+  });
+
+  it('finds the source topic in its header, or else in its own topic name', () => {
+    expect(letter('order.placed.dlq', { 'dlq-original-topic': 'order.confirmed' }).sourceTopic).toBe('order.confirmed');
+    expect(letter('order.placed.parked')).toMatchObject({ kind: 'parked', sourceTopic: 'order.placed' });
+  });
+
+  it('redrives the original key, value and headers without the dead-letter and parking ones', () => {
+    const sent = redriveMessageOf(letter('order.placed.parked', { 'dlq-reason': 'x', 'dlq-parked-after': '3 restarts', 'dlq-error-code': 'E' }));
+    expect(sent).toEqual({ topic: 'order.placed', key: Buffer.from('ord-1'), value: Buffer.from('{'), headers: { 'trace-id': 'abc' } });
+  });
+
+  it('matches every given criterion: topic (source or its own), reason or code, kind, ids', () => {
+    const l = letter('order.placed.dlq', { 'dlq-reason': 'data.items: Required', 'dlq-error-code': 'INVALID_EVENT' });
+    expect(matchesFilter(l, { topic: 'order.placed', reason: 'required' })).toBe(true);
+    expect(matchesFilter(l, { topic: 'order.placed.dlq', reason: 'invalid_event' })).toBe(true);
+    expect(matchesFilter(l, { topic: 'order.cancelled' })).toBe(false);
+    expect(matchesFilter(l, { kind: 'parked' })).toBe(false);
+    expect(matchesFilter(l, { ids: ['order.placed.dlq:2:18'] })).toBe(false);
+  });
+
+  it('reads only the topics a filter can match', () => {
+    const sources = ['order.placed', 'order.cancelled'];
+    expect(letterTopicsOf(sources, {}, names)).toEqual(['order.placed.dlq', 'order.placed.parked', 'order.cancelled.dlq', 'order.cancelled.parked']);
+    expect(letterTopicsOf(sources, { topic: 'order.placed', kind: 'parked' }, names)).toEqual(['order.placed.parked']);
+    expect(letterTopicsOf(sources, { topic: 'order.cancelled.dlq' }, names)).toEqual(['order.cancelled.dlq']);
+    expect(letterTopicsOf(sources, { ids: ['order.placed.dlq:0:1'] }, names)).toEqual(['order.placed.dlq']);
+  });
+});
