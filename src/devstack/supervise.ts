@@ -1,4 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { createServer } from 'node:net';
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
@@ -46,8 +47,12 @@ export async function superviseApplication(config: Config, log: Logger): Promise
   };
   const children = new Map<string, ChildProcess>();
 
+  // Each consumer process gets a probe port of its own (/livez, /readyz), kept across restarts.
+  const probePorts = new Map<string, number>();
   const launch = (name: string, entry: string, crashes = 0): void => {
-    const child = spawn(process.execPath, ['--enable-source-maps', join(dist, entry)], { env, stdio: 'inherit' });
+    const healthPort = probePorts.get(name);
+    const childEnv = healthPort === undefined ? env : { ...env, HEALTH_PORT: String(healthPort) };
+    const child = spawn(process.execPath, ['--enable-source-maps', join(dist, entry)], { env: childEnv, stdio: 'inherit' });
     children.set(name, child);
     const startedAt = Date.now();
     child.on('exit', (code, signal) => {
@@ -62,11 +67,13 @@ export async function superviseApplication(config: Config, log: Logger): Promise
   };
 
   const present = stopping() ? [] : applicationProcesses.filter((p) => existsSync(join(dist, p.entry)));
+  for (const p of present) if (p.name !== 'api') probePorts.set(p.name, await freePort());
+  if (probePorts.size > 0) log.info({ probes: Object.fromEntries([...probePorts].map(([name, port]) => [name, `http://127.0.0.1:${port}/readyz`])) }, 'consumer probes (/livez, /readyz)');
   for (const p of present) launch(p.name, p.entry);
   const host = config.http.host === '0.0.0.0' ? '127.0.0.1' : config.http.host;
   const base = `http://${host}:${config.http.port}`;
   if (present.some((p) => p.name === 'api')) {
-    const check = async () => (await fetch(`${base}/health`)).ok;
+    const check = async () => (await fetch(`${base}/readyz`)).ok;
     const healthy = waitUntilReady({ what: 'the API', check, log, timeoutMs: 120_000, signal: stop.signal }).then(
       () => !stopping() && log.info({ processes: present.map((p) => p.name) }, `GraphiQL: ${base}/graphql  (Ctrl-C stops everything)`),
       (error: unknown) => !stopping() && log.error({ err: error }, 'the API did not become healthy; see its log lines above'),
@@ -94,4 +101,13 @@ async function createTopicsOnce(config: Config, log: Logger): Promise<void> {
   } finally {
     await admin.disconnect();
   }
+}
+
+/** A port nothing listens on now (the OS picks it). */
+async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((done) => server.listen(0, '127.0.0.1', done));
+  const { port } = server.address() as { port: number };
+  await new Promise<void>((done) => server.close(() => done()));
+  return port;
 }
