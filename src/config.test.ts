@@ -145,3 +145,25 @@ describe('loadConfig rejects a wrong environment', () => {
     expect(configError({ PORT: value }).problems[0]).toContain('PORT');
   });
 });
+
+describe('loadConfig: consumer failure handling and call bounds', () => {
+  it('defaults to a 30 s session, two minutes or 40 retries before parking, 3 restarts, 20 dead letters a minute, 15 s MongoDB operations', () => {
+    const config = loadConfig({});
+    expect(config.consumers).toEqual({ sessionTimeoutMs: 30_000, retryBudgetMs: 120_000, retryAttempts: 40, restartsBeforeParking: 3, deadLetterBreaker: { limit: 20, windowMs: 60_000 } });
+    expect(config.mongo.operationTimeoutMs).toBe(15_000);
+  });
+
+  it('keeps every external call bounded below the session timeout', () => {
+    expect(configError({ CONSUMER_SESSION_TIMEOUT_MS: '30000', MONGO_OPERATION_TIMEOUT_MS: '30000' }).problems).toEqual([
+      'MONGO_OPERATION_TIMEOUT_MS must be below CONSUMER_SESSION_TIMEOUT_MS: a consumer waiting on MongoDB would lose its partitions',
+    ]);
+    expect(configError({ CONSUMER_SESSION_TIMEOUT_MS: '20000', MONGO_OPERATION_TIMEOUT_MS: '5000' }).problems[0]).toMatch(/CONSUMER_SESSION_TIMEOUT_MS must be at least 25000/);
+  });
+
+  it('rejects a zero restart count or breaker limit', () => {
+    expect(configError({ CONSUMER_RESTARTS_BEFORE_PARKING: '0', DEAD_LETTER_BREAKER_LIMIT: '0' }).problems).toEqual([
+      'CONSUMER_RESTARTS_BEFORE_PARKING must be at least 1',
+      'DEAD_LETTER_BREAKER_LIMIT must be at least 1',
+    ]);
+  });
+});
