@@ -285,7 +285,9 @@ export async function auditDrill(world: DrillWorld, load: LoadResult, options: A
       const shown = answer?.data?.analytics;
       if (!shown) return { done: false, value: { shown: undefined, expected: undefined } };
       const { updatedAt: _updatedAt, ...figures } = shown;
-      const expected = expectedFigures(shown.scope, tracked);
+      // A cancelled order counts as cancelled whether it was refunded or cancelled before any
+      // charge (expected-analytics.ts knows only the refunded kind; revenue stays captured − refunded).
+      const expected = { ...expectedFigures(shown.scope, tracked), ordersCancelled: [...stored.values()].filter((d) => d.status === 'CANCELLED').length };
       return { done: JSON.stringify(figures) === JSON.stringify(expected), value: { shown: figures, expected } };
     });
     if (JSON.stringify(analytics.shown) !== JSON.stringify(analytics.expected)) {
