@@ -31,7 +31,8 @@ describe('loadConfig defaults', () => {
 
   it('serves HTTP on 127.0.0.1:4000 in development with info logs and no JWT secret', () => {
     const config = loadConfig({});
-    expect(config.http).toEqual({ host: '127.0.0.1', port: 4000 });
+    expect(config.http).toEqual({ host: '127.0.0.1', port: 4000, healthPort: 0 });
+    expect(config.shutdownTimeoutMs).toBe(25_000);
     expect(config.nodeEnv).toBe('development');
     expect(config.logLevel).toBe('info');
     expect(config.jwtSecret).toBeUndefined();
@@ -165,5 +166,11 @@ describe('loadConfig: consumer failure handling and call bounds', () => {
       'CONSUMER_RESTARTS_BEFORE_PARKING must be at least 1',
       'DEAD_LETTER_BREAKER_LIMIT must be at least 1',
     ]);
+  });
+
+  it('HEALTH_PORT may be 0 (any free port) but not above 65535; SHUTDOWN_TIMEOUT_MS is at least 1000', () => {
+    expect(loadConfig({ HEALTH_PORT: '9464', SHUTDOWN_TIMEOUT_MS: '5000' })).toMatchObject({ http: { healthPort: 9464 }, shutdownTimeoutMs: 5000 });
+    expect(() => loadConfig({ HEALTH_PORT: '70000' })).toThrow(/HEALTH_PORT/);
+    expect(() => loadConfig({ SHUTDOWN_TIMEOUT_MS: '10' })).toThrow(/SHUTDOWN_TIMEOUT_MS/);
   });
 });
