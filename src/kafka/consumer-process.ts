@@ -9,8 +9,9 @@ import { startConsumer, type ConsumerModule } from './consumer-runner';
  * The whole life of one consumer process (`node dist/consumers/<name>.js`): reads the
  * configuration once, starts the module and its probe listener (`/livez`, `/readyz` on
  * HEALTH_PORT), and on SIGTERM/SIGINT fails readiness, finishes the rounds in flight,
- * commits, disconnects and exits 0, within SHUTDOWN_TIMEOUT_MS whatever Kafka or MongoDB do. Exits 1 when it cannot start or kafkajs gives up, so a
- * supervisor (docker compose, `./dev up`) restarts it.
+ * commits, disconnects and exits 0, within SHUTDOWN_TIMEOUT_MS whatever Kafka or MongoDB do. Exits 1 when it cannot start, kafkajs gives up, or the
+ * runner stops it (an environment or unexpected error at a message, the dead-letter breaker:
+ * nothing committed past it), so a supervisor (docker compose, `./dev up`) restarts it.
  */
 export async function runConsumerProcess<T extends KnownEventType, D, S, E, O>(module: ConsumerModule<T, D, S, E, O>): Promise<void> {
   let config;
