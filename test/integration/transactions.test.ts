@@ -7,7 +7,7 @@ import { AssignerProtocol, type Admin } from 'kafkajs';
 import type { Connection } from 'mongoose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTransactionsConsumer } from '../../src/consumers/transactions.consumer';
-import type { OrderConfirmed, OrderPlaced } from '../../src/events/order-events';
+import type { OrderPlaced, OrderTransitionRequested } from '../../src/events/order-events';
 import type { TopicName } from '../../src/events/topics';
 import { createKafka } from '../../src/kafka/client';
 import { startConsumer, type RunningConsumer } from '../../src/kafka/consumer-runner';
@@ -39,6 +39,11 @@ const publish = (...events: (OrderPlaced | ReturnType<typeof cancelledEvent>)[])
 const eventsFor = (topic: TopicName, orderId: string) =>
   tap.of(topic).filter((m) => (m.value as { data: { orderId: string } }).data.orderId === orderId);
 
+/** What transactions asks the order authority on a payment's outcome: `confirm` or `fail-payment`. */
+const requestsFor = (orderId: string, action: 'confirm' | 'fail-payment') =>
+  eventsFor('order.transition-requested', orderId).filter((m) => (m.value as OrderTransitionRequested).data.action === action);
+const confirmRequestsFor = (orderId: string) => requestsFor(orderId, 'confirm');
+
 /** A charge claim an instance left behind (it crashed or went silent after claiming). */
 const leftChargeClaim = (orderId: string, claimedBy: string, claimedAt: Date) =>
   claimModel(connection).create({ _id: `payment:${orderId}`, effect: 'payment', orderId, intent: 'charge', claimToken: `token-of-${claimedBy}`, claimedBy, claimedAt });
@@ -48,7 +53,7 @@ beforeAll(async () => {
   producer = await connectEventProducer(createKafka(config, uniqueName('tx-test'), log), config);
   admin = testKafka().admin();
   await admin.connect();
-  tap = await startTap(config, ['order.confirmed', 'order.payment-failed', 'order.status-changed', 'payment.refunded']);
+  tap = await startTap(config, ['order.transition-requested', 'payment.refunded']);
   connection = await connectMongo(config, log);
   transactions = transactionModel(connection);
   ledger = gatewayLedgerModel(connection);
@@ -76,8 +81,8 @@ describe('transactions consumer, the same message handled twice at once (as in a
       const orders = Array.from({ length: 2 }, () => placedEvent({ paymentToken: 'tok_slow' }));
       await publish(...orders);
       const ids = orders.map((o) => o.data.orderId);
-      await waitFor(() => ids.every((id) => eventsFor('order.confirmed', id).length === 2), 30_000, 'both groups to confirm');
-      for (const id of ids) expect(new Set(eventsFor('order.confirmed', id).map((m) => (m.value as { id: string }).id)).size).toBe(1);
+      await waitFor(() => ids.every((id) => confirmRequestsFor(id).length === 2), 30_000, 'both groups to confirm');
+      for (const id of ids) expect(new Set(confirmRequestsFor(id).map((m) => (m.value as { id: string }).id)).size).toBe(1);
       const charges = await ledger.find({ idempotencyKey: { $in: ids } }).lean();
       expect(charges.map((c) => [c.status, c.requests])).toEqual([['captured', 1], ['captured', 1]]);
     } finally {
@@ -87,35 +92,34 @@ describe('transactions consumer, the same message handled twice at once (as in a
 });
 
 describe('transactions consumer', () => {
-  it('captures a tok_visa order once and confirms it', async () => {
+  it('captures a tok_visa order once and asks the order authority to confirm it', async () => {
     const placed = placedEvent({ paymentToken: 'tok_visa' });
     await publish(placed);
-    const [confirmed] = await waitFor(() => eventsFor('order.confirmed', placed.data.orderId).length === 1 && eventsFor('order.confirmed', placed.data.orderId));
+    const [request] = await waitFor(() => confirmRequestsFor(placed.data.orderId).length === 1 && confirmRequestsFor(placed.data.orderId));
     const transaction = await transactions.findById(placed.data.orderId).lean();
     expect(transaction).toMatchObject({ status: 'captured', amountCents: 2250, currency: 'EUR' });
-    expect((confirmed!.value as OrderConfirmed).data).toMatchObject({ transactionId: transaction!.transactionId, totalCents: 2250, items: placed.data.items });
-    const changed = await waitFor(() => eventsFor('order.status-changed', placed.data.orderId)[0]);
-    expect(changed.value).toMatchObject({ data: { status: 'CONFIRMED', previousStatus: 'PLACED' } });
+    const asked = (request!.value as OrderTransitionRequested).data;
+    expect(asked).toMatchObject({ to: 'CONFIRMED', requestedBy: 'payments' });
+    expect(asked.confirmation).toMatchObject({ transactionId: transaction!.transactionId, totalCents: 2250, items: placed.data.items });
     expect(await ledger.find({ idempotencyKey: placed.data.orderId }).lean()).toMatchObject([{ kind: 'charge', status: 'captured', requests: 1 }]);
   });
 
-  it('reports a declined card as payment-failed', async () => {
+  it('asks the order authority to fail an order whose card was declined, with the reason', async () => {
     const placed = placedEvent({ paymentToken: 'tok_declined' });
     await publish(placed);
-    const [failed] = await waitFor(() => eventsFor('order.payment-failed', placed.data.orderId).length > 0 && eventsFor('order.payment-failed', placed.data.orderId));
-    expect(failed!.value).toMatchObject({ data: { reason: 'card declined' } });
+    const [failed] = await waitFor(() => requestsFor(placed.data.orderId, 'fail-payment').length > 0 && requestsFor(placed.data.orderId, 'fail-payment'));
+    expect(failed!.value).toMatchObject({ data: { to: 'PAYMENT_FAILED', reason: 'card declined', confirmation: null } });
     expect(await transactions.findById(placed.data.orderId).lean()).toMatchObject({ status: 'declined' });
-    await waitFor(() => eventsFor('order.status-changed', placed.data.orderId).length === 1);
-    expect(eventsFor('order.status-changed', placed.data.orderId)[0]!.value).toMatchObject({ data: { status: 'PAYMENT_FAILED' } });
+    expect(confirmRequestsFor(placed.data.orderId)).toHaveLength(0);
   });
 
   it('charges nothing more when the same order.placed is delivered again, and repeats the same outcome', async () => {
     const placed = placedEvent({ paymentToken: 'tok_mastercard' });
     await publish(placed);
-    await waitFor(() => eventsFor('order.confirmed', placed.data.orderId).length === 1);
+    await waitFor(() => confirmRequestsFor(placed.data.orderId).length === 1);
     await publish(placed, placed);
-    const confirmations = await waitFor(() => eventsFor('order.confirmed', placed.data.orderId).length === 3 && eventsFor('order.confirmed', placed.data.orderId));
-    expect(new Set(confirmations.map((m) => (m.value as OrderConfirmed).id)).size).toBe(1); // one fact, three copies
+    const confirmations = await waitFor(() => confirmRequestsFor(placed.data.orderId).length === 3 && confirmRequestsFor(placed.data.orderId));
+    expect(new Set(confirmations.map((m) => (m.value as OrderTransitionRequested).id)).size).toBe(1); // one request, three copies
     expect(await ledger.find({ idempotencyKey: placed.data.orderId }).lean()).toMatchObject([{ kind: 'charge', requests: 1 }]);
     expect(await transactions.countDocuments({ _id: placed.data.orderId })).toBe(1);
   });
@@ -123,7 +127,7 @@ describe('transactions consumer', () => {
   it('refunds a captured payment once when the order is cancelled (twice)', async () => {
     const placed = placedEvent({ paymentToken: 'tok_visa', totalCents: 1234 });
     await publish(placed);
-    await waitFor(() => eventsFor('order.confirmed', placed.data.orderId).length === 1);
+    await waitFor(() => confirmRequestsFor(placed.data.orderId).length === 1);
     await publish(cancelledEvent(placed), cancelledEvent(placed));
     const refunds = await waitFor(() => eventsFor('payment.refunded', placed.data.orderId).length === 2 && eventsFor('payment.refunded', placed.data.orderId));
     expect(refunds[0]!.value).toMatchObject({ data: { amountCents: 1234, restaurantId: 'trattoria' } });
@@ -138,7 +142,7 @@ describe('transactions consumer', () => {
     const crashedAt = new Date(Date.now() - 5 * 60_000); // long past the claim lease
     await leftChargeClaim(p.orderId, 'transactions-crashed', crashedAt);
     await publish(placed); // the redelivery
-    await waitFor(() => eventsFor('order.confirmed', p.orderId).length === 1, 20_000, 'the confirmation');
+    await waitFor(() => confirmRequestsFor(p.orderId).length === 1, 20_000, 'the confirmation');
     expect(await transactions.findById(p.orderId).lean()).toMatchObject({ status: 'captured', claimedBy: first.instanceId });
     expect(await claimModel(connection).findById(`payment:${p.orderId}`).lean()).toMatchObject({ claimedBy: first.instanceId, attempts: 2 });
     expect(await ledger.find({ idempotencyKey: p.orderId }).lean()).toMatchObject([{ status: 'captured', requests: 1 }]);
@@ -151,7 +155,7 @@ describe('transactions consumer', () => {
     await publish(placed);
     await waitUntilDrained(admin, config, first.groupId, ['order.placed']);
     expect(await ledger.countDocuments({ idempotencyKey: placed.data.orderId })).toBe(0);
-    expect(eventsFor('order.confirmed', placed.data.orderId)).toHaveLength(0);
+    expect(confirmRequestsFor(placed.data.orderId)).toHaveLength(0);
     expect(await transactions.findById(placed.data.orderId).lean()).toMatchObject({ status: 'voided' });
   });
 
@@ -196,7 +200,7 @@ describe('transactions consumer', () => {
     const orders = Array.from({ length: 30 }, (_, i) => placedEvent({ paymentToken: i === 0 ? 'tok_slow' : 'tok_visa' }));
     await publish(...orders, ...orders); // every order delivered twice
     const ids = orders.map((o) => o.data.orderId);
-    await waitFor(() => ids.every((id) => eventsFor('order.confirmed', id).length >= 2), 40_000, '60 confirmations');
+    await waitFor(() => ids.every((id) => confirmRequestsFor(id).length >= 2), 40_000, '60 confirmations');
 
     const charges = await ledger.find({ idempotencyKey: { $in: ids } }).lean();
     expect(charges).toHaveLength(30);
