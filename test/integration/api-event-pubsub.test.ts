@@ -7,7 +7,7 @@ import type { Admin } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ensureTopics, physicalTopic, TOPICS } from '../../src/events/topics';
 import { createLogger } from '../../src/logger';
-import { connectEventPubSub, type EventPubSub } from '../../src/subscriptions/event-pubsub';
+import { connectEventPubSub, STREAMED_TOPICS, type EventPubSub } from '../../src/subscriptions/event-pubsub';
 import { EVERY_EVENT } from '../../src/subscriptions/subscriber-index';
 import { statusEvent } from '../support/order-events.fixture';
 import { testConfig, testKafka, uniqueName } from '../support/services';
@@ -34,7 +34,7 @@ afterAll(async () => {
 
 describe('EventPubSub', () => {
   it('one consumer group per streamed topic, named for this instance and namespace', () => {
-    expect(pubSub.groupIds).toHaveLength(3);
+    expect(pubSub.groupIds).toHaveLength(STREAMED_TOPICS.length);
     expect(pubSub.groupIds.every((id) => id.startsWith(`${config.kafka.namespace}.api-subscriptions.`))).toBe(true);
   });
 
