@@ -85,13 +85,18 @@ export const transitionAction = z.enum(TRANSITION_ACTIONS);
  * the order, the target status and the requester, so a retried request is the same request.
  * A confirmation carries the confirmed order, so the authority can announce it once accepted.
  */
-export const orderTransitionRequestedData = z.object({
+/** Which request, for which order (and whose it is), asking for what: shared by a request and its decision. */
+const transitionAsked = {
   requestId: id,
   orderId: id,
   customerId: id,
   restaurantId: id,
   action: transitionAction,
   to: orderStatus,
+};
+
+export const orderTransitionRequestedData = z.object({
+  ...transitionAsked,
   reason: z.string().max(500).nullable(),
   requestedBy: id,
   requestedAt: isoTime,
@@ -100,12 +105,7 @@ export const orderTransitionRequestedData = z.object({
 
 /** The authority's answer to a request: accepted (the order moved from `from` to `to`) or rejected, with why. */
 export const orderTransitionDecidedData = z.object({
-  requestId: id,
-  orderId: id,
-  customerId: id,
-  restaurantId: id,
-  action: transitionAction,
-  to: orderStatus,
+  ...transitionAsked,
   accepted: z.boolean(),
   /** The order's status once decided: `to` when accepted, the status that refused it otherwise. */
   status: orderStatus,
