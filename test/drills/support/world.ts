@@ -119,7 +119,8 @@ export async function startDrillWorld(drill: string, options: DrillWorldOptions 
     const instance = list.length;
     const file = instance === 0 ? name : `${name}-${instance + 1}`;
     // Extra instances of the API would need a port each; consumers share the environment.
-    const own = name === 'api' && instance > 0 ? { ...env, PORT: String(await freePort()) } : env;
+    // Every process gets a probe port of its own (HEALTH_PORT: /livez, /readyz of consumers).
+    const own = { ...env, HEALTH_PORT: String(await freePort()), ...(name === 'api' && instance > 0 ? { PORT: String(await freePort()) } : {}) };
     let joined: () => void = () => undefined;
     const joinedOnce = new Promise<void>((resolve) => (joined = resolve));
     const child = startChild(file, process.execPath, ['--enable-source-maps', join(ROOT, 'dist', entryOf(name))], {
