@@ -91,6 +91,42 @@ export const configOptions = {
     default: '',
     doc: 'SMTP server for confirmation emails, e.g. `smtp://mailpit:1025`. Unset: emails are recorded, not sent.',
   },
+  RATE_LIMIT_STORE: {
+    default: 'memory',
+    doc: 'Where rate-limit counters live: `memory` (each API instance counts on its own) or `mongo` (the `rate_limits` collection of MONGO_URL, shared by every instance; entries expire by the time stored in them, no TTL index needed). Unreachable MongoDB: each instance counts in memory meanwhile.',
+  },
+  RATE_LIMIT_ORDER_MUTATIONS_PER_MINUTE: {
+    default: '30',
+    doc: 'placeOrder and cancelOrder calls, together, per customer (token `sub`) per minute; beyond it they answer RATE_LIMITED with `retryAfterSeconds` (HTTP 429 with Retry-After).',
+  },
+  RATE_LIMIT_ANONYMOUS_PER_MINUTE: {
+    default: '60',
+    doc: 'Requests without a valid token (HTTP, and WebSocket connection attempts) per client address per minute; beyond it HTTP answers 429 RATE_LIMITED with Retry-After and a socket is closed with 4429.',
+  },
+  RATE_LIMIT_SOCKETS_PER_MINUTE: {
+    default: '20',
+    doc: 'WebSocket connections a user opens per minute; beyond it the socket is closed with 4429 (its reason says when to retry).',
+  },
+  RATE_LIMIT_SUBSCRIBES_PER_MINUTE: {
+    default: '60',
+    doc: 'Subscribe messages per socket per minute; beyond it that operation gets RATE_LIMITED and the socket stays open. Counted per instance (a socket lives on one).',
+  },
+  WS_MAX_SOCKETS_PER_USER: {
+    default: '10',
+    doc: 'Open WebSockets per user on one API instance; one more is closed with 4429.',
+  },
+  WS_MAX_SUBSCRIPTIONS_PER_SOCKET: {
+    default: '20',
+    doc: 'Operations running at once on one WebSocket; one more gets RATE_LIMITED for that operation and the socket stays open.',
+  },
+  WS_MAX_BUFFERED_BYTES: {
+    default: '1048576',
+    doc: 'Bytes queued for a WebSocket whose reader is slow; beyond it the socket is closed with 4413 and the app reconnects and catches up.',
+  },
+  TRUST_PROXY_HOPS: {
+    default: '0',
+    doc: 'Reverse proxies in front of the API whose `X-Forwarded-For` is trusted to name the client address (per-address limits): `0` uses the connection\'s own address and ignores the header; `1` one proxy (a load balancer), and so on.',
+  },
   LOG_LEVEL: { default: 'info', doc: 'pino level: `fatal`, `error`, `warn`, `info`, `debug` or `trace`.' },
   LOG_FORMAT: {
     default: 'json',
@@ -141,6 +177,15 @@ const environmentSchema = z.object({
   MONGO_PORT: port('MONGO_PORT'),
   JWT_SECRET: z.string().refine((v) => v === '' || v.length >= 32, 'JWT_SECRET must be at least 32 characters'),
   SMTP_URL: z.string().refine((v) => v === '' || /^smtps?:\/\//.test(v), 'SMTP_URL must start with smtp:// or smtps://'),
+  RATE_LIMIT_STORE: z.enum(['memory', 'mongo'], { error: 'RATE_LIMIT_STORE must be memory or mongo' }),
+  RATE_LIMIT_ORDER_MUTATIONS_PER_MINUTE: positive('RATE_LIMIT_ORDER_MUTATIONS_PER_MINUTE'),
+  RATE_LIMIT_ANONYMOUS_PER_MINUTE: positive('RATE_LIMIT_ANONYMOUS_PER_MINUTE'),
+  RATE_LIMIT_SOCKETS_PER_MINUTE: positive('RATE_LIMIT_SOCKETS_PER_MINUTE'),
+  RATE_LIMIT_SUBSCRIBES_PER_MINUTE: positive('RATE_LIMIT_SUBSCRIBES_PER_MINUTE'),
+  WS_MAX_SOCKETS_PER_USER: positive('WS_MAX_SOCKETS_PER_USER'),
+  WS_MAX_SUBSCRIPTIONS_PER_SOCKET: positive('WS_MAX_SUBSCRIPTIONS_PER_SOCKET'),
+  WS_MAX_BUFFERED_BYTES: wholeNumber('WS_MAX_BUFFERED_BYTES').pipe(z.number().min(1024, 'WS_MAX_BUFFERED_BYTES must be at least 1024')),
+  TRUST_PROXY_HOPS: wholeNumber('TRUST_PROXY_HOPS').pipe(z.number().max(10, 'TRUST_PROXY_HOPS must be at most 10')),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace'], {
     error: 'LOG_LEVEL must be fatal, error, warn, info, debug or trace',
   }),
@@ -193,6 +238,19 @@ export interface Config {
   /** Undefined in development when unset: the API then generates one per start. */
   readonly jwtSecret: string | undefined;
   readonly smtpUrl: string | undefined;
+  /** Rate limits (per minute) and WebSocket caps; see src/rate-limits/. */
+  readonly limits: {
+    readonly store: 'memory' | 'mongo';
+    readonly orderMutationsPerMinute: number;
+    readonly anonymousPerMinute: number;
+    readonly socketsPerMinute: number;
+    readonly subscribesPerMinute: number;
+    readonly maxSocketsPerUser: number;
+    readonly maxSubscriptionsPerSocket: number;
+    readonly maxBufferedBytes: number;
+    /** X-Forwarded-For entries trusted, counted from the right; 0: the connection's own address. */
+    readonly trustProxyHops: number;
+  };
   readonly logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace';
   readonly logFormat: 'json' | 'pretty';
   readonly localStateDir: string;
@@ -265,6 +323,17 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     },
     jwtSecret: e.JWT_SECRET || undefined,
     smtpUrl: e.SMTP_URL || undefined,
+    limits: {
+      store: e.RATE_LIMIT_STORE,
+      orderMutationsPerMinute: e.RATE_LIMIT_ORDER_MUTATIONS_PER_MINUTE,
+      anonymousPerMinute: e.RATE_LIMIT_ANONYMOUS_PER_MINUTE,
+      socketsPerMinute: e.RATE_LIMIT_SOCKETS_PER_MINUTE,
+      subscribesPerMinute: e.RATE_LIMIT_SUBSCRIBES_PER_MINUTE,
+      maxSocketsPerUser: e.WS_MAX_SOCKETS_PER_USER,
+      maxSubscriptionsPerSocket: e.WS_MAX_SUBSCRIPTIONS_PER_SOCKET,
+      maxBufferedBytes: e.WS_MAX_BUFFERED_BYTES,
+      trustProxyHops: e.TRUST_PROXY_HOPS,
+    },
     logLevel: e.LOG_LEVEL,
     logFormat: e.LOG_FORMAT,
     localStateDir: e.LOCAL_STATE_DIR,

@@ -10,6 +10,8 @@ export type ErrorCode =
   | 'NOT_FOUND'
   | 'CONFLICT'
   | 'UNAVAILABLE'
+  /** Too many requests of one kind from one customer, address or socket: `extensions.retryAfterSeconds` says when to try again. */
+  | 'RATE_LIMITED'
   | 'INTERNAL_SERVER_ERROR'
   // inside the pipeline
   | 'IN_PROGRESS'
