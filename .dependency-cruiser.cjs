@@ -11,7 +11,7 @@
  * src/consumers/<name>.ts) sit on their folder's rung or above, and nothing imports them.
  */
 const RUNGS = [
-  ['config', 'errors', 'logger', 'retry', 'micro-batch'], // facts every part shares
+  ['config', 'errors', 'logger', 'retry', 'micro-batch', 'metrics'], // facts every part shares (metrics: the process's Prometheus registry, fed from every rung)
   ['domain', 'auth'], // pure decisions, identity
   ['events', 'mongo'], // the event and storage schemas
   ['kafka', 'subscriptions', 'payments', 'email', 'catalog', 'probes'], // adapters around them (probes: every process's /livez and /readyz)
