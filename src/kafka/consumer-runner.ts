@@ -39,6 +39,7 @@ import { AppError, isRetriable } from '../errors';
 import { parseEvent, type EventOf, type KnownEventType } from '../events/parse-event';
 import { deadLetterTopic, ensureTopics, logicalTopic, parkingTopic, physicalGroupId, physicalTopic } from '../events/topics';
 import type { Logger } from '../logger';
+import { consumerCounters } from '../metrics/process-metrics';
 import { connectMongo } from '../mongo/connection';
 import { isTransientMongoError } from '../mongo/mongo-errors';
 import { backoffDelay, withRetry, type RetryOptions } from '../retry';
@@ -271,16 +272,19 @@ function createRoundHandler<T extends KnownEventType, D, S, E, O>(module: Consum
   const budget: RetryBudget = { attempts: retry.retries ?? 5, ms: retry.deadlineMs ?? Number.POSITIVE_INFINITY };
   const where = (ctx: RoundContext<T>, raw: KafkaMessage) => ({ topic: ctx.topic, partition: ctx.partition, offset: raw.offset, key: raw.key?.toString() ?? null });
   const failedMessage = (ctx: RoundContext<T>, raw: KafkaMessage) => ({ topic: ctx.topic, partition: ctx.partition, message: raw });
+  const counters = consumerCounters(module.name); // /metrics: beside each outcome's log line
 
   async function deadLetter(ctx: RoundContext<T>, raw: KafkaMessage, error: unknown): Promise<void> {
     const { limit, windowMs } = parts.breakerLimits;
     if (breaker.tripsOn()) throw new ConsumerHalted(error, `more than ${limit} dead letters within ${windowMs} ms: a fault upstream, not a few bad messages`);
     await deadLetters.send(failedMessage(ctx, raw), error, groupId);
+    counters(ctx.topic).deadLettered.inc();
     log.error({ ...where(ctx, raw), err: error, deadLetterTopic: deadLetterTopic(ctx.topic) }, `dead-lettered ${ctx.topic}`);
   }
 
   async function park(ctx: RoundContext<T>, raw: KafkaMessage, error: unknown, after: string): Promise<void> {
     await deadLetters.park(failedMessage(ctx, raw), error, groupId, after);
+    counters(ctx.topic).parked.inc();
     log.error({ ...where(ctx, raw), err: error, parkingTopic: parkingTopic(ctx.topic), after }, `parked ${ctx.topic} after ${after}; redrive it once the cause is fixed`);
   }
 
@@ -379,6 +383,7 @@ function createRoundHandler<T extends KnownEventType, D, S, E, O>(module: Consum
       try {
         const result = await attempt(ctx, pending, mode);
         done.push(...result.done);
+        counters(ctx.topic).processed.inc(result.done.length);
         [failed, errors] = [result.failed, result.errors];
       } catch (error) {
         if (error instanceof ConsumerHalted || error instanceof RoundAbandoned) throw error;
@@ -414,6 +419,7 @@ function createRoundHandler<T extends KnownEventType, D, S, E, O>(module: Consum
         if (waiting.length > 0) throw new RoundAbandoned(errors[failed.indexOf(waiting[0]!)]);
         break;
       }
+      counters(ctx.topic).retried.inc(failed.length);
       log.warn(
         { topic: ctx.topic, partition: ctx.partition, err: errors[0], messages: failed.length, offsets: failed.map((p) => p.raw.offset).slice(0, 10), attempt: retryNumber, delayMs },
         `retrying ${failed.length} ${ctx.topic} message(s)`,
@@ -448,6 +454,7 @@ export async function startConsumer<T extends KnownEventType, D, S, E, O>(
   const groupId = physicalGroupId(config, options.groupId ?? module.name);
   const log = options.log.child({ consumer: module.name, groupId, instanceId });
   const kafka = createKafka(config, instanceId, log);
+  const received = consumerCounters(module.name);
 
   const { connection, producer, deadLetters, deps } = await openResources(module, { config, log, instanceId, kafka });
   const consumer: Consumer = kafka.consumer({ groupId, allowAutoTopicCreation: false, sessionTimeout: config.consumers.sessionTimeoutMs });
@@ -527,6 +534,7 @@ export async function startConsumer<T extends KnownEventType, D, S, E, O>(
     const { batch, isRunning, isStale, resolveOffset } = payload;
     const ctx: RoundContext<T> = { topic: logicalTopic(config, batch.topic) as T, partition: batch.partition, checkIn: checkInFor(payload) };
     const { messages } = batch;
+    received(ctx.topic).consumed.inc(messages.length);
     for (const [start, end] of roundsOf(messages.map((m) => m.key?.toString() ?? null))) {
       // Stopping, or the partition moved to another instance: what is left goes to its next owner.
       if (stopping.signal.aborted || !isRunning() || isStale()) return;
