@@ -10,6 +10,12 @@ export type ErrorCode =
   | 'NOT_FOUND'
   | 'CONFLICT'
   | 'UNAVAILABLE'
+  // query limits (src/http/operation-limits.ts), one code per limit, each answered with HTTP 400
+  | 'TOO_MANY_TOKENS'
+  | 'QUERY_TOO_DEEP'
+  | 'TOO_MANY_ALIASES'
+  | 'TOO_MANY_DIRECTIVES'
+  | 'QUERY_TOO_COSTLY'
   /** Too many requests of one kind from one customer, address or socket: `extensions.retryAfterSeconds` says when to try again. */
   | 'RATE_LIMITED'
   | 'INTERNAL_SERVER_ERROR'
