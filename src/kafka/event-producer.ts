@@ -1,6 +1,7 @@
 import { CompressionTypes, type Kafka } from 'kafkajs';
 import { AppError } from '../errors';
 import { whileBusy } from '../micro-batch';
+import { processMetrics } from '../metrics/process-metrics';
 import type { Config } from '../config';
 import { eventSchemas, physicalTopic, type TopicName } from '../events/topics';
 import { connectFreshProducer } from './client';
@@ -72,17 +73,26 @@ export function produceRequests(events: readonly OutgoingEvent[], config: Config
 export async function connectEventProducer(kafka: Kafka, config: Config): Promise<EventProducer> {
   // Replaced after any failed send: see connectFreshProducer for the acknowledged event it saves.
   const producer = await connectFreshProducer(kafka);
+  // /metrics: one observation per produce (a group of calls), not per event.
+  const { kafka: metrics } = processMetrics();
+  const [acknowledged, refused] = [metrics.produceDuration.labels('ok'), metrics.produceDuration.labels('error')];
   const send = whileBusy(
     async (calls: (readonly OutgoingEvent[])[]) => {
+      const events = calls.flat();
+      const started = performance.now();
       try {
         await producer.use(async (current) => {
-          for (const request of produceRequests(calls.flat(), config)) {
+          for (const request of produceRequests(events, config)) {
             await current.sendBatch({ acks: -1, compression: CompressionTypes.None, topicMessages: request });
           }
         });
       } catch (error) {
+        refused.observe((performance.now() - started) / 1000);
+        metrics.produceFailures.inc();
         throw new EventPublishError(error);
       }
+      acknowledged.observe((performance.now() - started) / 1000);
+      metrics.producedEvents.inc(events.length);
       return calls.map(() => undefined);
     },
     { maxBatch: 1_000 },
