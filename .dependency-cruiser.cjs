@@ -14,7 +14,7 @@ const RUNGS = [
   ['config', 'errors', 'logger', 'retry', 'micro-batch', 'metrics'], // facts every part shares (metrics: the process's Prometheus registry, fed from every rung)
   ['domain', 'auth'], // pure decisions, identity
   ['events', 'mongo'], // the event and storage schemas
-  ['kafka', 'subscriptions', 'payments', 'email', 'catalog', 'probes'], // adapters around them (probes: every process's /livez and /readyz)
+  ['kafka', 'subscriptions', 'payments', 'email', 'catalog', 'probes', 'rate-limits'], // adapters around them (probes: every process's /livez and /readyz; rate-limits: the API's budgets, in memory or MongoDB)
   ['consumers', 'schema'], // the consumer modules; the GraphQL types
   ['resolvers', 'ops'], // the GraphQL operations; operators' tools (dead-letter redrive, replay)
   ['http'], // the API server: schema building, HTTP and WebSocket
