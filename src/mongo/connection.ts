@@ -1,6 +1,7 @@
 import mongoose, { type Connection } from 'mongoose';
 import type { Config } from '../config';
 import type { Logger } from '../logger';
+import { observeCommands } from './command-metrics';
 
 /**
  * One connection per process. Models are registered on it by the modules that use them
@@ -19,7 +20,10 @@ export async function connectMongo(config: Config, log: Logger): Promise<Connect
     // FerretDB has no transactions or retryable-write support to lean on; every write here
     // is idempotent by key instead.
     retryWrites: false,
+    // Each command's latency on /metrics (command-metrics.ts).
+    monitorCommands: true,
   });
+  observeCommands(connection.getClient());
   connection.on('disconnected', () => log.warn('MongoDB disconnected'));
   connection.on('reconnected', () => log.info('MongoDB reconnected'));
   await connection.asPromise();
