@@ -5,6 +5,7 @@ export interface TopicSettings {
   readonly replicationFactor: number;
   readonly minInsyncReplicas: number;
   readonly retentionMs: number;
+  readonly maxMessageBytes: number;
 }
 
 const setting = (spec: ITopicConfig, name: string) => Number(spec.configEntries?.find((e) => e.name === name)?.value);
@@ -16,7 +17,12 @@ const setting = (spec: ITopicConfig, name: string) => Number(spec.configEntries?
  */
 export function topicShortfalls(spec: ITopicConfig, actual: TopicSettings): string[] {
   const problems: string[] = [];
-  const wanted = { replicationFactor: spec.replicationFactor ?? 1, minInsyncReplicas: setting(spec, 'min.insync.replicas'), retentionMs: setting(spec, 'retention.ms') };
+  const wanted = {
+    replicationFactor: spec.replicationFactor ?? 1,
+    minInsyncReplicas: setting(spec, 'min.insync.replicas'),
+    retentionMs: setting(spec, 'retention.ms'),
+    maxMessageBytes: setting(spec, 'max.message.bytes'),
+  };
   if (actual.replicationFactor < wanted.replicationFactor) {
     problems.push(`${spec.topic} has replication factor ${actual.replicationFactor}, below the ${wanted.replicationFactor} asked for (KAFKA_REPLICATION_FACTOR)`);
   }
@@ -28,6 +34,9 @@ export function topicShortfalls(spec: ITopicConfig, actual: TopicSettings): stri
     const forever = (ms: number) => (ms === -1 ? 'forever' : `${ms} ms`);
     problems.push(`${spec.topic} keeps events ${forever(actual.retentionMs)}, not ${forever(wanted.retentionMs)} (retention.ms): replay needs them`);
   }
+  if (actual.maxMessageBytes < wanted.maxMessageBytes) {
+    problems.push(`${spec.topic} takes messages up to ${actual.maxMessageBytes} bytes, below the ${wanted.maxMessageBytes} asked for (max.message.bytes): a set-aside copy of the largest event would not fit`);
+  }
   return problems;
 }
 
@@ -38,7 +47,7 @@ export async function auditTopics(admin: Admin, specs: readonly ITopicConfig[]):
     admin.fetchTopicMetadata({ topics }),
     admin.describeConfigs({
       includeSynonyms: false,
-      resources: topics.map((name) => ({ type: ConfigResourceTypes.TOPIC, name, configNames: ['min.insync.replicas', 'retention.ms'] })),
+      resources: topics.map((name) => ({ type: ConfigResourceTypes.TOPIC, name, configNames: ['min.insync.replicas', 'retention.ms', 'max.message.bytes'] })),
     }),
   ]);
   return specs.flatMap((spec) => {
@@ -49,6 +58,7 @@ export async function auditTopics(admin: Admin, specs: readonly ITopicConfig[]):
       replicationFactor: Math.min(...partitions.map((p) => p.replicas.length)),
       minInsyncReplicas: value('min.insync.replicas'),
       retentionMs: value('retention.ms'),
+      maxMessageBytes: value('max.message.bytes'),
     };
     return topicShortfalls(spec, actual);
   });

@@ -68,20 +68,30 @@ const RETENTION_MS: Readonly<Record<TopicName, number>> = {
   'order.transition-decided': 7 * DAY_MS,
 };
 
+/**
+ * The largest message a product topic takes (Kafka's own default, stated so it is one fact
+ * here). A dead-letter or parking copy is the same bytes plus a few reason headers, so those
+ * topics take more: otherwise a message just under the limit could not be set aside and would
+ * stop its consumer at every restart.
+ */
+export const MAX_MESSAGE_BYTES = 1_048_588;
+export const SET_ASIDE_MAX_MESSAGE_BYTES = MAX_MESSAGE_BYTES + 64 * 1024;
+
 export function topicSpecs(config: Config): ITopicConfig[] {
-  const base = (topic: string, retentionMs: number): ITopicConfig => ({
+  const base = (topic: string, retentionMs: number, maxMessageBytes: number): ITopicConfig => ({
     topic: physicalTopic(config, topic),
     numPartitions: config.kafka.topicPartitions,
     replicationFactor: config.kafka.replicationFactor,
     configEntries: [
       { name: 'retention.ms', value: String(retentionMs) },
       { name: 'min.insync.replicas', value: String(config.kafka.minInsyncReplicas) },
+      { name: 'max.message.bytes', value: String(maxMessageBytes) },
     ],
   });
   return Object.values(TOPICS).flatMap((topic) => [
-    base(topic, RETENTION_MS[topic]),
-    base(deadLetterTopic(topic), 30 * DAY_MS),
-    base(parkingTopic(topic), 30 * DAY_MS),
+    base(topic, RETENTION_MS[topic], MAX_MESSAGE_BYTES),
+    base(deadLetterTopic(topic), 30 * DAY_MS, SET_ASIDE_MAX_MESSAGE_BYTES),
+    base(parkingTopic(topic), 30 * DAY_MS, SET_ASIDE_MAX_MESSAGE_BYTES),
   ]);
 }
 

@@ -10,7 +10,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { Admin, Producer } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AppError } from '../../src/errors';
-import { physicalTopic, type TopicName } from '../../src/events/topics';
+import { MAX_MESSAGE_BYTES, physicalTopic, type TopicName } from '../../src/events/topics';
 import { DEAD_LETTER_HEADERS } from '../../src/kafka/dead-letter';
 import { settledFailed, settledOk, startConsumer, type ConsumerModule, type RunningConsumer } from '../../src/kafka/consumer-runner';
 import { connectEventProducer, type EventProducer } from '../../src/kafka/event-producer';
@@ -166,5 +166,22 @@ describe('consumer runner', () => {
     expect(attempts.get(id)).toBe(9);
     expect(recorded.filter((r) => r === id)).toHaveLength(1);
     expect(tap.of('order.cancelled.dlq').some((m) => (m.value as { id?: string }).id === id)).toBe(false);
+  });
+});
+
+describe('a message as large as its topic takes', () => {
+  it('is dead-lettered whole (the copy and its reason headers fit), and the consumer carries on', async () => {
+    // Drill 8 found this: the copy of a value just under order.cancelled's max.message.bytes,
+    // plus the reason headers, did not fit the dead-letter topic, and the consumer stopped.
+    running ??= await start();
+    const before = await committedTotal(running.groupId);
+    const value = `not json ${'x'.repeat(MAX_MESSAGE_BYTES - 256)}`;
+    await raw.send({ topic, messages: [{ key: 'huge-1', value }] });
+    const afterwards = await publishCancel('fine');
+    const dead = await waitFor(() => tap.of('order.cancelled.dlq' as TopicName).find((m) => m.key === 'huge-1'), 60_000, 'the huge message dead-lettered');
+    expect(dead.value).toBe(value);
+    expect(dead.headers[DEAD_LETTER_HEADERS.errorCode]).toBe('INVALID_EVENT');
+    await waitFor(() => recorded.includes(afterwards), 20_000, 'the next good message');
+    await waitFor(async () => (await committedTotal(running!.groupId)) === before + 2, 10_000, 'both offsets committed');
   });
 });
