@@ -36,6 +36,8 @@ import { graphiqlPage, graphiqlRoute } from './graphiql';
 import { probeRoutes } from '../probes/probe-routes';
 import { DEFAULT_LIMITS, operationLimitsPlugin, type OperationLimits } from './operation-limits';
 import { attachSubscriptionServer } from './websocket';
+import { createRateLimits } from '../rate-limits/rate-limits';
+import { anonymousLimit, identityOf, rateLimitedStatusPlugin } from './rate-limit-http';
 
 export const GRAPHQL_PATH = '/graphql';
 
@@ -119,6 +121,8 @@ export async function startApiServer(config: Config, log: Logger, options: ApiSe
     const idempotency = idempotencyModel(mongo);
     await idempotency.init();
     await seedCatalog(restaurants, catalog);
+    const rateLimits = await createRateLimits(config.limits, { db: mongo.db ?? undefined, log });
+    closers.push(async () => rateLimits.stop());
 
     const kafka = createKafka(config, `api-${instanceId}`, log);
     const admin = kafka.admin();
@@ -151,6 +155,7 @@ export async function startApiServer(config: Config, log: Logger, options: ApiSe
       events,
       pubSub,
       recentStatus,
+      rateLimits,
       now: () => new Date(),
     };
     const schema = await buildApiSchema({ pubSub, extraResolvers: options.extraResolvers });
@@ -170,6 +175,7 @@ export async function startApiServer(config: Config, log: Logger, options: ApiSe
         ApolloServerPluginDrainHttpServer({ httpServer, stopGracePeriodMillis: 5000 }),
         { serverWillStart: async () => ({ drainServer: () => ws.dispose() }) },
         operationLimitsPlugin(limits),
+        rateLimitedStatusPlugin(),
         // Apollo's own landing pages load from a CDN; GraphiQL is served below instead.
         ApolloServerPluginLandingPageDisabled(),
       ],
@@ -194,12 +200,15 @@ export async function startApiServer(config: Config, log: Logger, options: ApiSe
     const tokens = config.nodeEnv === 'production' ? null : await developmentTokens(jwtSecret, restaurantId);
     const graphiql = options.graphiql ?? config.nodeEnv !== 'production';
     if (graphiql) app.get(GRAPHQL_PATH, graphiqlRoute(graphiqlPage({ endpoint: GRAPHQL_PATH, token: tokens?.customer ?? null })));
+    const identifyRequest = (authorization: unknown) => identify(authorization, jwtSecret);
     app.use(
       GRAPHQL_PATH,
+      // Before the body is even parsed: requests without a valid token are counted per address.
+      anonymousLimit({ limiter: rateLimits.anonymous, trustProxyHops: config.limits.trustProxyHops, identify: identifyRequest }),
       express.json({ limit: limits.maxBodyBytes }),
       expressMiddleware(apollo, {
-        context: async ({ req }) => ({
-          identity: await identify(req.headers.authorization, jwtSecret),
+        context: async ({ req, res }) => ({
+          identity: identityOf(res) ?? (await identifyRequest(req.headers.authorization)),
           services,
           idempotencyKeyHeader: req.get('idempotency-key') ?? null,
         }),

@@ -3,9 +3,10 @@ import { GraphQLError, type GraphQLFormattedError } from 'graphql';
 import { InvalidInputError } from '../domain/domain.errors';
 import { AppError } from '../errors';
 import type { Logger } from '../logger';
+import { RateLimitedError } from '../rate-limits/rate-limits';
 
 /** The codes clients are promised (DESIGN.md); any other failure is INTERNAL_SERVER_ERROR. */
-export const CLIENT_ERROR_CODES = ['BAD_USER_INPUT', 'UNAUTHENTICATED', 'FORBIDDEN', 'NOT_FOUND', 'CONFLICT', 'UNAVAILABLE'] as const;
+export const CLIENT_ERROR_CODES = ['BAD_USER_INPUT', 'UNAUTHENTICATED', 'FORBIDDEN', 'NOT_FOUND', 'CONFLICT', 'UNAVAILABLE', 'RATE_LIMITED'] as const;
 const clientCodes = new Set<string>(CLIENT_ERROR_CODES);
 
 /** Driver errors that mean "the database is unreachable right now", not "this request is wrong". */
@@ -25,7 +26,8 @@ export function formatApiError(formatted: GraphQLFormattedError, error: unknown,
 
   if (original instanceof AppError && clientCodes.has(original.code)) {
     const field = original instanceof InvalidInputError ? { field: original.field } : {};
-    return { message: original.message, ...where, extensions: { code: original.code, ...field } };
+    const wait = original instanceof RateLimitedError && original.retryAfterSeconds !== null ? { retryAfterSeconds: original.retryAfterSeconds } : {};
+    return { message: original.message, ...where, extensions: { code: original.code, ...field, ...wait } };
   }
   if (original instanceof Error && MONGO_UNAVAILABLE.has(original.name)) {
     log?.warn({ err: original }, 'database unavailable');

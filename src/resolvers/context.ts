@@ -8,6 +8,7 @@ import type { IdempotencyModel } from '../mongo/models/idempotency.model';
 import type { OrderModel } from '../mongo/models/order.model';
 import type { RestaurantModel } from '../mongo/models/restaurant.model';
 import type { EventPubSub } from '../subscriptions/event-pubsub';
+import type { RateLimits } from '../rate-limits/rate-limits';
 import type { RecentStatusChanges } from '../subscriptions/status-tracker';
 import type { KeyClaims } from './idempotency-keys';
 
@@ -28,6 +29,8 @@ export interface ApiServices {
   readonly events: EventProducer;
   readonly pubSub: EventPubSub;
   readonly recentStatus: RecentStatusChanges;
+  /** Budgets per customer, address, user and socket (config.limits). */
+  readonly rateLimits: RateLimits;
   readonly now: () => Date;
 }
 

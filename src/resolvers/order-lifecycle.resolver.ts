@@ -42,6 +42,8 @@ export class OrderLifecycleResolver {
     @Ctx() { identity, services }: ApiContext,
   ): Promise<Order> {
     const viewer: Viewer = requireRole(identity, ['CUSTOMER', 'ADMIN'], 'cancelOrder');
+    // One budget with placeOrder, spent before the order is looked up.
+    await services.rateLimits.orderMutations.consume(viewer.id);
     const why = checkReason(reason);
     const order = await findVisibleOrder(services, viewer, id);
     const decided = await requestTransition(services, { order, action: 'cancel', describedAs: 'cancel', to: 'CANCELLED', reason: why, requestedBy: viewer.id });

@@ -14,6 +14,7 @@ export class PlaceOrderResolver {
   })
   async placeOrder(@Arg('input', () => PlaceOrderInput) input: PlaceOrderInput, @Ctx() { identity, services, idempotencyKeyHeader }: ApiContext): Promise<Order> {
     const viewer = requireRole(identity, ['CUSTOMER'], 'placeOrder');
+    await services.rateLimits.orderMutations.consume(viewer.id);
     const idempotencyKey = chooseIdempotencyKey(input.idempotencyKey ?? null, idempotencyKeyHeader ?? null);
     return Order.from(await placeOrder(services, viewer, { ...input, idempotencyKey }));
   }
