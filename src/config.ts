@@ -19,6 +19,10 @@ export const configOptions = {
     default: '0',
     doc: 'Port of a consumer process\'s probe listener (`/livez`, `/readyz`) on HOST; `0` picks a free one, logged at start. The API serves its probes on PORT.',
   },
+  METRICS_LAG_INTERVAL_MS: {
+    default: '10000',
+    doc: 'How often a consumer process reads its group\'s lag (committed against end offsets) from Kafka for `kafka_consumer_lag` on its `/metrics`.',
+  },
   SHUTDOWN_TIMEOUT_MS: {
     default: '25000',
     doc: 'After SIGTERM a process exits within this even while Kafka or MongoDB is down (readiness fails at once; in-flight work finishes within it). Keep it below the orchestrator\'s grace period.',
@@ -156,6 +160,7 @@ const environmentSchema = z.object({
   HOST: z.string().min(1, 'HOST must not be empty'),
   PORT: port('PORT'),
   HEALTH_PORT: wholeNumber('HEALTH_PORT').pipe(z.number().max(65535, 'HEALTH_PORT must be between 0 and 65535')),
+  METRICS_LAG_INTERVAL_MS: wholeNumber('METRICS_LAG_INTERVAL_MS').pipe(z.number().min(100, 'METRICS_LAG_INTERVAL_MS must be at least 100').max(600_000, 'METRICS_LAG_INTERVAL_MS must be at most 600000')),
   SHUTDOWN_TIMEOUT_MS: wholeNumber('SHUTDOWN_TIMEOUT_MS').pipe(z.number().min(1000, 'SHUTDOWN_TIMEOUT_MS must be at least 1000').max(600_000, 'SHUTDOWN_TIMEOUT_MS must be at most 600000')),
   KAFKA_BROKERS: z.string(),
   KAFKA_PORT: port('KAFKA_PORT'),
@@ -199,6 +204,8 @@ export interface Config {
   readonly http: { readonly host: string; readonly port: number; readonly healthPort: number };
   /** After SIGTERM every process exits within this, whatever its dependencies do. */
   readonly shutdownTimeoutMs: number;
+  /** How often a consumer process refreshes its group's lag for /metrics. */
+  readonly metrics: { readonly lagIntervalMs: number };
   readonly kafka: {
     readonly brokers: readonly string[];
     /** True when KAFKA_BROKERS was set: the local stack must not start a broker. */
@@ -296,6 +303,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     nodeEnv: e.NODE_ENV,
     http: { host: e.HOST, port: e.PORT, healthPort: e.HEALTH_PORT },
     shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
+    metrics: { lagIntervalMs: e.METRICS_LAG_INTERVAL_MS },
     kafka: {
       brokers: brokers.length > 0 ? brokers : [`127.0.0.1:${e.KAFKA_PORT}`],
       external: brokers.length > 0,
