@@ -37,18 +37,28 @@ export function createEnvelope<TType extends string, TData>(
   return { id: options.id ?? randomUUID(), type, version: 1, occurredAt: options.occurredAt ?? new Date().toISOString(), data };
 }
 
-/** Fixed namespace of the product's derived ids (any constant would do; it must never change). */
-const STABLE_ID_NAMESPACE = 'food-ordering/event-id/v1';
-
 /**
- * A UUID derived from names (version-5 layout over SHA-1): the same fact emitted twice, e.g.
- * `stableEventId('order.confirmed', transactionId)` after a redelivery, gets the same id, so
- * consumers that dedupe on the envelope id see one event.
+ * A name-based UUID (the version-5 layout over SHA-1 of `parts`, in order): the same parts
+ * always give the same id. The product's one way of deriving an id from other ids.
  */
-export function stableEventId(...names: readonly string[]): string {
-  const hash = createHash('sha1').update(STABLE_ID_NAMESPACE).update(names.join('\u0000')).digest();
+export function nameBasedUuid(...parts: readonly (string | Buffer)[]): string {
+  const sha1 = createHash('sha1');
+  for (const part of parts) sha1.update(part);
+  const hash = sha1.digest();
   hash[6] = (hash[6]! & 0x0f) | 0x50; // version 5
   hash[8] = (hash[8]! & 0x3f) | 0x80; // RFC 4122 variant
   const hex = hash.subarray(0, 16).toString('hex');
   return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
+}
+
+/** Fixed namespace of the product's derived event ids (any constant would do; it must never change). */
+const STABLE_ID_NAMESPACE = 'food-ordering/event-id/v1';
+
+/**
+ * An event id derived from names: the same fact emitted twice, e.g.
+ * `stableEventId('order.confirmed', transactionId)` after a redelivery, gets the same id, so
+ * consumers that dedupe on the envelope id see one event.
+ */
+export function stableEventId(...names: readonly string[]): string {
+  return nameBasedUuid(STABLE_ID_NAMESPACE, names.join('\u0000'));
 }

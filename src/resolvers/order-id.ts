@@ -1,16 +1,11 @@
 import { createHash } from 'node:crypto';
+import { nameBasedUuid } from '../events/envelope';
 
 /** This product's UUID namespace for ids derived from other ids (fixed forever: changing it re-keys orders). */
-const NAMESPACE = '3f8a9d2e-6c41-4b7a-9e15-0d2c7b4f6a81';
+const NAMESPACE = Buffer.from('3f8a9d2e6c414b7a9e150d2c7b4f6a81', 'hex');
 
-/** An RFC 4122 version-5 (SHA-1, name-based) UUID: the same name always gives the same id. */
-export function uuidV5(name: string, namespace: string = NAMESPACE): string {
-  const hash = createHash('sha1').update(Buffer.from(namespace.replaceAll('-', ''), 'hex')).update(name, 'utf8').digest();
-  hash[6] = ((hash[6] as number) & 0x0f) | 0x50;
-  hash[8] = ((hash[8] as number) & 0x3f) | 0x80;
-  const hex = hash.subarray(0, 16).toString('hex');
-  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
-}
+/** An RFC 4122 version-5 UUID of `name` in the product's namespace: the same name always gives the same id. */
+const uuidV5 = (name: string): string => nameBasedUuid(NAMESPACE, name);
 
 /**
  * The order id of a customer's idempotency key. Deterministic, so that even if order.placed
