@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Connection } from 'mongoose';
-import { paymentOutcome } from '../domain/payment';
+import { paymentOutcome } from './simulated-tokens';
 import { microBatch } from '../micro-batch';
 import { findByIds, insertEach } from '../mongo/bulk';
 import { gatewayLedgerModel, type GatewayLedgerEntry } from './gateway-ledger.model';
@@ -12,7 +12,7 @@ type NewEntry = Omit<GatewayLedgerEntry, 'requests' | 'createdAt'>;
 
 /**
  * A stand-in payment provider that behaves like a real one where it matters: outcomes follow
- * the test tokens of domain/payment.ts (`tok_slow` really takes ~2 s), and it is idempotent
+ * the test tokens of simulated-tokens.ts (`tok_slow` really takes ~2 s), and it is idempotent
  * per key across every process, because its books are a collection with one entry per key.
  * Like a provider's API server, it serves concurrent requests together: the charges of one turn
  * of the event loop share one insert into its books (a key already there is read back).

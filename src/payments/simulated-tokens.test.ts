@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { KNOWN_PAYMENT_TOKENS, paymentOutcome } from './payment';
+import { KNOWN_PAYMENT_TOKENS, paymentOutcome } from './simulated-tokens';
 
 describe('paymentOutcome', () => {
   it('captures tok_visa and tok_mastercard at once', () => {

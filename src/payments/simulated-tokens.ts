@@ -1,4 +1,4 @@
-/** The simulated payment gateway's rules, by payment token (see the contract's PlaceOrderInput). */
+/** The simulated payment gateway's test tokens and what each does (see the contract's PlaceOrderInput): a simulator's rules, not the product's. */
 export type PaymentOutcome =
   | { readonly kind: 'captured'; readonly delayMs: number }
   | { readonly kind: 'declined'; readonly reason: string; readonly delayMs: number };
