@@ -34,7 +34,7 @@ import { RecentStatusChanges } from '../subscriptions/status-tracker';
 import { formatApiError } from './format-error';
 import { graphiqlPage, graphiqlRoute } from './graphiql';
 import { probeRoutes } from '../probes/probe-routes';
-import { DEFAULT_LIMITS, operationLimitsPlugin, type OperationLimits } from './operation-limits';
+import { DEFAULT_LIMITS, operationCostPlugin, operationLimitsGate, type OperationLimits } from './operation-limits';
 import { attachSubscriptionServer } from './websocket';
 import { createRateLimits } from '../rate-limits/rate-limits';
 import { anonymousLimit, identityOf, rateLimitedStatusPlugin } from './rate-limit-http';
@@ -168,13 +168,17 @@ export async function startApiServer(config: Config, log: Logger, options: ApiSe
       introspection: true,
       csrfPrevention: true,
       includeStacktraceInErrorResponses: false,
+      // The limits gate (below) has refused token floods already; this bounds Apollo's own parse
+      // too, and its validation answers at most maxErrors errors (then one saying it stopped).
+      parseOptions: { maxTokens: limits.maxTokens },
+      validationOptions: { maxErrors: limits.maxErrors },
       // The process (src/api.ts) owns signals; Apollo's own handler would re-raise them mid-shutdown.
       stopOnTerminationSignals: false,
       formatError: (formatted, error) => formatApiError(formatted, error, log),
       plugins: [
         ApolloServerPluginDrainHttpServer({ httpServer, stopGracePeriodMillis: 5000 }),
         { serverWillStart: async () => ({ drainServer: () => ws.dispose() }) },
-        operationLimitsPlugin(limits),
+        operationCostPlugin(limits),
         rateLimitedStatusPlugin(),
         // Apollo's own landing pages load from a CDN; GraphiQL is served below instead.
         ApolloServerPluginLandingPageDisabled(),
@@ -206,6 +210,7 @@ export async function startApiServer(config: Config, log: Logger, options: ApiSe
       // Before the body is even parsed: requests without a valid token are counted per address.
       anonymousLimit({ limiter: rateLimits.anonymous, trustProxyHops: config.limits.trustProxyHops, identify: identifyRequest }),
       express.json({ limit: limits.maxBodyBytes }),
+      operationLimitsGate(schema, limits),
       expressMiddleware(apollo, {
         context: async ({ req, res }) => ({
           identity: identityOf(res) ?? (await identifyRequest(req.headers.authorization)),

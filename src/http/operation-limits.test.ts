@@ -1,32 +1,67 @@
-import { parse } from 'graphql';
+import { buildSchema, getIntrospectionQuery, parse } from 'graphql';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { operationDepth } from './operation-limits';
+import { DEFAULT_LIMITS, operationCostError, screenOperation, type OperationLimits } from './operation-limits';
 
-describe('operationDepth', () => {
-  it('counts nested fields', () => {
-    expect(operationDepth(parse('{ restaurants { id } }'))).toBe(2);
-    expect(operationDepth(parse('{ myOrders { edges { node { items { name } } } } }'))).toBe(5);
+// The emitted contract: enough to screen and price, no resolvers needed.
+const schema = buildSchema(readFileSync(join(__dirname, '../schema/schema.graphql'), 'utf8'));
+
+const codesOf = (query: string, limits: OperationLimits = DEFAULT_LIMITS) => (screenOperation(schema, query, limits).errors ?? []).map((e) => e.extensions.code);
+const nest = (fields: readonly string[], leaf: string) => fields.reduceRight((inner, field) => `${field} { ${inner} }`, leaf);
+const graphiqlIntrospection = getIntrospectionQuery({
+  descriptions: true,
+  specifiedByUrl: true,
+  directiveIsRepeatable: true,
+  schemaDescription: true,
+  inputValueDeprecation: true,
+  oneOf: true,
+  typeDepth: 9,
+} as Parameters<typeof getIntrospectionQuery>[0]);
+
+describe('screenOperation (GraphQL Armor, before validation)', () => {
+  it('passes an app query and GraphiQL\'s introspection query', () => {
+    expect(screenOperation(schema, '{ myOrders { edges { node { items { name } } } } }', DEFAULT_LIMITS).errors).toBeNull();
+    expect(screenOperation(schema, graphiqlIntrospection, DEFAULT_LIMITS).errors).toBeNull();
   });
 
-  it('follows fragments and inline fragments', () => {
-    const document = parse(`
-      query Q { order(id: "1") { ...F } }
-      fragment F on Order { items { ... on OrderItem { name } } }
-    `);
-    expect(operationDepth(document)).toBe(3);
+  it('stops parsing at the token over the limit', () => {
+    expect(codesOf(`{ ${'me { id } '.repeat(300)} }`)).toEqual(['TOO_MANY_TOKENS']);
+    expect(codesOf('{ me { id } }', { ...DEFAULT_LIMITS, maxTokens: 5 })).toEqual(['TOO_MANY_TOKENS']);
   });
 
-  it('picks the named operation', () => {
-    const document = parse('query A { me { id } } query B { myOrders { edges { node { id } } } }');
-    expect(operationDepth(document, 'A')).toBe(2);
-    expect(operationDepth(document, 'B')).toBe(4);
+  it('tells a syntax error from a token flood', () => {
+    expect(codesOf('{ me { id }')).toEqual(['GRAPHQL_PARSE_FAILED']);
   });
 
-  it('does not count introspection (GraphiQL\'s schema query is deep)', () => {
-    expect(operationDepth(parse('{ __schema { types { fields { type { ofType { ofType { name } } } } } } }'))).toBe(0);
+  it('counts introspection fields in the depth, fragments inlined', () => {
+    expect(codesOf(`{ ${nest(['__schema', 'types', ...Array.from({ length: 7 }, () => ['fields', 'type']).flat()], 'name')} }`)).toEqual(['QUERY_TOO_DEEP']);
+    const viaFragment = `{ __schema { ...T } } fragment T on __Schema { ${nest(['types', ...Array.from({ length: 7 }, () => ['fields', 'type']).flat()], 'name')} }`;
+    expect(codesOf(viaFragment)).toEqual(['QUERY_TOO_DEEP']);
   });
 
-  it('survives a fragment cycle (validation reports it)', () => {
-    expect(operationDepth(parse('{ me { ...A } } fragment A on Viewer { id ...B } fragment B on Viewer { ...A }'))).toBe(2);
+  it('counts aliases and directives, in fragments too', () => {
+    expect(codesOf(`{ ...F } fragment F on Query { ${Array.from({ length: 16 }, (_, i) => `m${i}: me { id }`).join(' ')} }`)).toEqual(['TOO_MANY_ALIASES']);
+    expect(codesOf(`{ me { id ${'@skip(if: false) '.repeat(21)} } }`)).toEqual(['TOO_MANY_DIRECTIVES']);
+  });
+
+  it('answers one error per broken limit, whatever else is wrong', () => {
+    const query = `{ ${Array.from({ length: 16 }, (_, i) => `m${i}: me { id @skip(if: false) @skip(if: false) }`).join(' ')} }`;
+    expect(codesOf(query)).toEqual(['TOO_MANY_ALIASES', 'TOO_MANY_DIRECTIVES']);
+  });
+
+  it('bounds the errors of a document of many broken operations', () => {
+    const operations = Array.from({ length: 60 }, (_, i) => `query Q${i} { ${Array.from({ length: 16 }, (_, j) => `a${j}: me { id }`).join(' ')} }`).join('\n');
+    expect(codesOf(operations, { ...DEFAULT_LIMITS, maxTokens: 100_000 }).length).toBeLessThanOrEqual(DEFAULT_LIMITS.maxErrors + 1);
+  });
+});
+
+describe('operationCostError', () => {
+  const cost = (query: string, variables?: Record<string, unknown>) => operationCostError(schema, parse(query), undefined, variables, DEFAULT_LIMITS);
+
+  it("prices introspection lists by what they return: GraphiQL's query passes, lists nested in lists do not", () => {
+    expect(cost(graphiqlIntrospection)).toBeNull();
+    const listsInLists = nest(['__schema', 'types', 'fields', 'args', 'type', 'fields', 'args', 'type', 'enumValues'], 'name');
+    expect(cost(`{ ${listsInLists} }`)).toMatchObject({ extensions: { code: 'QUERY_TOO_COSTLY' }, message: expect.stringMatching(/introspection costs/) });
   });
 });

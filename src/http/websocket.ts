@@ -1,5 +1,5 @@
 import type { Server } from 'node:http';
-import { GraphQLError, parse, specifiedRules, validate, type DocumentNode, type GraphQLSchema } from 'graphql';
+import { GraphQLError, specifiedRules, validate, type DocumentNode, type GraphQLSchema } from 'graphql';
 import { CloseCode, handleProtocols, makeServer, type ServerOptions } from 'graphql-ws';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { identify } from '../auth/access-token';
@@ -9,7 +9,7 @@ import type { ApiContext, ApiServices } from '../resolvers/context';
 import { sharedSubscribe } from '../subscriptions/shared-execution';
 import { sharedPayloads } from '../subscriptions/shared-payloads';
 import { formatGraphQLErrors } from './format-error';
-import { operationLimitError, type OperationLimits } from './operation-limits';
+import { operationCostError, screenOperation, type OperationLimits } from './operation-limits';
 
 export interface SubscriptionServerOptions {
   readonly httpServer: Server;
@@ -52,14 +52,14 @@ const KEEP_ALIVE_SLICES = 12;
  * query, and each would otherwise keep its own syntax tree (about 12 KB, tokens and locations)
  * for as long as it stays subscribed. Least recently used texts are forgotten first.
  */
-function documentCache(schema: GraphQLSchema, size: number): (query: string) => Checked {
+function documentCache(schema: GraphQLSchema, limits: OperationLimits, size: number): (query: string) => Checked {
   const cache = new Map<string, Checked>();
   return (query) => {
     let checked = cache.get(query);
     if (checked) {
       cache.delete(query);
     } else {
-      checked = check(schema, query);
+      checked = check(schema, query, limits);
       if (cache.size >= size) cache.delete(cache.keys().next().value as string);
     }
     cache.set(query, checked);
@@ -67,18 +67,16 @@ function documentCache(schema: GraphQLSchema, size: number): (query: string) => 
   };
 }
 
-function check(schema: GraphQLSchema, query: string): Checked {
-  let document: DocumentNode;
-  try {
-    document = parse(query);
-  } catch (error) {
-    return { document: null, errors: tagged([error instanceof GraphQLError ? error : new GraphQLError(String(error))], 'GRAPHQL_PARSE_FAILED') };
-  }
-  const invalid = validate(schema, document, specifiedRules);
+/** The query limits first (tokens while parsing, then depth, aliases, directives), then graphql-js's validation, its errors bounded. */
+function check(schema: GraphQLSchema, query: string, limits: OperationLimits): Checked {
+  const screened = screenOperation(schema, query, limits);
+  if (screened.errors) return { document: null, errors: screened.errors };
+  const { document } = screened;
+  const invalid = validate(schema, document, specifiedRules, { maxErrors: limits.maxErrors });
   return invalid.length > 0 ? { document: null, errors: tagged(invalid, 'GRAPHQL_VALIDATION_FAILED') } : { document, errors: null, limitErrors: new Map() };
 }
 
-/** The operation-limit verdict (depth, cost) of a checked document with these variables, computed once for each. */
+/** The cost-limit verdict of a checked document with these variables, computed once for each. */
 function limitError(
   schema: GraphQLSchema,
   checked: Extract<Checked, { errors: null }>,
@@ -89,7 +87,7 @@ function limitError(
   const key = `${operationName ?? ''}\u0000${JSON.stringify(variables ?? {})}`;
   let verdict = checked.limitErrors.get(key);
   if (verdict === undefined) {
-    verdict = operationLimitError(schema, checked.document, operationName, variables ?? undefined, limits);
+    verdict = operationCostError(schema, checked.document, operationName, variables ?? undefined, limits);
     if (checked.limitErrors.size >= LIMIT_CACHE_SIZE) checked.limitErrors.clear();
     checked.limitErrors.set(key, verdict);
   }
@@ -147,7 +145,7 @@ export function attachSubscriptionServer(options: SubscriptionServerOptions): { 
   const { httpServer, path, schema, services, jwtSecret, limits, log } = options;
   const keepAliveMs = options.keepAliveMs ?? 12_000;
   const wss = new WebSocketServer({ server: httpServer, path, maxPayload: limits.maxBodyBytes, handleProtocols });
-  const checkedDocument = documentCache(schema, DOCUMENT_CACHE_SIZE);
+  const checkedDocument = documentCache(schema, limits, DOCUMENT_CACHE_SIZE);
   const payloads = sharedPayloads();
   const serverOptions: ServerOptions<Record<string, unknown> | undefined, SocketExtra> = {
     schema,

@@ -16,7 +16,7 @@ const post = (url: string, body: string, headers: Record<string, string> = {}) =
 
 beforeAll(async () => {
   world = await startApiWorld('api-http');
-  strict = await world.startAnotherInstance({ limits: { maxDepth: 3, maxComplexity: 50 } });
+  strict = await world.startAnotherInstance({ limits: { maxDepth: 3, maxCost: 50 } });
   token = await tokenFor({ sub: 'customer-http', role: 'CUSTOMER' });
 });
 
@@ -48,13 +48,13 @@ describe('limits', () => {
   it('refuses an operation nested deeper than allowed', async () => {
     const answer = await gql(strict.graphqlUrl, MyOrdersDocument, {}, token);
     expect(answer.status).toBe(400);
-    expect(onlyError(answer)).toMatchObject({ code: 'BAD_USER_INPUT', message: expect.stringMatching(/nests 4 levels deep; at most 3/) });
+    expect(onlyError(answer)).toMatchObject({ code: 'QUERY_TOO_DEEP', message: expect.stringMatching(/depth limit of 3 exceeded, found 4/) });
   });
 
   it('refuses an operation costing more than allowed, counting page sizes', async () => {
     const response = await post(strict.graphqlUrl, JSON.stringify({ query: '{ a: restaurants { id } b: restaurants { id } c: myOrders(first: 100) { pageInfo { hasNextPage } } }' }));
     expect(response.status).toBe(400);
-    expect(await response.json()).toMatchObject({ errors: [{ message: expect.stringMatching(/costs \d+; at most 50/), extensions: { code: 'BAD_USER_INPUT' } }] });
+    expect(await response.json()).toMatchObject({ errors: [{ message: expect.stringMatching(/costs \d+; at most 50/), extensions: { code: 'QUERY_TOO_COSTLY' } }] });
   });
 
   it('the default cost limit stops a batch of full pages', async () => {
@@ -65,11 +65,11 @@ describe('limits', () => {
 
   it('applies the same limits to subscriptions', async () => {
     const client = wsClient(strict.websocketUrl, token);
-    const fields = Array.from({ length: 60 }, (_, i) => `f${i}: orderId`).join(' ');
+    const fields = 'orderId '.repeat(60);
     const errors = await new Promise<unknown>((resolve) => {
       client.subscribe({ query: `subscription { orderStatusChanged { ${fields} } }` }, { next: resolve, error: resolve, complete: () => undefined });
     });
-    expect(errors).toMatchObject([{ message: expect.stringMatching(/at most 50/), extensions: { code: 'BAD_USER_INPUT' } }]);
+    expect(errors).toMatchObject([{ message: expect.stringMatching(/at most 50/), extensions: { code: 'QUERY_TOO_COSTLY' } }]);
     await client.dispose();
   });
 });
