@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { AppError } from './errors';
 
 /**
  * Every environment variable the product reads, with its default and what happens when it
@@ -7,8 +8,12 @@ import { z } from 'zod';
  */
 export const configOptions = {
   NODE_ENV: {
-    default: 'development',
-    doc: '`development`, `test` or `production`. Production requires JWT_SECRET and turns GraphiQL off.',
+    default: 'production',
+    doc: '`development`, `test` or `production`; unset is production. Production requires JWT_SECRET and replicated topics, and turns introspection and GraphiQL off. `./dev up` sets `development`, the tests and benchmarks `test`.',
+  },
+  GRAPHQL_INTROSPECTION: {
+    default: '',
+    doc: '`true` answers introspection and serves GraphiQL at GET /graphql, `false` does neither; unset: on in development and test, off in production.',
   },
   HOST: {
     default: '127.0.0.1',
@@ -87,6 +92,16 @@ export const configOptions = {
     doc: 'MongoDB connection string. Set: used as is, nothing is started. Unset: a local FerretDB is started on MONGO_PORT.',
   },
   MONGO_PORT: { default: '27017', doc: 'Port of the local FerretDB started when MONGO_URL is unset.' },
+  JWT_ISSUER: { default: 'food-ordering', doc: 'The `iss` every access token must carry; others are refused.' },
+  JWT_AUDIENCE: { default: 'food-ordering-api', doc: 'The `aud` every access token must carry; others are refused.' },
+  JWT_MAX_LIFETIME_SECONDS: {
+    default: '86400',
+    doc: 'Longest lifetime (`exp` minus `iat`) of an accepted access token; a token without `iat` or living longer is refused.',
+  },
+  JWT_CLOCK_SKEW_SECONDS: {
+    default: '30',
+    doc: 'Tolerance, at most 300, for clocks disagreeing on `exp`, `nbf` and `iat`.',
+  },
   JWT_SECRET: {
     default: '',
     doc: 'HS256 secret for access tokens, at least 32 characters. Required in production; in development one is generated per start.',
@@ -157,6 +172,11 @@ const positive = (name: string) => wholeNumber(name).pipe(z.number().min(1, `${n
 
 const environmentSchema = z.object({
   NODE_ENV: z.enum(['development', 'test', 'production'], { error: 'NODE_ENV must be development, test or production' }),
+  GRAPHQL_INTROSPECTION: z.enum(['', 'true', 'false'], { error: 'GRAPHQL_INTROSPECTION must be true or false' }),
+  JWT_ISSUER: z.string().min(1),
+  JWT_AUDIENCE: z.string().min(1),
+  JWT_MAX_LIFETIME_SECONDS: positive('JWT_MAX_LIFETIME_SECONDS'),
+  JWT_CLOCK_SKEW_SECONDS: wholeNumber('JWT_CLOCK_SKEW_SECONDS').pipe(z.number().max(300, 'JWT_CLOCK_SKEW_SECONDS must be at most 300')),
   HOST: z.string().min(1, 'HOST must not be empty'),
   PORT: port('PORT'),
   HEALTH_PORT: wholeNumber('HEALTH_PORT').pipe(z.number().max(65535, 'HEALTH_PORT must be between 0 and 65535')),
@@ -180,7 +200,8 @@ const environmentSchema = z.object({
   MONGO_OPERATION_TIMEOUT_MS: wholeNumber('MONGO_OPERATION_TIMEOUT_MS').pipe(z.number().min(1000, 'MONGO_OPERATION_TIMEOUT_MS must be at least 1000')),
   MONGO_URL: z.string().refine((v) => v === '' || /^mongodb(\+srv)?:\/\//.test(v), 'MONGO_URL must start with mongodb://'),
   MONGO_PORT: port('MONGO_PORT'),
-  JWT_SECRET: z.string().refine((v) => v === '' || v.length >= 32, 'JWT_SECRET must be at least 32 characters'),
+  // Bytes, not characters: HS256 wants a key of at least its 256-bit output.
+  JWT_SECRET: z.string().refine((v) => v === '' || Buffer.byteLength(v, 'utf8') >= 32, 'JWT_SECRET must be at least 32 bytes'),
   SMTP_URL: z.string().refine((v) => v === '' || /^smtps?:\/\//.test(v), 'SMTP_URL must start with smtp:// or smtps://'),
   RATE_LIMIT_STORE: z.enum(['memory', 'mongo'], { error: 'RATE_LIMIT_STORE must be memory or mongo' }),
   RATE_LIMIT_ORDER_MUTATIONS_PER_MINUTE: positive('RATE_LIMIT_ORDER_MUTATIONS_PER_MINUTE'),
@@ -244,6 +265,16 @@ export interface Config {
   };
   /** Undefined in development when unset: the API then generates one per start. */
   readonly jwtSecret: string | undefined;
+  /** What an access token must carry besides a valid signature (src/auth/access-token.ts). */
+  readonly tokens: { readonly issuer: string; readonly audience: string; readonly maxLifetimeSeconds: number; readonly clockSkewSeconds: number };
+  /** Introspection and GraphiQL (GraphiQL needs introspection): off in production unless GRAPHQL_INTROSPECTION=true. */
+  readonly graphql: { readonly introspection: boolean; readonly graphiql: boolean };
+  /**
+   * Demo tokens printed at start, signed with a secret generated for that start: only in
+   * development and only when no JWT_SECRET was given, so no token is ever signed with an
+   * operator's secret. The one place that decides development conveniences.
+   */
+  readonly demoTokens: boolean;
   readonly smtpUrl: string | undefined;
   /** Rate limits (per minute) and WebSocket caps; see src/rate-limits/. */
   readonly limits: {
@@ -263,11 +294,9 @@ export interface Config {
   readonly localStateDir: string;
 }
 
-export class ConfigError extends Error {
-  readonly code = 'INVALID_CONFIG';
+export class ConfigError extends AppError {
   constructor(readonly problems: readonly string[]) {
-    super(`Invalid configuration: ${problems.join('; ')}`);
-    this.name = 'ConfigError';
+    super('INVALID_CONFIG', `Invalid configuration: ${problems.join('; ')}`);
   }
 }
 
@@ -298,6 +327,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   }
   if (!parsed.success || problems.length > 0) throw new ConfigError(problems);
   const e = parsed.data;
+  const introspection = e.GRAPHQL_INTROSPECTION === '' ? e.NODE_ENV !== 'production' : e.GRAPHQL_INTROSPECTION === 'true';
 
   return {
     nodeEnv: e.NODE_ENV,
@@ -330,6 +360,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       localPort: e.MONGO_PORT,
     },
     jwtSecret: e.JWT_SECRET || undefined,
+    tokens: { issuer: e.JWT_ISSUER, audience: e.JWT_AUDIENCE, maxLifetimeSeconds: e.JWT_MAX_LIFETIME_SECONDS, clockSkewSeconds: e.JWT_CLOCK_SKEW_SECONDS },
+    graphql: { introspection, graphiql: introspection },
+    demoTokens: e.NODE_ENV === 'development' && e.JWT_SECRET === '',
     smtpUrl: e.SMTP_URL || undefined,
     limits: {
       store: e.RATE_LIMIT_STORE,

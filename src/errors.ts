@@ -26,6 +26,8 @@ export type ErrorCode =
   | 'PAYMENT_REJECTED'
   /** A dependency refuses us for a reason of ours (SMTP credentials, a gateway's configuration): no message passes until an operator fixes it. */
   | 'MISCONFIGURED'
+  /** The environment's configuration is invalid (src/config.ts): the process does not start. */
+  | 'INVALID_CONFIG'
   // the local stack
   | 'STACK_ERROR';
 
