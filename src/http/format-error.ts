@@ -3,14 +3,12 @@ import { GraphQLError, type GraphQLFormattedError } from 'graphql';
 import { InvalidInputError } from '../domain/domain.errors';
 import { AppError } from '../errors';
 import type { Logger } from '../logger';
+import { isTransientMongoError } from '../mongo/mongo-errors';
 import { RateLimitedError } from '../rate-limits/rate-limits';
 
 /** The codes clients are promised (DESIGN.md); any other failure is INTERNAL_SERVER_ERROR. */
 export const CLIENT_ERROR_CODES = ['BAD_USER_INPUT', 'UNAUTHENTICATED', 'FORBIDDEN', 'NOT_FOUND', 'CONFLICT', 'UNAVAILABLE', 'RATE_LIMITED'] as const;
 const clientCodes = new Set<string>(CLIENT_ERROR_CODES);
-
-/** Driver errors that mean "the database is unreachable right now", not "this request is wrong". */
-const MONGO_UNAVAILABLE = new Set(['MongoServerSelectionError', 'MongoNetworkError', 'MongoNetworkTimeoutError', 'MongoNotConnectedError']);
 
 const INTERNAL = { message: 'internal server error', extensions: { code: 'INTERNAL_SERVER_ERROR' } } as const;
 
@@ -29,7 +27,8 @@ export function formatApiError(formatted: GraphQLFormattedError, error: unknown,
     const wait = original instanceof RateLimitedError && original.retryAfterSeconds !== null ? { retryAfterSeconds: original.retryAfterSeconds } : {};
     return { message: original.message, ...where, extensions: { code: original.code, ...field, ...wait } };
   }
-  if (original instanceof Error && MONGO_UNAVAILABLE.has(original.name)) {
+  // The database unreachable right now, not this request wrong: the one decision consumers use too.
+  if (isTransientMongoError(original)) {
     log?.warn({ err: original }, 'database unavailable');
     return { message: 'the order service cannot reach its database right now; try again shortly', ...where, extensions: { code: 'UNAVAILABLE' } };
   }
