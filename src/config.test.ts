@@ -1,10 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig } from './config';
 
+/** Most cases read a development environment; unset NODE_ENV is production. */
+const DEV = { NODE_ENV: 'development' } as const;
+
 /** Runs loadConfig and returns the ConfigError it throws (fails the test if it does not). */
 function configError(env: NodeJS.ProcessEnv): ConfigError {
   try {
-    loadConfig(env);
+    loadConfig({ ...DEV, ...env });
   } catch (error) {
     expect(error).toBeInstanceOf(ConfigError);
     return error as ConfigError;
@@ -16,21 +19,21 @@ const secret = 'x'.repeat(32);
 
 describe('loadConfig defaults', () => {
   it('points Kafka at a local broker on 127.0.0.1:9092 that the stack starts', () => {
-    const config = loadConfig({});
+    const config = loadConfig(DEV);
     expect(config.kafka.brokers).toEqual(['127.0.0.1:9092']);
     expect(config.kafka.external).toBe(false);
     expect(config.kafka.localPort).toBe(9092);
   });
 
   it('points MongoDB at a local FerretDB on 127.0.0.1:27017 that the stack starts', () => {
-    const config = loadConfig({});
+    const config = loadConfig(DEV);
     expect(config.mongo.url).toBe('mongodb://127.0.0.1:27017/food-ordering');
     expect(config.mongo.external).toBe(false);
     expect(config.mongo.localPort).toBe(27017);
   });
 
   it('serves HTTP on 127.0.0.1:4000 in development with info logs and no JWT secret', () => {
-    const config = loadConfig({});
+    const config = loadConfig(DEV);
     expect(config.http).toEqual({ host: '127.0.0.1', port: 4000, healthPort: 0 });
     expect(config.shutdownTimeoutMs).toBe(25_000);
     expect(config.nodeEnv).toBe('development');
@@ -39,7 +42,7 @@ describe('loadConfig defaults', () => {
   });
 
   it('treats a blank variable like an unset one', () => {
-    const config = loadConfig({ PORT: '   ', KAFKA_BROKERS: ' ' });
+    const config = loadConfig({ ...DEV, PORT: '   ', KAFKA_BROKERS: ' ' });
     expect(config.http.port).toBe(4000);
     expect(config.kafka.external).toBe(false);
   });
@@ -47,19 +50,19 @@ describe('loadConfig defaults', () => {
 
 describe('loadConfig with services given', () => {
   it('uses KAFKA_BROKERS as a trimmed list and marks Kafka external', () => {
-    const config = loadConfig({ KAFKA_BROKERS: 'kafka-1:9092, kafka-2:9094 ,kafka-3:9096' });
+    const config = loadConfig({ ...DEV, KAFKA_BROKERS: 'kafka-1:9092, kafka-2:9094 ,kafka-3:9096' });
     expect(config.kafka.brokers).toEqual(['kafka-1:9092', 'kafka-2:9094', 'kafka-3:9096']);
     expect(config.kafka.external).toBe(true);
   });
 
   it('uses MONGO_URL as is and marks MongoDB external', () => {
-    const config = loadConfig({ MONGO_URL: 'mongodb://db.example:27018/orders' });
+    const config = loadConfig({ ...DEV, MONGO_URL: 'mongodb://db.example:27018/orders' });
     expect(config.mongo.url).toBe('mongodb://db.example:27018/orders');
     expect(config.mongo.external).toBe(true);
   });
 
   it('moves the default broker to KAFKA_PORT', () => {
-    const config = loadConfig({ KAFKA_PORT: '19092' });
+    const config = loadConfig({ ...DEV, KAFKA_PORT: '19092' });
     expect(config.kafka.brokers).toEqual(['127.0.0.1:19092']);
     expect(config.kafka.localPort).toBe(19092);
     expect(config.kafka.external).toBe(false);
@@ -74,7 +77,7 @@ describe('loadConfig rejects a wrong environment', () => {
   });
 
   it('accepts production once a long enough JWT_SECRET is given', () => {
-    expect(loadConfig({ NODE_ENV: 'production', JWT_SECRET: secret, KAFKA_REPLICATION_FACTOR: '3', KAFKA_MIN_INSYNC_REPLICAS: '2' }).jwtSecret).toBe(secret);
+    expect(loadConfig({ ...DEV, NODE_ENV: 'production', JWT_SECRET: secret, KAFKA_REPLICATION_FACTOR: '3', KAFKA_MIN_INSYNC_REPLICAS: '2' }).jwtSecret).toBe(secret);
   });
 
   it('refuses production with a replication factor below 3 or min ISR below 2, naming each setting and the way out', () => {
@@ -83,17 +86,19 @@ describe('loadConfig rejects a wrong environment', () => {
       expect.stringMatching(/^KAFKA_REPLICATION_FACTOR is 1 but must be at least 3: .*KAFKA_ALLOW_UNDER_REPLICATION=true/),
       expect.stringMatching(/^KAFKA_MIN_INSYNC_REPLICAS is 1 but must be at least 2/),
     ]);
-    const durable = loadConfig({ NODE_ENV: 'production', JWT_SECRET: secret, KAFKA_REPLICATION_FACTOR: '3', KAFKA_MIN_INSYNC_REPLICAS: '2' });
+    const durable = loadConfig({ ...DEV, NODE_ENV: 'production', JWT_SECRET: secret, KAFKA_REPLICATION_FACTOR: '3', KAFKA_MIN_INSYNC_REPLICAS: '2' });
     expect(durable.kafka.durabilityRequired).toBe(true);
-    const demo = loadConfig({ NODE_ENV: 'production', JWT_SECRET: secret, KAFKA_ALLOW_UNDER_REPLICATION: 'true' });
+    const demo = loadConfig({ ...DEV, NODE_ENV: 'production', JWT_SECRET: secret, KAFKA_ALLOW_UNDER_REPLICATION: 'true' });
     expect(demo.kafka).toMatchObject({ replicationFactor: 1, durabilityRequired: false });
-    expect(loadConfig({}).kafka.durabilityRequired).toBe(false); // development: one local broker
+    expect(loadConfig(DEV).kafka.durabilityRequired).toBe(false); // development: one local broker
     expect(configError({ KAFKA_ALLOW_UNDER_REPLICATION: 'yes' }).problems).toEqual(['KAFKA_ALLOW_UNDER_REPLICATION must be true or false']);
   });
 
-  it('rejects a JWT_SECRET shorter than 32 characters', () => {
+  it('rejects a JWT_SECRET shorter than 32 bytes', () => {
     const error = configError({ JWT_SECRET: 'x'.repeat(31) });
-    expect(error.problems).toEqual(['JWT_SECRET must be at least 32 characters']);
+    expect(error.problems).toEqual(['JWT_SECRET must be at least 32 bytes']);
+    // 16 two-byte characters are 32 bytes.
+    expect(loadConfig({ ...DEV, JWT_SECRET: 'é'.repeat(16) }).jwtSecret).toBe('é'.repeat(16));
   });
 
   it.each(['abc', '0', '70000', '80.5'])('rejects PORT=%s with a message naming PORT', (value) => {
@@ -127,7 +132,7 @@ describe('loadConfig rejects a wrong environment', () => {
   });
 
   it('accepts KAFKA_MIN_INSYNC_REPLICAS equal to KAFKA_REPLICATION_FACTOR', () => {
-    const config = loadConfig({ KAFKA_REPLICATION_FACTOR: '3', KAFKA_MIN_INSYNC_REPLICAS: '3' });
+    const config = loadConfig({ ...DEV, KAFKA_REPLICATION_FACTOR: '3', KAFKA_MIN_INSYNC_REPLICAS: '3' });
     expect(config.kafka.minInsyncReplicas).toBe(3);
   });
 
@@ -149,7 +154,7 @@ describe('loadConfig rejects a wrong environment', () => {
 
 describe('loadConfig: consumer failure handling and call bounds', () => {
   it('defaults to a 30 s session, two minutes or 40 retries before parking, 3 restarts, 20 dead letters a minute, 15 s MongoDB operations', () => {
-    const config = loadConfig({});
+    const config = loadConfig(DEV);
     expect(config.consumers).toEqual({ sessionTimeoutMs: 30_000, retryBudgetMs: 120_000, retryAttempts: 40, restartsBeforeParking: 3, deadLetterBreaker: { limit: 20, windowMs: 60_000 } });
     expect(config.mongo.operationTimeoutMs).toBe(15_000);
   });
@@ -169,8 +174,42 @@ describe('loadConfig: consumer failure handling and call bounds', () => {
   });
 
   it('HEALTH_PORT may be 0 (any free port) but not above 65535; SHUTDOWN_TIMEOUT_MS is at least 1000', () => {
-    expect(loadConfig({ HEALTH_PORT: '9464', SHUTDOWN_TIMEOUT_MS: '5000' })).toMatchObject({ http: { healthPort: 9464 }, shutdownTimeoutMs: 5000 });
-    expect(() => loadConfig({ HEALTH_PORT: '70000' })).toThrow(/HEALTH_PORT/);
-    expect(() => loadConfig({ SHUTDOWN_TIMEOUT_MS: '10' })).toThrow(/SHUTDOWN_TIMEOUT_MS/);
+    expect(loadConfig({ ...DEV, HEALTH_PORT: '9464', SHUTDOWN_TIMEOUT_MS: '5000' })).toMatchObject({ http: { healthPort: 9464 }, shutdownTimeoutMs: 5000 });
+    expect(() => loadConfig({ ...DEV, HEALTH_PORT: '70000' })).toThrow(/HEALTH_PORT/);
+    expect(() => loadConfig({ ...DEV, SHUTDOWN_TIMEOUT_MS: '10' })).toThrow(/SHUTDOWN_TIMEOUT_MS/);
+  });
+});
+
+describe('loadConfig: production-safe defaults', () => {
+  it('treats an unset NODE_ENV as production: a JWT_SECRET and replicated topics are required', () => {
+    expect(configError({ NODE_ENV: undefined }).problems).toEqual([
+      'JWT_SECRET is required when NODE_ENV=production',
+      expect.stringMatching(/^KAFKA_REPLICATION_FACTOR is 1/),
+      expect.stringMatching(/^KAFKA_MIN_INSYNC_REPLICAS is 1/),
+    ]);
+    expect(loadConfig({ JWT_SECRET: secret, KAFKA_ALLOW_UNDER_REPLICATION: 'true' }).nodeEnv).toBe('production');
+  });
+
+  it('turns introspection and GraphiQL off in production unless GRAPHQL_INTROSPECTION=true', () => {
+    const production = { NODE_ENV: 'production', JWT_SECRET: secret, KAFKA_ALLOW_UNDER_REPLICATION: 'true' };
+    expect(loadConfig(production).graphql).toEqual({ introspection: false, graphiql: false });
+    expect(loadConfig({ ...production, GRAPHQL_INTROSPECTION: 'true' }).graphql).toEqual({ introspection: true, graphiql: true });
+    expect(loadConfig(DEV).graphql).toEqual({ introspection: true, graphiql: true });
+    expect(loadConfig({ ...DEV, GRAPHQL_INTROSPECTION: 'false' }).graphql).toEqual({ introspection: false, graphiql: false });
+    expect(configError({ GRAPHQL_INTROSPECTION: 'yes' }).problems).toEqual(['GRAPHQL_INTROSPECTION must be true or false']);
+  });
+
+  it('offers demo tokens only in development without a JWT_SECRET of the operator', () => {
+    expect(loadConfig(DEV).demoTokens).toBe(true);
+    expect(loadConfig({ ...DEV, JWT_SECRET: secret }).demoTokens).toBe(false);
+    expect(loadConfig({ NODE_ENV: 'test' }).demoTokens).toBe(false);
+    expect(loadConfig({ NODE_ENV: 'production', JWT_SECRET: secret, KAFKA_ALLOW_UNDER_REPLICATION: 'true' }).demoTokens).toBe(false);
+  });
+
+  it('pins issuer and audience and bounds token lifetime and clock skew', () => {
+    expect(loadConfig(DEV).tokens).toEqual({ issuer: 'food-ordering', audience: 'food-ordering-api', maxLifetimeSeconds: 86_400, clockSkewSeconds: 30 });
+    expect(loadConfig({ ...DEV, JWT_ISSUER: 'https://id.example', JWT_AUDIENCE: 'orders' }).tokens).toMatchObject({ issuer: 'https://id.example', audience: 'orders' });
+    expect(configError({ JWT_CLOCK_SKEW_SECONDS: '301' }).problems).toEqual(['JWT_CLOCK_SKEW_SECONDS must be at most 300']);
+    expect(configError({ JWT_MAX_LIFETIME_SECONDS: '0' }).problems).toEqual(['JWT_MAX_LIFETIME_SECONDS must be at least 1']);
   });
 });

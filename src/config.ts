@@ -104,7 +104,7 @@ export const configOptions = {
   },
   JWT_SECRET: {
     default: '',
-    doc: 'HS256 secret for access tokens, at least 32 characters. Required in production; in development one is generated per start.',
+    doc: 'HS256 secret for access tokens, at least 32 bytes. Required in production. Unset (development and test): the API generates one per start, and in development prints demo tokens signed with it; tokens are never signed with a secret you give.',
   },
   SMTP_URL: {
     default: '',
