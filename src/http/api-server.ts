@@ -35,6 +35,9 @@ import { formatApiError } from './format-error';
 import { graphiqlPage, graphiqlRoute } from './graphiql';
 import { probeRoutes } from '../probes/probe-routes';
 import { DEFAULT_LIMITS, operationCostPlugin, operationLimitsGate, type OperationLimits } from './operation-limits';
+import { metricsRoute } from '../metrics/metrics-route';
+import { processMetrics } from '../metrics/process-metrics';
+import { metricsPlugin } from './metrics-plugin';
 import { attachSubscriptionServer } from './websocket';
 import { createRateLimits } from '../rate-limits/rate-limits';
 import { anonymousLimit, identityOf, rateLimitedStatusPlugin } from './rate-limit-http';
@@ -177,6 +180,7 @@ export async function startApiServer(config: Config, log: Logger, options: ApiSe
       formatError: (formatted, error) => formatApiError(formatted, error, log),
       plugins: [
         ApolloServerPluginDrainHttpServer({ httpServer, stopGracePeriodMillis: 5000 }),
+        metricsPlugin(),
         { serverWillStart: async () => ({ drainServer: () => ws.dispose() }) },
         operationCostPlugin(limits),
         rateLimitedStatusPlugin(),
@@ -197,8 +201,10 @@ export async function startApiServer(config: Config, log: Logger, options: ApiSe
       ],
       () => stopping,
     );
+    // /metrics beside them: this process's series (src/metrics).
+    const metrics = metricsRoute(processMetrics().registry);
     app.use((req, res, next) => {
-      if (!probes(req, res)) next();
+      if (!probes(req, res) && !metrics(req, res)) next();
     });
     const restaurantId = catalog[0]?.id ?? 'none';
     const tokens = config.nodeEnv === 'production' ? null : await developmentTokens(jwtSecret, restaurantId);

@@ -9,6 +9,7 @@ import type { ApiContext, ApiServices } from '../resolvers/context';
 import { sharedSubscribe } from '../subscriptions/shared-execution';
 import { sharedPayloads } from '../subscriptions/shared-payloads';
 import { formatGraphQLErrors } from './format-error';
+import { countSocket, countSubscriptions } from './websocket-metrics';
 import { operationCostError, screenOperation, type OperationLimits } from './operation-limits';
 
 export interface SubscriptionServerOptions {
@@ -151,6 +152,7 @@ export function attachSubscriptionServer(options: SubscriptionServerOptions): { 
     schema,
     subscribe: sharedSubscribe({ viewerIndependentFields: VIEWER_INDEPENDENT_SUBSCRIPTIONS }),
     jsonMessageReplacer: payloads.replacer,
+    ...countSubscriptions(), // /metrics: graphql_subscriptions_active
     onConnect: async (ctx) => {
       const identity = await identify(authorizationIn(ctx.connectionParams), jwtSecret);
       if (identity.viewer === null) {
@@ -191,6 +193,7 @@ export function attachSubscriptionServer(options: SubscriptionServerOptions): { 
     for (const socket of wss.clients) socket.close(CloseCode.InternalServerError, 'Internal server error');
   });
   wss.on('connection', (socket) => {
+    countSocket(socket); // /metrics: graphql_websockets_active
     socket.on('error', (error) => {
       log.warn({ err: error }, 'a WebSocket failed');
       socket.close(CloseCode.InternalServerError, 'Internal server error');
