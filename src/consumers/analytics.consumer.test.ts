@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { emptyAnalytics } from '../domain/analytics';
-import { orderConfirmed, orderStatusChanged, type OrderConfirmed } from '../events/order-events';
+import { orderConfirmed, orderStatusChanged, paymentRefunded, type OrderConfirmed } from '../events/order-events';
 import type { ConsumedEvent } from '../kafka/consumer-runner';
 import type { AnalyticsFactDocument } from '../mongo/models/analytics.model';
 import { decideAnalytics, factOf, foldRound, type AnalyticsEffects, type AnalyticsRound } from './analytics.consumer';
@@ -87,5 +87,19 @@ describe('decideAnalytics and foldRound', () => {
     const [first] = counts(decideAnalytics(at(7), round()));
     const repeat = decideAnalytics(at(9), round(first!.factClaim));
     expect(repeat).toMatchObject({ kind: 'ignore', reason: expect.stringMatching(/already counted from order.confirmed:2@7/) });
+  });
+});
+
+describe('factOf payment.refunded', () => {
+  const refund = (orderWasConfirmed?: boolean) =>
+    paymentRefunded({ orderId: 'ord-1', restaurantId: 'trattoria', transactionId: 'tx-1', amountCents: 1700, refundedAt: '2030-01-01T12:00:00.000Z', ...(orderWasConfirmed === undefined ? {} : { orderWasConfirmed }) });
+
+  it('takes the refund of a confirmed order (or of an event that does not say) off the revenue', () => {
+    expect(factOf(refund(true))).toEqual({ kind: 'refunded', restaurantId: 'trattoria', amountCents: 1700 });
+    expect(factOf(refund())).toEqual({ kind: 'refunded', restaurantId: 'trattoria', amountCents: 1700 });
+  });
+
+  it('does not count the refund of a capture that never became a confirmed order (never counted as revenue)', () => {
+    expect(factOf(refund(false))).toBeNull();
   });
 });

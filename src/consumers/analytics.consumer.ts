@@ -34,7 +34,7 @@ import { createThrottle, type Throttle } from './snapshot-throttle';
 
 type AnalyticsTopic = 'order.placed' | 'order.confirmed' | 'order.payment-failed' | 'order.cancelled' | 'order.status-changed' | 'payment.refunded';
 
-/** PURE: the fact an event is for analytics, or null when it does not count (only DELIVERED status changes do). */
+/** PURE: the fact an event is for analytics, or null when it does not count (only DELIVERED status changes do; no refund of an order never confirmed). */
 export function factOf(event: EventOf<AnalyticsTopic>): AnalyticsFact | null {
   const { restaurantId } = event.data;
   switch (event.type) {
@@ -49,7 +49,8 @@ export function factOf(event: EventOf<AnalyticsTopic>): AnalyticsFact | null {
     case 'order.status-changed':
       return event.data.status === 'DELIVERED' ? { kind: 'delivered', restaurantId } : null;
     case 'payment.refunded':
-      return { kind: 'refunded', restaurantId, amountCents: event.data.amountCents };
+      // A capture given back before the order was ever confirmed was never counted as revenue.
+      return event.data.orderWasConfirmed === false ? null : { kind: 'refunded', restaurantId, amountCents: event.data.amountCents };
   }
 }
 

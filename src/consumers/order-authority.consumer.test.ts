@@ -63,6 +63,8 @@ describe('the order authority consumer', () => {
     const events = emitted(request('cancel', 'CANCELLED'), round('CONFIRMED'));
     expect(events.map((e) => e.topic)).toEqual(['order.cancelled', 'order.status-changed', 'order.transition-decided']);
     expect(events[2]!.event.data).toMatchObject({ accepted: true, status: 'CANCELLED', from: 'CONFIRMED', problem: null });
+    // What the refund tells analytics: whether the capture had become a confirmed order.
+    expect(events[0]!.event.data).toMatchObject({ cancelledFrom: 'CONFIRMED' });
   });
 
   it('answers a refused cancel with the decision only, naming the transition that won', () => {

@@ -155,7 +155,7 @@ export function acceptedTransitionEvents(request: OrderTransitionRequested, link
     events.push({ topic: 'order.payment-failed', key: r.orderId, event: failed });
   } else if (link.action === 'cancel') {
     const cancelled = orderCancelled(
-      { ...parties, reason: link.reason, cancelledBy: link.requestedBy, cancelledAt: link.at },
+      { ...parties, reason: link.reason, cancelledBy: link.requestedBy, cancelledAt: link.at, cancelledFrom: link.from },
       { id: stableEventId('order.cancelled', link.requestId), occurredAt: link.at },
     );
     events.push({ topic: 'order.cancelled', key: r.orderId, event: cancelled });

@@ -136,9 +136,19 @@ describe('transactionEvents', () => {
 
   it('announces a refund once per transaction', () => {
     const refunded = tx({ status: 'refunded', refundedAt: settledAt });
-    const [event] = transactionEvents({ kind: 'refunded', transaction: refunded });
-    expect(parseEvent('payment.refunded', JSON.stringify(event!.event)).data).toMatchObject({ amountCents: 1700, restaurantId: 'trattoria' });
-    expect(transactionEvents({ kind: 'refunded', transaction: refunded })[0]!.event.id).toBe(event!.event.id);
+    const afterConfirmation = { ...cancelled, data: { ...cancelled.data, cancelledFrom: 'CONFIRMED' as const } };
+    const [event] = transactionEvents({ kind: 'refunded', cancelled: afterConfirmation, transaction: refunded });
+    expect(parseEvent('payment.refunded', JSON.stringify(event!.event)).data).toMatchObject({ amountCents: 1700, restaurantId: 'trattoria', orderWasConfirmed: true });
+    expect(transactionEvents({ kind: 'refunded', cancelled: afterConfirmation, transaction: refunded })[0]!.event.id).toBe(event!.event.id);
     expect(transactionEvents({ kind: 'none' })).toEqual([]);
+  });
+
+  it('says a refund gives back a capture that never became a confirmed order when the cancel won while PLACED', () => {
+    // Drill 1 found it: the charge captured while the cancel was accepted first; analytics had
+    // never counted that capture, yet took its refund off the revenue.
+    const refunded = tx({ status: 'refunded', refundedAt: settledAt });
+    const beforeConfirmation = { ...cancelled, data: { ...cancelled.data, cancelledFrom: 'PLACED' as const } };
+    const [event] = transactionEvents({ kind: 'refunded', cancelled: beforeConfirmation, transaction: refunded });
+    expect(parseEvent('payment.refunded', JSON.stringify(event!.event)).data).toMatchObject({ orderWasConfirmed: false });
   });
 });

@@ -60,12 +60,12 @@ export type TransactionEffects =
   | { readonly kind: 'refund'; readonly cancelled: OrderCancelled; readonly transaction: TransactionDocument }
   /** Cancelled while a charge claim outlived its lease: take the claim over, close the key at the gateway, record what it says. */
   | { readonly kind: 'close'; readonly cancelled: OrderCancelled; readonly takeOverToken: string }
-  | { readonly kind: 'report-refund'; readonly transaction: TransactionDocument }
+  | { readonly kind: 'report-refund'; readonly cancelled: OrderCancelled; readonly transaction: TransactionDocument }
   | { readonly kind: 'ignore'; readonly reason: string };
 
 export type TransactionOutcome =
   | { readonly kind: 'settled'; readonly placed: OrderPlaced; readonly transaction: TransactionDocument }
-  | { readonly kind: 'refunded'; readonly transaction: TransactionDocument }
+  | { readonly kind: 'refunded'; readonly cancelled: OrderCancelled; readonly transaction: TransactionDocument }
   | { readonly kind: 'none' };
 
 export interface TransactionsOptions {
@@ -112,7 +112,7 @@ export function decideCancelled(cancelled: OrderCancelled, state: PaymentState, 
       case 'captured':
         return { kind: 'refund', cancelled, transaction };
       case 'refunded':
-        return { kind: 'report-refund', transaction };
+        return { kind: 'report-refund', cancelled, transaction };
       case 'declined':
         return { kind: 'ignore', reason: 'payment was declined: nothing to refund' };
       case 'voided':
@@ -166,7 +166,9 @@ export function transactionEvents(outcome: TransactionOutcome): OutgoingEvent[] 
   if (t.status === 'voided') return []; // a charger that lost to a void reports nothing
   if (outcome.kind === 'refunded') {
     const refundedAt = (t.refundedAt ?? t.updatedAt).toISOString();
-    const data = { orderId: t._id, restaurantId: t.restaurantId, transactionId: t.transactionId, amountCents: t.amountCents, refundedAt };
+    // Cancelled while PLACED: the authority never confirmed it, so its capture was never revenue.
+    const orderWasConfirmed = outcome.cancelled.data.cancelledFrom !== 'PLACED';
+    const data = { orderId: t._id, restaurantId: t.restaurantId, transactionId: t.transactionId, amountCents: t.amountCents, refundedAt, orderWasConfirmed };
     const event = paymentRefunded(data, { id: stableEventId('payment.refunded', t.transactionId), occurredAt: refundedAt });
     return [{ topic: 'payment.refunded', key: t._id, event }];
   }
@@ -211,7 +213,7 @@ function chargedRecord(placed: OrderPlaced, result: ChargeResult, claimedBy: str
   }, now);
 }
 
-async function refund(transaction: TransactionDocument, deps: TransactionsDeps): Promise<TransactionOutcome> {
+async function refund(cancelled: OrderCancelled, transaction: TransactionDocument, deps: TransactionsDeps): Promise<TransactionOutcome> {
   // Gateway first (idempotent per order), then the record: a crash in between only repeats a no-op refund.
   const result = await deps.gateway.refund({
     idempotencyKey: transaction._id,
@@ -226,7 +228,7 @@ async function refund(transaction: TransactionDocument, deps: TransactionsDeps):
     )
     .lean<TransactionDocument>();
   if (!refunded) throw new StaleDecisionError(`the payment of order ${transaction._id}`);
-  return { kind: 'refunded', transaction: refunded };
+  return { kind: 'refunded', cancelled, transaction: refunded };
 }
 
 /**
@@ -324,10 +326,10 @@ async function persistPayments(effects: readonly TransactionEffects[], deps: Tra
           results[i] = settledOk({ kind: 'settled', placed: e.placed, transaction: e.transaction });
           break;
         case 'report-refund':
-          results[i] = settledOk({ kind: 'refunded', transaction: e.transaction });
+          results[i] = settledOk({ kind: 'refunded', cancelled: e.cancelled, transaction: e.transaction });
           break;
         case 'refund':
-          results[i] = await refund(e.transaction, deps).then(settledOk, settledFailed);
+          results[i] = await refund(e.cancelled, e.transaction, deps).then(settledOk, settledFailed);
           break;
         default:
           break;

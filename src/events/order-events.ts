@@ -58,6 +58,8 @@ export const orderCancelledData = z.object({
   reason: z.string().max(500).nullable(),
   cancelledBy: id,
   cancelledAt: isoTime,
+  /** The status the order authority cancelled it from (PLACED: before any confirmation). Absent in events from before the authority. */
+  cancelledFrom: orderStatus.optional(),
 });
 
 /** Produced by the transactions consumer when it refunds a captured payment (revenue analytics). */
@@ -67,6 +69,12 @@ export const paymentRefundedData = z.object({
   transactionId: id,
   amountCents: cents,
   refundedAt: isoTime,
+  /**
+   * False when the order was cancelled before it was ever confirmed (the charge was captured
+   * while the cancel won at the order authority): that capture never counted as revenue, so
+   * its refund must not be taken off it. Absent (older events): true.
+   */
+  orderWasConfirmed: z.boolean().optional(),
 });
 
 export const notificationSentData = z.object({
