@@ -6,6 +6,26 @@ import { ROLES, type Identity, type Role, type Viewer } from './viewer';
 /** The only algorithm accepted: a token naming any other (`none`, HS512, RS256…) is refused. */
 export const TOKEN_ALGORITHM = 'HS256';
 
+/** The defaults of JWT_ISSUER and JWT_AUDIENCE (src/config.ts), which tokens signed here carry unless told otherwise. */
+export const DEFAULT_ISSUER = 'food-ordering';
+export const DEFAULT_AUDIENCE = 'food-ordering-api';
+
+/** What a token must satisfy besides its HS256 signature with `secret` (JWT_* settings). */
+export interface TokenPolicy {
+  readonly secret: string;
+  readonly issuer: string;
+  readonly audience: string;
+  /** Longest `exp - iat` accepted: a token minted to live longer is refused even while valid. */
+  readonly maxLifetimeSeconds: number;
+  /** Tolerance for clocks disagreeing on `exp`, `nbf` and `iat`. */
+  readonly clockSkewSeconds: number;
+}
+
+/** The policy of the configuration's defaults with this secret (tests, tools). */
+export function defaultTokenPolicy(secret: string): TokenPolicy {
+  return { secret, issuer: DEFAULT_ISSUER, audience: DEFAULT_AUDIENCE, maxLifetimeSeconds: 86_400, clockSkewSeconds: 30 };
+}
+
 const claimsSchema = z
   .object({
     sub: z.string().min(1).max(200),
@@ -13,14 +33,16 @@ const claimsSchema = z
     restaurantId: z.string().min(1).max(200).optional(),
     email: z.email().max(320).optional(),
     exp: z.number().int(),
+    iat: z.number().int(),
   })
   .refine((c) => c.role !== 'RESTAURANT' || c.restaurantId !== undefined, { message: 'a RESTAURANT token needs restaurantId' });
 
 const encodeSecret = (secret: string): Uint8Array => new TextEncoder().encode(secret);
 
-/** How many verified tokens each secret remembers; the oldest is forgotten first. */
+/** How many verified tokens each policy remembers; the oldest is forgotten first. */
 const VERIFIED_LIMIT = 10_000;
 const verified = new Map<string, Map<string, Viewer>>();
+const policyKey = (p: TokenPolicy) => [p.secret, p.issuer, p.audience, p.maxLifetimeSeconds, p.clockSkewSeconds].join('\u0000');
 
 /**
  * Verifies an HS256 access token and returns its caller. Throws UnauthenticatedError saying
@@ -30,24 +52,34 @@ const verified = new Map<string, Map<string, Viewer>>();
  * about 0.3 ms of CPU here (jose goes through WebCrypto): a token that verified once is known
  * by its exact text (signature included) until its expiry, which is still checked every time.
  */
-export async function verifyAccessToken(token: string, secret: string, now: Date = new Date()): Promise<Viewer> {
-  let known = verified.get(secret);
-  if (!known) verified.set(secret, (known = new Map()));
+export async function verifyAccessToken(token: string, policy: TokenPolicy, now: Date = new Date()): Promise<Viewer> {
+  const key = policyKey(policy);
+  let known = verified.get(key);
+  if (!known) verified.set(key, (known = new Map()));
   const hit = known.get(token);
   if (hit && hit.expiresAt > now.getTime() / 1000) return hit;
   known.delete(token);
-  const viewer = await verifyAnew(token, secret, now);
+  const viewer = await verifyAnew(token, policy, now);
   if (known.size >= VERIFIED_LIMIT) known.delete(known.keys().next().value!);
   known.set(token, viewer);
   return viewer;
 }
 
-async function verifyAnew(token: string, secret: string, now: Date): Promise<Viewer> {
+/**
+ * jose refuses `alg: none`, any algorithm but HS256 (RS256 with our secret as its "public key"
+ * included: the key is symmetric, so an asymmetric algorithm never matches it), a wrong `iss`
+ * or `aud`, and `iat` in the future or older than the lifetime, each within the skew.
+ */
+async function verifyAnew(token: string, policy: TokenPolicy, now: Date): Promise<Viewer> {
   let payload: unknown;
   try {
-    ({ payload } = await jwtVerify(token, encodeSecret(secret), {
+    ({ payload } = await jwtVerify(token, encodeSecret(policy.secret), {
       algorithms: [TOKEN_ALGORITHM],
-      requiredClaims: ['exp', 'sub'],
+      issuer: policy.issuer,
+      audience: policy.audience,
+      requiredClaims: ['exp', 'sub', 'iat'],
+      clockTolerance: policy.clockSkewSeconds,
+      maxTokenAge: policy.maxLifetimeSeconds,
       currentDate: now,
     }));
   } catch (error) {
@@ -63,6 +95,9 @@ async function verifyAnew(token: string, secret: string, now: Date): Promise<Vie
     throw new UnauthenticatedError(`the access token has invalid claims: ${problem}`);
   }
   const c = claims.data;
+  if (c.exp - c.iat > policy.maxLifetimeSeconds) {
+    throw new UnauthenticatedError(`the access token lives ${c.exp - c.iat} s; at most ${policy.maxLifetimeSeconds} s are accepted`);
+  }
   return {
     id: c.sub,
     role: c.role,
@@ -83,11 +118,13 @@ export interface TokenClaims {
 export async function signAccessToken(
   claims: TokenClaims,
   secret: string,
-  options: { readonly expiresInSeconds?: number; readonly now?: Date } = {},
+  options: { readonly expiresInSeconds?: number; readonly now?: Date; readonly issuer?: string; readonly audience?: string } = {},
 ): Promise<string> {
   const issuedAt = Math.floor((options.now ?? new Date()).getTime() / 1000);
   return new SignJWT({ role: claims.role, restaurantId: claims.restaurantId, email: claims.email })
     .setProtectedHeader({ alg: TOKEN_ALGORITHM, typ: 'JWT' })
+    .setIssuer(options.issuer ?? DEFAULT_ISSUER)
+    .setAudience(options.audience ?? DEFAULT_AUDIENCE)
     .setSubject(claims.sub)
     .setIssuedAt(issuedAt)
     .setExpirationTime(issuedAt + (options.expiresInSeconds ?? 3600))
@@ -102,14 +139,14 @@ export function bearerToken(authorization: unknown): string | undefined {
 }
 
 /** Turns an Authorization value into an Identity; problems are kept for the resolver to report. */
-export async function identify(authorization: unknown, secret: string, now: Date = new Date()): Promise<Identity> {
+export async function identify(authorization: unknown, policy: TokenPolicy, now: Date = new Date()): Promise<Identity> {
   if (authorization === undefined || authorization === null || authorization === '') {
     return { viewer: null, problem: 'sign in: send "Authorization: Bearer <token>"' };
   }
   const token = bearerToken(authorization);
   if (!token) return { viewer: null, problem: 'the Authorization value must be "Bearer <token>"' };
   try {
-    return { viewer: await verifyAccessToken(token, secret, now) };
+    return { viewer: await verifyAccessToken(token, policy, now) };
   } catch (error) {
     if (error instanceof UnauthenticatedError) return { viewer: null, problem: error.message };
     throw error;

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { signAccessToken } from './access-token';
+import { signAccessToken, type TokenPolicy } from './access-token';
 
 /** Ready-to-paste tokens printed at a development start: one per role. */
 export interface DevelopmentTokens {
@@ -16,13 +16,17 @@ export function generateDevelopmentSecret(): string {
   return randomBytes(32).toString('hex');
 }
 
-/** Signs the demo customer (with an email), a user of `restaurantId` and an admin, valid for a day. */
-export async function developmentTokens(secret: string, restaurantId: string, now = new Date()): Promise<DevelopmentTokens> {
-  const options = { expiresInSeconds: 24 * 60 * 60, now };
+/**
+ * Signs the demo customer (with an email), a user of `restaurantId` and an admin, valid for a
+ * day (or the longest lifetime accepted). Only ever with a secret generated for this start
+ * (config.demoTokens): an ADMIN token signed with an operator's secret would outlive the demo.
+ */
+export async function developmentTokens(policy: TokenPolicy, restaurantId: string, now = new Date()): Promise<DevelopmentTokens> {
+  const options = { expiresInSeconds: Math.min(24 * 60 * 60, policy.maxLifetimeSeconds), now, issuer: policy.issuer, audience: policy.audience };
   const [customer, restaurant, admin] = await Promise.all([
-    signAccessToken({ sub: DEMO_CUSTOMER.id, role: 'CUSTOMER', email: DEMO_CUSTOMER.email }, secret, options),
-    signAccessToken({ sub: `demo-staff-${restaurantId}`, role: 'RESTAURANT', restaurantId }, secret, options),
-    signAccessToken({ sub: DEMO_ADMIN_ID, role: 'ADMIN' }, secret, options),
+    signAccessToken({ sub: DEMO_CUSTOMER.id, role: 'CUSTOMER', email: DEMO_CUSTOMER.email }, policy.secret, options),
+    signAccessToken({ sub: `demo-staff-${restaurantId}`, role: 'RESTAURANT', restaurantId }, policy.secret, options),
+    signAccessToken({ sub: DEMO_ADMIN_ID, role: 'ADMIN' }, policy.secret, options),
   ]);
   return { customer, restaurant, admin };
 }

@@ -79,7 +79,8 @@ async function main(args: readonly string[], log: Logger, config: Config): Promi
 function run(): void {
   let config: Config;
   try {
-    config = loadConfig();
+    // `./dev` runs the local stack: development unless NODE_ENV says otherwise (unset is production for the product's own processes).
+    config = loadConfig({ ...process.env, NODE_ENV: process.env.NODE_ENV || 'development' });
   } catch (error) {
     console.error(error instanceof ConfigError ? error.message : error);
     process.exit(1);

@@ -1,6 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createServer } from 'node:net';
-import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -41,8 +40,10 @@ export async function superviseApplication(config: Config, log: Logger): Promise
     ...process.env,
     KAFKA_BROKERS: stack.kafkaBrokers.join(','),
     MONGO_URL: stack.mongoUrl,
-    // One secret for every process of this run, so tokens the API prints verify everywhere.
-    JWT_SECRET: config.jwtSecret ?? randomBytes(32).toString('hex'),
+    NODE_ENV: config.nodeEnv,
+    // Only a secret the operator gave; without one the API generates its own and prints demo
+    // tokens signed with it (only the API verifies tokens).
+    JWT_SECRET: config.jwtSecret ?? '',
     LOG_FORMAT: process.stdout.isTTY ? 'pretty' : (process.env.LOG_FORMAT ?? 'json'),
   };
   const children = new Map<string, ChildProcess>();

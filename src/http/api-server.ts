@@ -8,7 +8,7 @@ import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHt
 import { expressMiddleware } from '@as-integrations/express5';
 import express, { type ErrorRequestHandler } from 'express';
 import type { Admin } from 'kafkajs';
-import { identify } from '../auth/access-token';
+import { identify, type TokenPolicy } from '../auth/access-token';
 import { describeDevelopmentTokens, developmentTokens, generateDevelopmentSecret, type DevelopmentTokens } from '../auth/dev-tokens';
 import { CATALOG } from '../catalog/catalog.fixture';
 import { cachedRestaurants } from '../catalog/catalog-cache';
@@ -47,8 +47,6 @@ export const GRAPHQL_PATH = '/graphql';
 export interface ApiServerOptions {
   /** Listen here instead of config.http.port; 0 picks a free port (tests run several instances). */
   readonly port?: number;
-  /** Serve GraphiQL at GET /graphql. @default true unless NODE_ENV=production */
-  readonly graphiql?: boolean;
   /** Request limits. @default DEFAULT_LIMITS */
   readonly limits?: Partial<OperationLimits>;
   /** Restaurants upserted at start. @default CATALOG */
@@ -73,7 +71,7 @@ export interface ApiServer {
   /** `http://host:port/graphql`; the WebSocket endpoint is the same with ws://. */
   readonly graphqlUrl: string;
   readonly websocketUrl: string;
-  /** Printed at a non-production start; null in production. */
+  /** Printed at a development start without JWT_SECRET (config.demoTokens); null otherwise. */
   readonly developmentTokens: DevelopmentTokens | null;
   /** Resolves once subscriptions receive every event produced from now on. */
   subscriptionsReady(): Promise<void>;
@@ -115,8 +113,9 @@ export async function startApiServer(config: Config, log: Logger, options: ApiSe
     const limits: OperationLimits = { ...DEFAULT_LIMITS, ...options.limits };
     const catalog = options.catalog ?? CATALOG;
     const instanceId = options.instanceId ?? `${hostname()}-${process.pid}-${randomUUID().slice(0, 8)}`;
-    const jwtSecret = config.jwtSecret ?? generateDevelopmentSecret();
-    if (!config.jwtSecret) log.warn('JWT_SECRET is not set: tokens are signed with a secret generated for this run');
+    // Without JWT_SECRET (never in production) the secret lives as long as this process.
+    const tokenPolicy: TokenPolicy = { secret: config.jwtSecret ?? generateDevelopmentSecret(), ...config.tokens };
+    if (!config.jwtSecret) log.warn('JWT_SECRET is not set: tokens are verified with a secret generated for this run');
 
     const mongo = await connectMongo(config, log);
     closers.push(() => mongo.close());
@@ -165,10 +164,10 @@ export async function startApiServer(config: Config, log: Logger, options: ApiSe
     const app = express();
     app.disable('x-powered-by');
     const httpServer = createServer(app);
-    const ws = attachSubscriptionServer({ httpServer, path: GRAPHQL_PATH, schema, services, jwtSecret, limits, log });
+    const ws = attachSubscriptionServer({ httpServer, path: GRAPHQL_PATH, schema, services, tokens: tokenPolicy, introspection: config.graphql.introspection, limits, log });
     const apollo = new ApolloServer<ApiContext>({
       schema,
-      introspection: true,
+      introspection: config.graphql.introspection,
       csrfPrevention: true,
       includeStacktraceInErrorResponses: false,
       // The limits gate (below) has refused token floods already; this bounds Apollo's own parse
@@ -207,10 +206,11 @@ export async function startApiServer(config: Config, log: Logger, options: ApiSe
       if (!probes(req, res) && !metrics(req, res)) next();
     });
     const restaurantId = catalog[0]?.id ?? 'none';
-    const tokens = config.nodeEnv === 'production' ? null : await developmentTokens(jwtSecret, restaurantId);
-    const graphiql = options.graphiql ?? config.nodeEnv !== 'production';
+    // Configuration decides: demo tokens only in development with the secret generated above.
+    const tokens = config.demoTokens && !config.jwtSecret ? await developmentTokens(tokenPolicy, restaurantId) : null;
+    const graphiql = config.graphql.graphiql;
     if (graphiql) app.get(GRAPHQL_PATH, graphiqlRoute(graphiqlPage({ endpoint: GRAPHQL_PATH, token: tokens?.customer ?? null })));
-    const identifyRequest = (authorization: unknown) => identify(authorization, jwtSecret);
+    const identifyRequest = (authorization: unknown) => identify(authorization, tokenPolicy);
     app.use(
       GRAPHQL_PATH,
       // Before the body is even parsed: requests without a valid token are counted per address.

@@ -1,8 +1,8 @@
 import type { Server } from 'node:http';
-import { GraphQLError, specifiedRules, validate, type DocumentNode, type GraphQLSchema } from 'graphql';
+import { GraphQLError, NoSchemaIntrospectionCustomRule, specifiedRules, validate, type DocumentNode, type GraphQLSchema, type ValidationRule } from 'graphql';
 import { CloseCode, handleProtocols, makeServer, type ServerOptions } from 'graphql-ws';
 import { WebSocketServer, type WebSocket } from 'ws';
-import { identify } from '../auth/access-token';
+import { identify, type TokenPolicy } from '../auth/access-token';
 import type { Identity } from '../auth/viewer';
 import type { Logger } from '../logger';
 import type { ApiContext, ApiServices } from '../resolvers/context';
@@ -17,7 +17,10 @@ export interface SubscriptionServerOptions {
   readonly path: string;
   readonly schema: GraphQLSchema;
   readonly services: ApiServices;
-  readonly jwtSecret: string;
+  /** What access tokens must satisfy (JWT_* settings). */
+  readonly tokens: TokenPolicy;
+  /** Answer introspection (GRAPHQL_INTROSPECTION); off, `__schema` and `__type` are refused as over HTTP. */
+  readonly introspection: boolean;
   readonly limits: OperationLimits;
   readonly log: Logger;
   /** How often every socket is pinged; one that has not answered the previous ping is dropped. @default 12000 */
@@ -53,14 +56,14 @@ const KEEP_ALIVE_SLICES = 12;
  * query, and each would otherwise keep its own syntax tree (about 12 KB, tokens and locations)
  * for as long as it stays subscribed. Least recently used texts are forgotten first.
  */
-function documentCache(schema: GraphQLSchema, limits: OperationLimits, size: number): (query: string) => Checked {
+function documentCache(schema: GraphQLSchema, limits: OperationLimits, rules: readonly ValidationRule[], size: number): (query: string) => Checked {
   const cache = new Map<string, Checked>();
   return (query) => {
     let checked = cache.get(query);
     if (checked) {
       cache.delete(query);
     } else {
-      checked = check(schema, query, limits);
+      checked = check(schema, query, limits, rules);
       if (cache.size >= size) cache.delete(cache.keys().next().value as string);
     }
     cache.set(query, checked);
@@ -69,11 +72,11 @@ function documentCache(schema: GraphQLSchema, limits: OperationLimits, size: num
 }
 
 /** The query limits first (tokens while parsing, then depth, aliases, directives), then graphql-js's validation, its errors bounded. */
-function check(schema: GraphQLSchema, query: string, limits: OperationLimits): Checked {
+function check(schema: GraphQLSchema, query: string, limits: OperationLimits, rules: readonly ValidationRule[]): Checked {
   const screened = screenOperation(schema, query, limits);
   if (screened.errors) return { document: null, errors: screened.errors };
   const { document } = screened;
-  const invalid = validate(schema, document, specifiedRules, { maxErrors: limits.maxErrors });
+  const invalid = validate(schema, document, rules, { maxErrors: limits.maxErrors });
   return invalid.length > 0 ? { document: null, errors: tagged(invalid, 'GRAPHQL_VALIDATION_FAILED') } : { document, errors: null, limitErrors: new Map() };
 }
 
@@ -143,10 +146,11 @@ interface SocketExtra {
  * result executed and serialised once for all the subscribers that asked the same.
  */
 export function attachSubscriptionServer(options: SubscriptionServerOptions): { dispose(): Promise<void> } {
-  const { httpServer, path, schema, services, jwtSecret, limits, log } = options;
+  const { httpServer, path, schema, services, tokens, limits, log } = options;
   const keepAliveMs = options.keepAliveMs ?? 12_000;
   const wss = new WebSocketServer({ server: httpServer, path, maxPayload: limits.maxBodyBytes, handleProtocols });
-  const checkedDocument = documentCache(schema, limits, DOCUMENT_CACHE_SIZE);
+  const rules = options.introspection ? specifiedRules : [...specifiedRules, NoSchemaIntrospectionCustomRule];
+  const checkedDocument = documentCache(schema, limits, rules, DOCUMENT_CACHE_SIZE);
   const payloads = sharedPayloads();
   const serverOptions: ServerOptions<Record<string, unknown> | undefined, SocketExtra> = {
     schema,
@@ -154,7 +158,7 @@ export function attachSubscriptionServer(options: SubscriptionServerOptions): { 
     jsonMessageReplacer: payloads.replacer,
     ...countSubscriptions(), // /metrics: graphql_subscriptions_active
     onConnect: async (ctx) => {
-      const identity = await identify(authorizationIn(ctx.connectionParams), jwtSecret);
+      const identity = await identify(authorizationIn(ctx.connectionParams), tokens);
       if (identity.viewer === null) {
         // WebSocket close reasons are limited to 123 bytes.
         ctx.extra.socket.close(CloseCode.Unauthorized, `Unauthorized: ${identity.problem}`.slice(0, 120));
@@ -172,7 +176,7 @@ export function attachSubscriptionServer(options: SubscriptionServerOptions): { 
       if (tooBig) return [tooBig];
       const headers = (payload.extensions as { headers?: unknown } | undefined)?.headers;
       const perOperation = authorizationIn(headers);
-      const identity = perOperation ? await identify(perOperation, jwtSecret) : (ctx.extra.identity as Identity);
+      const identity = perOperation ? await identify(perOperation, tokens) : (ctx.extra.identity as Identity);
       const contextValue: ApiContext = { identity, services };
       return { schema, document, operationName: payload.operationName, variableValues: payload.variables, contextValue };
     },

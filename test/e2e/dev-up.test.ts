@@ -8,14 +8,12 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { signAccessToken } from '../../src/auth/access-token';
 import { applicationProcesses } from '../../src/devstack/supervise';
 import { MeDocument, OrderDocument, PlaceOrderDocument } from '../generated/graphql';
 import { gql } from '../support/api-harness';
 import { buildIfNeeded, childrenOf, commandLine, freePort, isRunning, ROOT } from '../support/processes';
 import { removeTestNamespace, uniqueMongoUrl, uniqueName, waitFor } from '../support/services';
 
-const JWT_SECRET = 'dev-up-e2e-secret-0123456789abcdef-0123456789';
 const ENTRIES = applicationProcesses.map((p) => p.entry);
 
 interface LogLine {
@@ -66,12 +64,13 @@ beforeAll(async () => {
     KAFKA_NAMESPACE: namespace,
     PORT: String(port),
     HOST: '127.0.0.1',
-    NODE_ENV: 'development',
-    JWT_SECRET,
     LOG_FORMAT: 'json',
     LOG_LEVEL: 'info',
   };
   delete env.SMTP_URL;
+  // As a developer's shell: ./dev sets development itself, and the API generates its secret.
+  delete env.NODE_ENV;
+  delete env.JWT_SECRET;
   supervisor = spawn(process.execPath, ['dist/devstack/cli.js', 'up'], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
   exited = new Promise((done) => supervisor.once('exit', (code, signal) => done({ code, signal })));
   collect(supervisor.stdout!);
@@ -120,9 +119,14 @@ describe('./dev up with the services given', () => {
     expect(pids.every(isRunning)).toBe(true);
   });
 
-  it('the API printed the development tokens, and they are signed with the given JWT_SECRET', async () => {
+  /** The three tokens the API printed at start (customer, restaurant, admin). */
+  const printedTokens = () => {
     const block = logged((l) => l.pid === children.get('api.js') && (l.msg ?? '').startsWith('Development access tokens'));
-    const tokens = [...(block?.msg ?? '').matchAll(/Bearer (\S+\.\S+\.\S+)/g)].map((m) => m[1]!);
+    return [...(block?.msg ?? '').matchAll(/Bearer (\S+\.\S+\.\S+)/g)].map((m) => m[1]!);
+  };
+
+  it('the API printed development tokens, signed with the secret it generated (none was given)', async () => {
+    const tokens = printedTokens();
     expect(tokens).toHaveLength(3);
     const me = await gql(graphqlUrl, MeDocument, {}, tokens[0]);
     expect(me.data?.me).toMatchObject({ id: 'demo-customer', role: 'CUSTOMER' });
@@ -139,7 +143,7 @@ describe('./dev up with the services given', () => {
   });
 
   it('takes an order placed over HTTP to CONFIRMED: the consumer processes did the work', async () => {
-    const token = await signAccessToken({ sub: uniqueName('customer'), role: 'CUSTOMER', email: 'grace@example.com' }, JWT_SECRET);
+    const [token] = printedTokens();
     const input = { restaurantId: 'pizzeria-napoli', items: [{ menuItemId: 'margherita', quantity: 1 }], deliveryAddress: '1 Main Street', paymentToken: 'tok_visa' };
     const placed = await gql(graphqlUrl, PlaceOrderDocument, { input }, token);
     expect(placed.errors).toBeUndefined();
