@@ -1,14 +1,41 @@
-import { ConfigError, loadConfig } from '../config';
+import { ConfigError, loadConfig, type Config } from '../config';
 import type { KnownEventType } from '../events/parse-event';
-import { createLogger } from '../logger';
+import { physicalTopic } from '../events/topics';
+import { createLogger, type Logger } from '../logger';
 import { metricsRoute } from '../metrics/metrics-route';
 import { processMetrics } from '../metrics/process-metrics';
-import { startProbeListener } from '../probes/probe-listener';
+import { startProbeListener, type ProbeListener } from '../probes/probe-listener';
 import { probeRoutes } from '../probes/probe-routes';
-import { physicalTopic } from '../events/topics';
 import { createKafka } from './client';
-import { watchConsumerLag } from './consumer-lag';
-import { startConsumer, type ConsumerModule } from './consumer-runner';
+import { watchConsumerLag, type LagWatch } from './consumer-lag';
+import { startConsumer, type ConsumerModule, type RunningConsumer } from './consumer-runner';
+
+/**
+ * What a consumer process serves besides its work: the probe listener on HEALTH_PORT with
+ * `/livez`, `/readyz` and `/metrics`, and the watch that keeps its group's lag on `/metrics`
+ * current (every METRICS_LAG_INTERVAL_MS). Rejects when the port cannot be opened.
+ */
+export async function serveConsumerListener(
+  running: RunningConsumer,
+  topics: readonly KnownEventType[],
+  { config, log, isStopping }: { config: Config; log: Logger; isStopping: () => boolean },
+): Promise<{ readonly listener: ProbeListener; readonly lag: LagWatch; close(): Promise<void> }> {
+  const lag = watchConsumerLag({
+    admin: createKafka(config, `${running.instanceId}-lag`, log).admin(),
+    groupId: running.groupId,
+    topics: topics.map((logical) => ({ logical, physical: physicalTopic(config, logical) })),
+    intervalMs: config.metrics.lagIntervalMs,
+    log,
+  });
+  const handlers = [probeRoutes(running.probes, isStopping), metricsRoute(processMetrics().registry)];
+  try {
+    const listener = await startProbeListener({ host: config.http.host, port: config.http.healthPort, handlers });
+    return { listener, lag, close: async () => void (await Promise.all([listener.close(), lag.stop()])) };
+  } catch (error) {
+    await lag.stop().catch(() => undefined);
+    throw error;
+  }
+}
 
 /**
  * The whole life of one consumer process (`node dist/consumers/<name>.js`): reads the
@@ -38,21 +65,14 @@ export async function runConsumerProcess<T extends KnownEventType, D, S, E, O>(m
   }
 
   let stopping = false;
-  const lagWatch = watchConsumerLag({
-    admin: createKafka(config, `${running.instanceId}-lag`, log).admin(),
-    groupId: running.groupId,
-    topics: module.topics.map((logical) => ({ logical, physical: physicalTopic(config, logical) })),
-    intervalMs: config.metrics.lagIntervalMs,
-    log,
-  });
-  const handlers = [probeRoutes(running.probes, () => stopping), metricsRoute(processMetrics().registry)];
-  const probes = await startProbeListener({ host: config.http.host, port: config.http.healthPort, handlers }).catch(
+  const served = await serveConsumerListener(running, module.topics, { config, log, isStopping: () => stopping }).catch(
     (error: unknown) => {
       log.fatal({ err: error, port: config.http.healthPort }, `${module.name} could not open its probe listener (HEALTH_PORT)`);
       process.exit(1);
     },
   );
-  log.info({ probes: probes.url }, `${module.name} probes on ${probes.url}/livez and /readyz, metrics on ${probes.url}/metrics`);
+  const { url } = served.listener;
+  log.info({ probes: url }, `${module.name} probes on ${url}/livez and /readyz, metrics on ${url}/metrics`);
 
   const exit = (code: number) => {
     stopping = true; // readiness fails first
@@ -60,7 +80,7 @@ export async function runConsumerProcess<T extends KnownEventType, D, S, E, O>(m
       log.error(`${module.name} did not stop within ${config.shutdownTimeoutMs} ms; exiting anyway`);
       process.exit(code || 1);
     }, config.shutdownTimeoutMs).unref();
-    Promise.all([running.stop(), lagWatch.stop().catch(() => undefined)]).then(
+    Promise.all([running.stop(), served.lag.stop().catch(() => undefined)]).then(
       () => process.exit(code),
       (error: unknown) => {
         log.error({ err: error }, 'error while stopping');
