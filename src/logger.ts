@@ -1,19 +1,32 @@
-import pino, { type Logger } from 'pino';
+import pino, { type DestinationStream, type Logger } from 'pino';
 
 export type { Logger };
+
+/** Where personal data or secrets sit in what we log (an event, its payload, a request, an error's context). */
+const SENSITIVE_KEYS = ['email', 'customerEmail', 'recipient', 'paymentToken', 'authorization', 'password', 'jwtSecret'];
+
+/**
+ * A safety net, not the policy: no log call should pass these in the first place (emails and
+ * payment tokens stay out of logs). Any that slips through, up to three levels down (an
+ * event's `data`, a request's `input` or `headers`), is written as `[redacted]`.
+ */
+export const REDACTED_PATHS: readonly string[] = SENSITIVE_KEYS.flatMap((key) => [key, `*.${key}`, `*.*.${key}`, `*.*.*.${key}`]);
 
 /**
  * One pino logger per process, named after the module it serves (`api`, `transactions`,
  * `devstack`...). JSON lines by default; `pretty` is for people watching a terminal.
+ * `destination` is for tests that read what was written.
  */
-export function createLogger(name: string, options: { level?: string; pretty?: boolean } = {}): Logger {
+export function createLogger(name: string, options: { level?: string; pretty?: boolean; destination?: DestinationStream } = {}): Logger {
   const level = options.level ?? 'info';
+  const redact = { paths: [...REDACTED_PATHS], censor: '[redacted]' };
   if (options.pretty) {
     return pino({
       name,
       level,
+      redact,
       transport: { target: 'pino-pretty', options: { colorize: true, ignore: 'pid,hostname', translateTime: 'HH:MM:ss' } },
     });
   }
-  return pino({ name, level });
+  return options.destination ? pino({ name, level, redact }, options.destination) : pino({ name, level, redact });
 }

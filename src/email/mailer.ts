@@ -91,7 +91,8 @@ export function createLogMailer(log: Logger): Mailer {
   return {
     delivery: 'log',
     async send(email) {
-      log.info({ to: email.to, subject: email.subject, messageId: email.messageId }, 'SMTP_URL is unset: email recorded, not sent');
+      // Not the recipient: an email address is personal data, and logs travel further than the mail would.
+      log.info({ subject: email.subject, messageId: email.messageId }, 'SMTP_URL is unset: email recorded, not sent');
       return { messageId: email.messageId };
     },
     close: () => undefined,

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { AppError } from '../errors';
-import { DEAD_LETTER_HEADERS, deadLetterMessage } from './dead-letter';
+import { DEAD_LETTER_HEADERS, deadLetterMessage, scrubReason } from './dead-letter';
 
 describe('deadLetterMessage', () => {
   const failed = {
@@ -36,5 +36,19 @@ describe('deadLetterMessage', () => {
     expect(parked.value).toBe(failed.message.value);
     expect(parked.headers[DEAD_LETTER_HEADERS.parkedAfter]).toBe('3 restarts in a row at this message');
     expect(deadLetterMessage(failed, 'x', 'g', at).headers).not.toHaveProperty(DEAD_LETTER_HEADERS.parkedAfter);
+  });
+});
+
+describe('scrubReason', () => {
+  it('masks email addresses, credentials in URLs and payment tokens that an error quoted', () => {
+    expect(scrubReason('550 5.1.1 <grace.hopper@example.com>: Recipient address rejected')).toBe('550 5.1.1 <<email>>: Recipient address rejected');
+    expect(scrubReason('connect ECONNREFUSED mongodb://admin:hunter2@db.internal:27017/orders')).toBe('connect ECONNREFUSED mongodb://<credentials>@db.internal:27017/orders');
+    expect(scrubReason('gateway refused tok_visa_4242 (card declined)')).toBe('gateway refused <payment token> (card declined)');
+    expect(scrubReason('order o-1: totalCents must be positive')).toBe('order o-1: totalCents must be positive');
+  });
+
+  it('is applied to the reason header of every dead letter', () => {
+    const letter = deadLetterMessage({ topic: 'order.confirmed', partition: 0, message: { key: null, value: null, headers: {}, offset: '1' } }, new Error('mailbox grace@example.com full'), 'confirmations', new Date());
+    expect(letter.headers[DEAD_LETTER_HEADERS.reason]).toBe('mailbox <email> full');
   });
 });

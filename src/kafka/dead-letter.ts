@@ -41,9 +41,22 @@ function errorCode(error: unknown): string {
   return 'UNKNOWN';
 }
 
-/** Pure: the original key, value and headers unchanged, plus the reason headers. */
+/**
+ * An error's message may quote more than the message held: an SMTP server's answer naming the
+ * recipient, a driver error with a connection string, a gateway echoing a payment token. The
+ * copy keeps what a person needs to decide on a redrive and nothing the source topic did not
+ * already hold in its value: email addresses, credentials in URLs and payment tokens are masked.
+ */
+export function scrubReason(reason: string): string {
+  return reason
+    .replace(/\b([a-z][a-z0-9+.-]*:\/\/)[^\s/@:]+:[^\s/@]+@/gi, '$1<credentials>@')
+    .replace(/[^\s<>"'(),;:@]+@[^\s<>"'(),;:@]+\.[a-z]{2,}/gi, '<email>')
+    .replace(/\b(tok|pm|card)_[A-Za-z0-9_]+/g, '<payment token>');
+}
+
+/** Pure: the original key, value and headers unchanged (a redrive sends them back as they were), plus the reason headers. */
 export function deadLetterMessage(failed: FailedMessage, error: unknown, consumerGroup: string, at: Date, parkedAfter?: string): DeadLetterMessage {
-  const reason = error instanceof Error ? error.message : String(error);
+  const reason = scrubReason(error instanceof Error ? error.message : String(error));
   return {
     key: failed.message.key,
     value: failed.message.value,
