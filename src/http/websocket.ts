@@ -3,11 +3,15 @@ import { GraphQLError, NoSchemaIntrospectionCustomRule, specifiedRules, validate
 import { CloseCode, handleProtocols, makeServer, type ServerOptions } from 'graphql-ws';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { identify, type TokenPolicy } from '../auth/access-token';
+import { UnauthenticatedError } from '../auth/auth.errors';
 import type { Identity } from '../auth/viewer';
 import type { Logger } from '../logger';
 import type { ApiContext, ApiServices } from '../resolvers/context';
+import { RateLimitedError } from '../rate-limits/rate-limits';
+import { endsAt } from '../subscriptions/expiring-stream';
 import { sharedSubscribe } from '../subscriptions/shared-execution';
 import { sharedPayloads } from '../subscriptions/shared-payloads';
+import { clientAddress } from './client-address';
 import { formatGraphQLErrors } from './format-error';
 import { countSocket, countSubscriptions } from './websocket-metrics';
 import { operationCostError, screenOperation, type OperationLimits } from './operation-limits';
@@ -129,11 +133,42 @@ function tagged(errors: readonly GraphQLError[], code: string): GraphQLError[] {
   return errors.map((e) => new GraphQLError(e.message, { nodes: e.nodes, source: e.source, positions: e.positions, extensions: { ...e.extensions, code } }));
 }
 
-/** What graphql-ws keeps per socket besides its own state: the socket and who opened it. */
+/** What graphql-ws keeps per socket besides its own state: the socket, where from, and who opened it. */
 interface SocketExtra {
   readonly socket: WebSocket;
+  /** The client address (TRUST_PROXY_HOPS applied): anonymous attempts are counted by it. */
+  readonly address: string;
+  /** Names the socket for its subscribe budget. */
+  readonly serial: number;
   identity?: Identity;
 }
+
+/**
+ * Closes a socket over one of its user's limits (too many open, too many opened lately) or its
+ * address's. 4429 is final for graphql-ws clients: they do not reconnect by themselves, and the
+ * reason says when the app may.
+ */
+export const TOO_MANY_CLOSE_CODE = 4429;
+
+/** Closes a socket whose reader let more than WS_MAX_BUFFERED_BYTES wait; the app reconnects and catches up. */
+export const SLOW_READER_CLOSE_CODE = 4413;
+
+/** How long a slow reader has to read up to the close frame before it is dropped. */
+const SLOW_READER_GRACE_MS = 10_000;
+
+/** The budget's refusal, or null when it had room. */
+async function refusal(consume: Promise<void>): Promise<RateLimitedError | null> {
+  try {
+    await consume;
+    return null;
+  } catch (error) {
+    if (error instanceof RateLimitedError) return error;
+    throw error;
+  }
+}
+
+/** WebSocket close reasons are limited to 123 bytes. */
+const closeReason = (text: string) => text.slice(0, 120);
 
 /**
  * graphql-ws on the HTTP server's port and path. The token is verified when the socket
@@ -147,6 +182,11 @@ interface SocketExtra {
  */
 export function attachSubscriptionServer(options: SubscriptionServerOptions): { dispose(): Promise<void> } {
   const { httpServer, path, schema, services, tokens, limits, log } = options;
+  const caps = services.config.limits;
+  const { rateLimits } = services;
+  /** Open sockets per user on this instance. */
+  const openSockets = new Map<string, number>();
+  const shared = sharedSubscribe({ viewerIndependentFields: VIEWER_INDEPENDENT_SUBSCRIPTIONS });
   const keepAliveMs = options.keepAliveMs ?? 12_000;
   const wss = new WebSocketServer({ server: httpServer, path, maxPayload: limits.maxBodyBytes, handleProtocols });
   const rules = options.introspection ? specifiedRules : [...specifiedRules, NoSchemaIntrospectionCustomRule];
@@ -154,21 +194,56 @@ export function attachSubscriptionServer(options: SubscriptionServerOptions): { 
   const payloads = sharedPayloads();
   const serverOptions: ServerOptions<Record<string, unknown> | undefined, SocketExtra> = {
     schema,
-    subscribe: sharedSubscribe({ viewerIndependentFields: VIEWER_INDEPENDENT_SUBSCRIPTIONS }),
+    // Each event re-checks the expiry of the token that authorised its operation (a per-operation
+    // token may expire before the socket's): the stream then ends with UNAUTHENTICATED.
+    subscribe: async (args) => {
+      const stream = await shared(args);
+      const viewer = (args.contextValue as ApiContext).identity.viewer;
+      if (!(Symbol.asyncIterator in stream) || viewer === null) return stream;
+      return endsAt(stream, viewer.expiresAt * 1000, () => new UnauthenticatedError('the access token of this subscription has expired; subscribe again with a fresh one'));
+    },
     jsonMessageReplacer: payloads.replacer,
     ...countSubscriptions(), // /metrics: graphql_subscriptions_active
     onConnect: async (ctx) => {
+      const { socket, address } = ctx.extra;
       const identity = await identify(authorizationIn(ctx.connectionParams), tokens);
       if (identity.viewer === null) {
-        // WebSocket close reasons are limited to 123 bytes.
-        ctx.extra.socket.close(CloseCode.Unauthorized, `Unauthorized: ${identity.problem}`.slice(0, 120));
+        const limited = await refusal(rateLimits.anonymous.consume(address));
+        socket.close(limited ? TOO_MANY_CLOSE_CODE : CloseCode.Unauthorized, closeReason(limited ? limited.message : `Unauthorized: ${identity.problem}`));
+        return false;
+      }
+      const userId = identity.viewer.id;
+      // Counted before any await, so sockets opening together cannot all slip under the cap.
+      const open = openSockets.get(userId) ?? 0;
+      if (open >= caps.maxSocketsPerUser) {
+        socket.close(TOO_MANY_CLOSE_CODE, closeReason(`too many open sockets for this user (at most ${caps.maxSocketsPerUser}); close one first`));
+        return false;
+      }
+      openSockets.set(userId, open + 1);
+      socket.once('close', () => {
+        const left = (openSockets.get(userId) ?? 1) - 1;
+        if (left > 0) openSockets.set(userId, left);
+        else openSockets.delete(userId);
+      });
+      const limited = await refusal(rateLimits.sockets.consume(userId));
+      if (limited) {
+        socket.close(TOO_MANY_CLOSE_CODE, closeReason(limited.message));
         return false;
       }
       ctx.extra.identity = identity;
-      closeWhenExpired(ctx.extra.socket, identity.viewer.expiresAt);
+      closeWhenExpired(socket, identity.viewer.expiresAt);
       return true;
     },
     onSubscribe: async (ctx, _id, payload) => {
+      // graphql-ws has already registered this operation, so it counts itself. The socket stays
+      // open: a refused operation gets its error, the others run on.
+      const running = Object.keys(ctx.subscriptions).length;
+      if (running > caps.maxSubscriptionsPerSocket) {
+        const tooMany = new RateLimitedError(`this socket already runs ${running - 1} operations (at most ${caps.maxSubscriptionsPerSocket}); complete one first`, null);
+        return [new GraphQLError(tooMany.message, { originalError: tooMany })];
+      }
+      const limited = await refusal(rateLimits.subscribes.consume(String(ctx.extra.serial)));
+      if (limited) return [new GraphQLError(limited.message, { originalError: limited })];
       const checked = checkedDocument(payload.query);
       if (checked.errors) return [...checked.errors];
       const { document } = checked;
@@ -196,7 +271,8 @@ export function attachSubscriptionServer(options: SubscriptionServerOptions): { 
     log.error({ err: error }, 'the WebSocket server failed; closing its sockets');
     for (const socket of wss.clients) socket.close(CloseCode.InternalServerError, 'Internal server error');
   });
-  wss.on('connection', (socket) => {
+  wss.on('connection', (socket, request) => {
+    const address = clientAddress(request.socket.remoteAddress, request.headers['x-forwarded-for'], caps.trustProxyHops);
     countSocket(socket); // /metrics: graphql_websockets_active
     socket.on('error', (error) => {
       log.warn({ err: error }, 'a WebSocket failed');
@@ -212,6 +288,14 @@ export function attachSubscriptionServer(options: SubscriptionServerOptions): { 
           new Promise<void>((resolve, reject) => {
             const text = payloads.fill(data);
             if (socket.readyState !== socket.OPEN) return resolve();
+            if (socket.bufferedAmount + text.length > caps.maxBufferedBytes) {
+              // The reader is not keeping up: close rather than hold its backlog. The close frame
+              // queues behind what is buffered; a reader that never gets there is dropped.
+              log.warn({ bufferedBytes: socket.bufferedAmount }, 'closing a WebSocket whose reader is too slow');
+              socket.close(SLOW_READER_CLOSE_CODE, 'Too slow: reconnect and catch up');
+              setTimeout(() => socket.terminate(), SLOW_READER_GRACE_MS).unref();
+              return resolve();
+            }
             socket.send(text, (error) => (error ? reject(error) : resolve()));
           }),
         close: (code, reason) => socket.close(code, reason),
@@ -225,7 +309,7 @@ export function attachSubscriptionServer(options: SubscriptionServerOptions): { 
             }
           }),
       },
-      { socket },
+      { socket, address, serial: connections },
     );
     socket.once('close', (code, reason) => {
       closed(code, String(reason)).catch((error: unknown) => log.error({ err: error }, 'a closed WebSocket could not be released'));
