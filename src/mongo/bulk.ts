@@ -24,12 +24,25 @@ interface WriteErrorLike {
   readonly code?: number;
 }
 
-/** The per-document errors of a failed unordered bulk write, or null when the failure is not one. */
+/**
+ * The per-document errors of a failed unordered bulk write, or null when the failure is not
+ * one. The driver also throws its bulk error, with no write error at all, when the server could
+ * not be reached (a network error, no server to select): then no document's fate is known, and
+ * that is not "every document inserted" (drill 4: charges answered captured that the gateway's
+ * books never held).
+ */
 function writeErrorsOf(error: unknown): WriteErrorLike[] | null {
   if (typeof error !== 'object' || error === null || !('writeErrors' in error)) return null;
   const errors = (error as { writeErrors: unknown }).writeErrors;
   const list = Array.isArray(errors) ? errors : [errors];
+  if (list.length === 0) return null;
   return list.map((e) => ({ index: (e as WriteErrorLike).index, code: (e as WriteErrorLike).code ?? (e as { err?: { code?: number } }).err?.code }));
+}
+
+/** Whether the bulk write's result accounts for every document: inserted, or refused one by one. */
+function everyDocumentAccounted(error: unknown, writeErrors: readonly WriteErrorLike[], documents: number): boolean {
+  const inserted = (error as { result?: { insertedCount?: unknown } }).result?.insertedCount;
+  return typeof inserted !== 'number' || inserted + writeErrors.length === documents;
 }
 
 /**
@@ -46,7 +59,7 @@ export async function insertEach(collection: Collection<mongo.Document>, docs: r
       await collection.insertMany(chunk as mongo.OptionalId<mongo.Document>[], { ordered: false });
     } catch (error) {
       const writeErrors = writeErrorsOf(error);
-      if (!writeErrors || writeErrors.some((e) => e.code !== 11000)) {
+      if (!writeErrors || writeErrors.some((e) => e.code !== 11000) || !everyDocumentAccounted(error, writeErrors, chunk.length)) {
         if (isDuplicateKeyError(error) && chunk.length === 1) results[0] = false;
         else throw error;
       } else for (const e of writeErrors) results[e.index] = false;

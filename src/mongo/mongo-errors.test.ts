@@ -1,3 +1,4 @@
+import { MongoBulkWriteError, MongoNetworkError, MongoServerSelectionError, type BulkWriteResult } from 'mongodb';
 import { describe, expect, it } from 'vitest';
 import { isDuplicateKeyError, isTransientMongoError } from './mongo-errors';
 
@@ -19,5 +20,14 @@ describe('MongoDB error meanings', () => {
     expect(isTransientMongoError(named('MongoServerError', { code: 11000 }))).toBe(false);
     expect(isTransientMongoError(named('ValidationError'))).toBe(false);
     expect(isTransientMongoError('down')).toBe(false);
+  });
+
+  it('calls a bulk write the server never answered transient, not a refused write (drill 4)', () => {
+    // As the driver throws it: its own bulk error around the network or selection failure.
+    const result = { insertedCount: 0 } as BulkWriteResult;
+    expect(isTransientMongoError(new MongoBulkWriteError(new MongoNetworkError('connect ECONNREFUSED 127.0.0.1:1'), result))).toBe(true);
+    expect(isTransientMongoError(new MongoBulkWriteError(new MongoServerSelectionError('no server', { type: 'Unknown' } as never), result))).toBe(true);
+    const refused = new MongoBulkWriteError({ message: 'E11000 duplicate key', code: 11000, writeErrors: [] }, result);
+    expect(isTransientMongoError(refused)).toBe(false);
   });
 });

@@ -25,10 +25,24 @@ const TRANSIENT_CODES = new Set([6, 7, 89, 91, 189, 262, 9001, 10107, 11600, 116
 export function isTransientMongoError(error: unknown): boolean {
   if (!(error instanceof Error)) return false;
   if (TRANSIENT_NAMES.has(error.name)) return true;
+  if (isUnreachedBulkWrite(error)) return true;
   const labelled = error as Error & { hasErrorLabel?: (label: string) => boolean; code?: unknown };
   if (labelled.hasErrorLabel?.('RetryableWriteError') || labelled.hasErrorLabel?.('ResetPool')) return true;
   if (typeof labelled.code === 'number' && TRANSIENT_CODES.has(labelled.code)) return true;
   // While disconnected, mongoose queues operations and then fails them with a plain
   // MongooseError; this text is the only mark it gives (mongoose 9, `bufferTimeoutMS`).
   return error.name === 'MongooseError' && /buffering timed out/.test(error.message);
+}
+
+/**
+ * A bulk write the server never answered: the driver wraps the network or server-selection
+ * failure in a MongoBulkWriteError with no write error, copying the cause's own fields onto it
+ * (`beforeHandshake` of a network error, `reason` of a failed server selection). Its name alone
+ * would read as a refused write.
+ */
+function isUnreachedBulkWrite(error: Error): boolean {
+  if (error.name !== 'MongoBulkWriteError') return false;
+  const bulk = error as Error & { writeErrors?: unknown; err?: unknown };
+  const writeErrors = Array.isArray(bulk.writeErrors) ? bulk.writeErrors : bulk.writeErrors ? [bulk.writeErrors] : [];
+  return writeErrors.length === 0 && bulk.err === undefined && ('beforeHandshake' in error || 'reason' in error);
 }

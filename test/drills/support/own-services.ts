@@ -77,6 +77,8 @@ export interface OwnFerretDb {
   kill(): Promise<void>;
   start(): Promise<void>;
   stop(): Promise<void>;
+  /** The same as stop (a drill's servers are removed when it ends). */
+  remove(): Promise<void>;
 }
 
 async function answersPing(url: string): Promise<boolean> {
@@ -117,6 +119,9 @@ export async function startOwnFerretDb(): Promise<OwnFerretDb> {
     },
     start,
     async stop() {
+      await child?.stop(10_000);
+    },
+    async remove() {
       await child?.stop(10_000);
     },
   };
