@@ -5,7 +5,8 @@ import { InvalidInputError, OrderTransitionError } from '../domain/domain.errors
 import { AppError } from '../errors';
 import { EventPublishError } from '../kafka/event-producer';
 import { NotFoundError } from '../resolvers/resolver.errors';
-import { formatApiError } from './format-error';
+import { RateLimitedError } from '../rate-limits/rate-limits';
+import { formatApiError, formatGraphQLErrors } from './format-error';
 
 /** What Apollo and graphql-js hand formatError for an error thrown in a resolver. */
 function fromResolver(error: Error) {
@@ -55,5 +56,11 @@ describe('formatApiError', () => {
     const error = new GraphQLError('Cannot return null for non-nullable field Order.id.', { path: ['order', 'id'] });
     const formatted = formatApiError({ ...error.toJSON(), extensions: { code: 'INTERNAL_SERVER_ERROR' } }, error);
     expect(formatted).toEqual({ message: 'internal server error', path: ['order', 'id'], extensions: { code: 'INTERNAL_SERVER_ERROR' } });
+  });
+  it('answers an AppError wrapped without a path (a WebSocket operation refused or a stream ended) with its code', () => {
+    const limited = new GraphQLError('too many subscriptions', { originalError: new RateLimitedError('too many subscriptions', 7) });
+    expect(formatGraphQLErrors([limited])).toEqual([{ message: 'too many subscriptions', extensions: { code: 'RATE_LIMITED', retryAfterSeconds: 7 } }]);
+    const capped = new GraphQLError('too many operations', { originalError: new RateLimitedError('too many operations', null) });
+    expect(formatGraphQLErrors([capped])[0]?.extensions).toEqual({ code: 'RATE_LIMITED' });
   });
 });

@@ -18,7 +18,9 @@ const INTERNAL = { message: 'internal server error', extensions: { code: 'INTERN
  * unexpected is logged and answered without its message or stack.
  */
 export function formatApiError(formatted: GraphQLFormattedError, error: unknown, log?: Logger): GraphQLFormattedError {
-  const original = unwrapResolverError(error);
+  // An AppError wrapped without a path (a WebSocket operation refused before it ran, a stream
+  // that ended with an error) is the error too: Apollo's unwrap only looks at resolver errors.
+  const original = error instanceof GraphQLError && error.originalError instanceof AppError ? error.originalError : unwrapResolverError(error);
   const { locations, path } = formatted;
   const where = { ...(locations ? { locations } : {}), ...(path ? { path } : {}) };
 
