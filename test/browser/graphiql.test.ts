@@ -44,7 +44,8 @@ const responseText = () => page.locator('.graphiql-response').innerText();
 
 describe.skipIf(skip)('GraphiQL in headless Chromium', () => {
   beforeAll(async () => {
-    world = await startApiWorld('graphiql');
+    // As `./dev up` runs it: development, no operator secret, so GraphiQL comes with a demo token.
+    world = await startApiWorld('graphiql', {}, { NODE_ENV: 'development', JWT_SECRET: undefined });
     browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
     page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
     // Fully offline: record any request to another host (the last test expects none).
