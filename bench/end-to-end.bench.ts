@@ -99,6 +99,7 @@ import * as ops from '../test/generated/graphql';
 import { wsClient } from '../test/support/api-harness';
 import { buildIfNeeded, ROOT } from '../test/support/processes';
 import { removeTestNamespace, testConfig, testKafka, uniqueMongoUrl, uniqueName } from '../test/support/services';
+import { BENCH_RATE_LIMITS } from './support/rate-limits';
 import { perSecond, seconds, summarise, table, type LatencySummary } from './support/figures';
 import { withTimeout } from '../src/retry';
 import { describeMachine } from './support/machine';
@@ -697,7 +698,7 @@ it(`end to end: sustainable rate, then ${params.measureSeconds} s at half of it,
   const loadAtStart = loadavg();
   const name = 'bench-end-to-end';
   const jwtSecret = randomBytes(24).toString('hex');
-  const config = testConfig({ KAFKA_NAMESPACE: uniqueName(name), MONGO_URL: uniqueMongoUrl(name), JWT_SECRET: jwtSecret, LOG_LEVEL: 'error' });
+  const config = testConfig({ KAFKA_NAMESPACE: uniqueName(name), MONGO_URL: uniqueMongoUrl(name), JWT_SECRET: jwtSecret, ...BENCH_RATE_LIMITS, LOG_LEVEL: 'error' });
   const log = createLogger(name, { level: 'error' });
   const machine = describeMachine(loadAtStart);
 
@@ -948,6 +949,7 @@ it(`end to end: sustainable rate, then ${params.measureSeconds} s at half of it,
     problems,
     machine: describeMachine(loadAtStart),
     parameters: {
+      rateLimits: config.limits, // set explicitly (bench/support/rate-limits.ts)
       customers: params.customers,
       rates: params.rates,
       stepSeconds: params.stepSeconds,

@@ -71,6 +71,7 @@ import { physicalTopic, TOPICS } from '../src/events/topics';
 import { startApiServer, type ApiServer } from '../src/http/api-server';
 import { createLogger } from '../src/logger';
 import { removeTestNamespace, testConfig, testKafka, uniqueMongoUrl, uniqueName } from '../test/support/services';
+import { BENCH_RATE_LIMITS } from './support/rate-limits';
 import { AnalyticsUpdatedDocument } from '../test/generated/graphql';
 import { seconds, summarise, table, type LatencySummary } from './support/figures';
 import { describeMachine } from './support/machine';
@@ -703,7 +704,7 @@ it('holds many subscribers on one API process and delivers each event to all of 
   const loadAtStart = loadavg();
   const name = 'bench-fanout';
   const jwtSecret = randomBytes(32).toString('hex');
-  const config = testConfig({ KAFKA_NAMESPACE: uniqueName(name), MONGO_URL: uniqueMongoUrl(name), JWT_SECRET: jwtSecret, LOG_LEVEL: params.logLevel });
+  const config = testConfig({ KAFKA_NAMESPACE: uniqueName(name), MONGO_URL: uniqueMongoUrl(name), JWT_SECRET: jwtSecret, ...BENCH_RATE_LIMITS, LOG_LEVEL: params.logLevel });
   const log = createLogger(name, { level: params.logLevel });
   const limits = openFileLimits();
   await mkdir(path.dirname(params.output), { recursive: true });
@@ -788,6 +789,7 @@ it('holds many subscribers on one API process and delivers each event to all of 
     timestamp,
     machine: { ...describeMachine(loadAtStart), openFiles: limits },
     parameters: {
+      rateLimits: config.limits, // set explicitly (bench/support/rate-limits.ts)
       counts: params.counts,
       eventsPerSecond: params.rate,
       flowSeconds: params.flowSeconds,

@@ -61,6 +61,7 @@ import { transactionModel } from '../src/mongo/models/transaction.model';
 import { gatewayLedgerModel } from '../src/payments/gateway-ledger.model';
 import { wsClient } from '../test/support/api-harness';
 import { removeTestNamespace, testConfig, testKafka, uniqueMongoUrl, uniqueName } from '../test/support/services';
+import { BENCH_RATE_LIMITS } from './support/rate-limits';
 import * as ops from '../test/generated/graphql';
 import { perSecond, seconds, summarise, table, type LatencySummary } from './support/figures';
 import { withTimeout } from '../src/retry';
@@ -333,7 +334,7 @@ it(`order pipeline: ${params.orders} orders by ${params.concurrency} customers`,
   const loadAtStart = loadavg();
   const name = 'bench-order-pipeline';
   const jwtSecret = randomBytes(24).toString('hex');
-  const config = testConfig({ KAFKA_NAMESPACE: uniqueName(name), MONGO_URL: uniqueMongoUrl(name), JWT_SECRET: jwtSecret, LOG_LEVEL: params.logLevel });
+  const config = testConfig({ KAFKA_NAMESPACE: uniqueName(name), MONGO_URL: uniqueMongoUrl(name), JWT_SECRET: jwtSecret, ...BENCH_RATE_LIMITS, LOG_LEVEL: params.logLevel });
   const log = createLogger(name, { level: params.logLevel });
   const phases: Record<string, number> = {};
   let phase = 'setup';
@@ -483,6 +484,7 @@ it(`order pipeline: ${params.orders} orders by ${params.concurrency} customers`,
     problems: correctness!.problems,
     machine: describeMachine(loadAtStart),
     parameters: {
+      rateLimits: config.limits, // set explicitly (bench/support/rate-limits.ts)
       orders: params.orders,
       concurrency: params.concurrency,
       waitForConfirmation: params.waitForConfirmation,

@@ -72,6 +72,7 @@ import { withRetry } from '../src/retry';
 import * as ops from '../test/generated/graphql';
 import { ROOT } from '../test/support/processes';
 import { removeTestNamespace, testConfig, testKafka, uniqueMongoUrl, uniqueName } from '../test/support/services';
+import { BENCH_RATE_LIMITS } from './support/rate-limits';
 import { perSecond, seconds, summarise, table, type LatencySummary } from './support/figures';
 import { describeMachine } from './support/machine';
 import { whole } from './support/params';
@@ -307,7 +308,7 @@ it(`placeOrder vs a no-op mutation: ${params.connections} connections, ${params.
   const loadAtStart = loadavg();
   const name = 'bench-place-order';
   const jwtSecret = randomBytes(24).toString('hex');
-  const config = testConfig({ KAFKA_NAMESPACE: uniqueName(name), MONGO_URL: uniqueMongoUrl(name), JWT_SECRET: jwtSecret, LOG_LEVEL: params.logLevel });
+  const config = testConfig({ KAFKA_NAMESPACE: uniqueName(name), MONGO_URL: uniqueMongoUrl(name), JWT_SECRET: jwtSecret, ...BENCH_RATE_LIMITS, LOG_LEVEL: params.logLevel });
   const log = createLogger(name, { level: params.logLevel });
   const topic = physicalTopic(config, TOPICS.orderPlaced);
 
@@ -403,6 +404,7 @@ it(`placeOrder vs a no-op mutation: ${params.connections} connections, ${params.
     problems,
     machine: describeMachine(loadAtStart),
     parameters: {
+      rateLimits: config.limits, // set explicitly (bench/support/rate-limits.ts)
       seconds: params.seconds,
       connections: params.connections,
       warmupSeconds: params.warmupSeconds,
