@@ -212,4 +212,21 @@ describe('loadConfig: production-safe defaults', () => {
     expect(configError({ JWT_CLOCK_SKEW_SECONDS: '301' }).problems).toEqual(['JWT_CLOCK_SKEW_SECONDS must be at most 300']);
     expect(configError({ JWT_MAX_LIFETIME_SECONDS: '0' }).problems).toEqual(['JWT_MAX_LIFETIME_SECONDS must be at least 1']);
   });
+  it('has rate limits and WebSocket caps on by default, per instance in memory, X-Forwarded-For not trusted', () => {
+    expect(loadConfig(DEV).limits).toEqual({
+      store: 'memory',
+      orderMutationsPerMinute: 30,
+      anonymousPerMinute: 60,
+      socketsPerMinute: 20,
+      subscribesPerMinute: 60,
+      maxSocketsPerUser: 10,
+      maxSubscriptionsPerSocket: 20,
+      maxBufferedBytes: 1_048_576,
+      trustProxyHops: 0,
+    });
+    expect(loadConfig({ ...DEV, RATE_LIMIT_STORE: 'mongo', TRUST_PROXY_HOPS: '2' }).limits).toMatchObject({ store: 'mongo', trustProxyHops: 2 });
+    expect(configError({ RATE_LIMIT_STORE: 'redis' }).problems).toEqual(['RATE_LIMIT_STORE must be memory or mongo']);
+    expect(configError({ RATE_LIMIT_ORDER_MUTATIONS_PER_MINUTE: '0' }).problems).toEqual(['RATE_LIMIT_ORDER_MUTATIONS_PER_MINUTE must be at least 1']);
+    expect(configError({ WS_MAX_BUFFERED_BYTES: '10' }).problems).toEqual(['WS_MAX_BUFFERED_BYTES must be at least 1024']);
+  });
 });
