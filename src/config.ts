@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { AppError } from './errors';
 
@@ -54,6 +55,31 @@ export const configOptions = {
     default: 'false',
     doc: '`true` lets NODE_ENV=production run with KAFKA_REPLICATION_FACTOR below 3 or KAFKA_MIN_INSYNC_REPLICAS below 2 (a single-broker demo, e.g. docker-compose); otherwise production refuses to start: an acknowledged order must survive the loss of a broker.',
   },
+  KAFKA_SSL: {
+    default: 'false',
+    doc: '`true` connects to every broker over TLS (an SSL or SASL_SSL listener) and verifies its certificate against KAFKA_SSL_CA_FILE, or Node\'s bundled CAs when that is unset. Needs KAFKA_BROKERS (the local broker listens in plaintext).',
+  },
+  KAFKA_SSL_CA_FILE: {
+    default: '',
+    doc: 'PEM file of the CA(s) that signed the brokers\' certificates, read at start (an unreadable file stops the process); replaces Node\'s bundled CAs for Kafka.',
+  },
+  KAFKA_SSL_REJECT_UNAUTHORIZED: {
+    default: 'true',
+    doc: '`false` accepts any broker certificate: encrypted, but the broker is not authenticated, so a password sent over SASL could go to an impostor. Refused in production.',
+  },
+  KAFKA_SASL_MECHANISM: {
+    default: '',
+    doc: '`plain`, `scram-sha-256` or `scram-sha-512`: authenticate to Kafka as KAFKA_SASL_USERNAME. Unset: no SASL. Production refuses `plain` without KAFKA_SSL (the password would cross the network in clear). A refused password stops the process with `SASL … authentication failed`; it is not retried.',
+  },
+  KAFKA_SASL_USERNAME: { default: '', doc: 'SASL user; required with KAFKA_SASL_MECHANISM.' },
+  KAFKA_SASL_PASSWORD: {
+    default: '',
+    doc: 'SASL password, from the environment only (never a file in the repository, never logged). Set this or KAFKA_SASL_PASSWORD_FILE with KAFKA_SASL_MECHANISM.',
+  },
+  KAFKA_SASL_PASSWORD_FILE: {
+    default: '',
+    doc: 'File holding the SASL password (a mounted secret), read at start; one trailing newline is ignored. Set at most one of it and KAFKA_SASL_PASSWORD.',
+  },
   PUBLISH_TIMEOUT_MS: {
     default: '8000',
     doc: 'Longest the API waits for Kafka to acknowledge an order (placeOrder) before answering UNAVAILABLE; the order may then still be placed, so a client retries with the same idempotency key.',
@@ -89,7 +115,7 @@ export const configOptions = {
   },
   MONGO_URL: {
     default: '',
-    doc: 'MongoDB connection string. Set: used as is, nothing is started. Unset: a local FerretDB is started on MONGO_PORT.',
+    doc: 'MongoDB connection string; credentials and TLS go in it, e.g. `mongodb://orders:PASSWORD@db.internal:27017/food-ordering?authSource=admin&tls=true&tlsCAFile=/run/secrets/mongo-ca.pem`. Logs show it with the password replaced by `***`. Set: used as is, nothing is started. Unset: a local FerretDB is started on MONGO_PORT.',
   },
   MONGO_PORT: { default: '27017', doc: 'Port of the local FerretDB started when MONGO_URL is unset.' },
   JWT_ISSUER: { default: 'food-ordering', doc: 'The `iss` every access token must carry; others are refused.' },
@@ -170,6 +196,8 @@ const port = (name: string) =>
 
 const positive = (name: string) => wholeNumber(name).pipe(z.number().min(1, `${name} must be at least 1`));
 
+const trueOrFalse = (name: string) => z.enum(['true', 'false'], { error: `${name} must be true or false` }).transform((v) => v === 'true');
+
 const environmentSchema = z.object({
   NODE_ENV: z.enum(['development', 'test', 'production'], { error: 'NODE_ENV must be development, test or production' }),
   GRAPHQL_INTROSPECTION: z.enum(['', 'true', 'false'], { error: 'GRAPHQL_INTROSPECTION must be true or false' }),
@@ -189,6 +217,13 @@ const environmentSchema = z.object({
   KAFKA_REPLICATION_FACTOR: positive('KAFKA_REPLICATION_FACTOR'),
   KAFKA_MIN_INSYNC_REPLICAS: positive('KAFKA_MIN_INSYNC_REPLICAS'),
   KAFKA_ALLOW_UNDER_REPLICATION: z.enum(['true', 'false'], { error: 'KAFKA_ALLOW_UNDER_REPLICATION must be true or false' }).transform((v) => v === 'true'),
+  KAFKA_SSL: trueOrFalse('KAFKA_SSL'),
+  KAFKA_SSL_CA_FILE: z.string(),
+  KAFKA_SSL_REJECT_UNAUTHORIZED: trueOrFalse('KAFKA_SSL_REJECT_UNAUTHORIZED'),
+  KAFKA_SASL_MECHANISM: z.enum(['', 'plain', 'scram-sha-256', 'scram-sha-512'], { error: 'KAFKA_SASL_MECHANISM must be plain, scram-sha-256 or scram-sha-512' }),
+  KAFKA_SASL_USERNAME: z.string(),
+  KAFKA_SASL_PASSWORD: z.string(),
+  KAFKA_SASL_PASSWORD_FILE: z.string(),
   PUBLISH_TIMEOUT_MS: wholeNumber('PUBLISH_TIMEOUT_MS').pipe(z.number().min(100, 'PUBLISH_TIMEOUT_MS must be at least 100').max(120_000, 'PUBLISH_TIMEOUT_MS must be at most 120000')),
   ORDER_DECISION_TIMEOUT_MS: wholeNumber('ORDER_DECISION_TIMEOUT_MS').pipe(z.number().min(100, 'ORDER_DECISION_TIMEOUT_MS must be at least 100').max(120_000, 'ORDER_DECISION_TIMEOUT_MS must be at most 120000')),
   CONSUMER_SESSION_TIMEOUT_MS: wholeNumber('CONSUMER_SESSION_TIMEOUT_MS').pipe(z.number().min(25_000, 'CONSUMER_SESSION_TIMEOUT_MS must be at least 25000 (above the 20 s SMTP and 10 s payment gateway call bounds)').max(300_000, 'CONSUMER_SESSION_TIMEOUT_MS must be at most 300000')),
@@ -219,6 +254,12 @@ const environmentSchema = z.object({
   LOCAL_STATE_DIR: z.string().min(1),
 });
 
+export interface KafkaSasl {
+  readonly mechanism: 'plain' | 'scram-sha-256' | 'scram-sha-512';
+  readonly username: string;
+  readonly password: string;
+}
+
 export interface Config {
   readonly nodeEnv: 'development' | 'test' | 'production';
   /** `healthPort`: a consumer process's probe listener (0: any free port). */
@@ -239,6 +280,10 @@ export interface Config {
     readonly minInsyncReplicas: number;
     /** Production demands replication (factor ≥ 3, min ISR ≥ 2) unless this says otherwise; existing topics are held to it too. */
     readonly durabilityRequired: boolean;
+    /** TLS to the brokers (KAFKA_SSL); `ca` is the PEM text of KAFKA_SSL_CA_FILE. Passed to kafkajs by kafka/client.ts. */
+    readonly ssl: { readonly ca: string | undefined; readonly rejectUnauthorized: boolean } | undefined;
+    /** SASL credentials; the password never goes to a log. */
+    readonly sasl: KafkaSasl | undefined;
     /** How long placeOrder waits for Kafka's acknowledgement. */
     readonly publishTimeoutMs: number;
     /** How long cancelOrder/advanceOrder wait for the order authority's decision. */
@@ -320,6 +365,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     if (Number(raw.KAFKA_REPLICATION_FACTOR) < 3) problems.push(`KAFKA_REPLICATION_FACTOR is ${raw.KAFKA_REPLICATION_FACTOR} but must be at least 3: ${why}`);
     if (Number(raw.KAFKA_MIN_INSYNC_REPLICAS) < 2) problems.push(`KAFKA_MIN_INSYNC_REPLICAS is ${raw.KAFKA_MIN_INSYNC_REPLICAS} but must be at least 2: ${why}`);
   }
+  const kafkaSecurity = kafkaSecurityOf(raw, problems);
   const brokers = (raw.KAFKA_BROKERS ?? '').split(',').map((b) => b.trim()).filter(Boolean);
   for (const broker of brokers) {
     const brokerPort = Number(/^[^\s:]+:(\d{1,5})$/.exec(broker)?.[1]);
@@ -343,6 +389,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       replicationFactor: e.KAFKA_REPLICATION_FACTOR,
       minInsyncReplicas: e.KAFKA_MIN_INSYNC_REPLICAS,
       durabilityRequired: e.NODE_ENV === 'production' && !e.KAFKA_ALLOW_UNDER_REPLICATION,
+      ...kafkaSecurity,
       publishTimeoutMs: e.PUBLISH_TIMEOUT_MS,
       decisionTimeoutMs: e.ORDER_DECISION_TIMEOUT_MS,
     },
@@ -378,5 +425,51 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     logLevel: e.LOG_LEVEL,
     logFormat: e.LOG_FORMAT,
     localStateDir: e.LOCAL_STATE_DIR,
+  };
+}
+
+/**
+ * TLS and SASL settings for kafkajs, with every problem added to `problems`. Files (the CA, the
+ * password) are read here, once, so a missing one is reported at start with the rest.
+ */
+function kafkaSecurityOf(raw: Record<string, string>, problems: string[]): Pick<Config['kafka'], 'ssl' | 'sasl'> {
+  const readSecretFile = (name: string): string | undefined => {
+    try {
+      return readFileSync(raw[name]!, 'utf8');
+    } catch (error) {
+      problems.push(`${name} cannot be read: ${(error as Error).message}`);
+      return undefined;
+    }
+  };
+  const production = raw.NODE_ENV === 'production';
+  const ssl = raw.KAFKA_SSL === 'true';
+  const mechanism = raw.KAFKA_SASL_MECHANISM ?? '';
+  if ((ssl || mechanism !== '') && (raw.KAFKA_BROKERS ?? '') === '') {
+    problems.push('KAFKA_SSL and KAFKA_SASL_MECHANISM need KAFKA_BROKERS: the local broker started without it listens in plaintext');
+  }
+  if (!ssl && raw.KAFKA_SSL_CA_FILE) problems.push('KAFKA_SSL_CA_FILE is set but KAFKA_SSL is not true');
+  if (production && raw.KAFKA_SSL_REJECT_UNAUTHORIZED === 'false') {
+    problems.push('KAFKA_SSL_REJECT_UNAUTHORIZED=false is refused in production: an unverified broker could collect the SASL password');
+  }
+  if (production && mechanism === 'plain' && !ssl) {
+    problems.push('KAFKA_SASL_MECHANISM=plain without KAFKA_SSL=true is refused in production: the password would cross the network in clear');
+  }
+  const tls = ssl
+    ? { ca: raw.KAFKA_SSL_CA_FILE ? readSecretFile('KAFKA_SSL_CA_FILE') : undefined, rejectUnauthorized: raw.KAFKA_SSL_REJECT_UNAUTHORIZED !== 'false' }
+    : undefined;
+
+  if (raw.KAFKA_SASL_PASSWORD && raw.KAFKA_SASL_PASSWORD_FILE) problems.push('set KAFKA_SASL_PASSWORD or KAFKA_SASL_PASSWORD_FILE, not both');
+  if (mechanism === '') {
+    if (raw.KAFKA_SASL_USERNAME || raw.KAFKA_SASL_PASSWORD || raw.KAFKA_SASL_PASSWORD_FILE) {
+      problems.push('KAFKA_SASL_USERNAME and KAFKA_SASL_PASSWORD(_FILE) need KAFKA_SASL_MECHANISM');
+    }
+    return { ssl: tls, sasl: undefined };
+  }
+  const password = raw.KAFKA_SASL_PASSWORD_FILE ? readSecretFile('KAFKA_SASL_PASSWORD_FILE')?.replace(/\r?\n$/, '') : raw.KAFKA_SASL_PASSWORD;
+  if (!raw.KAFKA_SASL_USERNAME) problems.push(`KAFKA_SASL_MECHANISM=${mechanism} needs KAFKA_SASL_USERNAME`);
+  if (!raw.KAFKA_SASL_PASSWORD && !raw.KAFKA_SASL_PASSWORD_FILE) problems.push(`KAFKA_SASL_MECHANISM=${mechanism} needs KAFKA_SASL_PASSWORD or KAFKA_SASL_PASSWORD_FILE`);
+  return {
+    ssl: tls,
+    sasl: { mechanism: mechanism as KafkaSasl['mechanism'], username: raw.KAFKA_SASL_USERNAME ?? '', password: password ?? '' },
   };
 }

@@ -1,4 +1,4 @@
-import { Kafka, logLevel, Partitioners, type logCreator, type Producer } from 'kafkajs';
+import { Kafka, logLevel, Partitioners, type logCreator, type Producer, type SASLOptions } from 'kafkajs';
 import type { Config } from '../config';
 import type { Logger } from '../logger';
 
@@ -34,11 +34,20 @@ function pinoLogCreator(log: Logger): logCreator {
   };
 }
 
-/** A kafkajs client for one process (`clientId` names it in broker logs and group listings). */
+/**
+ * A kafkajs client for one process (`clientId` names it in broker logs and group listings),
+ * over TLS and with SASL when configured (KAFKA_SSL, KAFKA_SASL_*). Every Kafka client of the
+ * product is made here, so none of them can skip those settings.
+ */
 export function createKafka(config: Config, clientId: string, log: Logger): Kafka {
+  const { ssl, sasl } = config.kafka;
   return new Kafka({
     clientId,
     brokers: [...config.kafka.brokers],
+    // `ca` replaces Node's bundled CAs for these connections only.
+    ssl: ssl && { rejectUnauthorized: ssl.rejectUnauthorized, ...(ssl.ca === undefined ? {} : { ca: [ssl.ca] }) },
+    // kafkajs types each mechanism as its own intersection, which a union-typed one cannot match.
+    sasl: sasl && ({ mechanism: sasl.mechanism, username: sasl.username, password: sasl.password } as SASLOptions),
     logLevel: logLevel.WARN,
     logCreator: pinoLogCreator(log.child({ component: 'kafkajs' })),
     retry: { initialRetryTime: 300, retries: 8, maxRetryTime: 10_000 },
