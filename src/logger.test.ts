@@ -1,6 +1,6 @@
 import { Writable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
-import { createLogger } from './logger';
+import { createLogger, withoutPassword } from './logger';
 
 /** A logger whose lines are kept as text. */
 function capturedLogger() {
@@ -30,5 +30,19 @@ describe('createLogger redaction', () => {
     expect(written).not.toContain('tok_visa_4242');
     expect(written).not.toContain('abc.def.ghi');
     expect(written).toContain('[redacted]');
+  });
+});
+
+describe('withoutPassword', () => {
+  it('hides the password of a connection string and keeps the rest readable', () => {
+    expect(withoutPassword('mongodb://orders:s3cr%40t@db.internal:27017/food-ordering?authSource=admin&tls=true')).toBe(
+      'mongodb://orders:***@db.internal:27017/food-ordering?authSource=admin&tls=true',
+    );
+    expect(withoutPassword('mongodb+srv://orders:pw@cluster0.example.net/food-ordering')).toBe('mongodb+srv://orders:***@cluster0.example.net/food-ordering');
+    expect(withoutPassword('mongodb://orders:pw@h1:27017,h2:27017/db?replicaSet=rs0')).toBe('mongodb://orders:***@h1:27017,h2:27017/db?replicaSet=rs0');
+  });
+
+  it('leaves a string without a password as it is', () => {
+    for (const url of ['mongodb://127.0.0.1:27017/food-ordering', 'mongodb://user@db/x', 'smtp://mailpit:1025']) expect(withoutPassword(url)).toBe(url);
   });
 });

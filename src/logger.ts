@@ -13,6 +13,16 @@ const SENSITIVE_KEYS = ['email', 'customerEmail', 'recipient', 'paymentToken', '
 export const REDACTED_PATHS: readonly string[] = SENSITIVE_KEYS.flatMap((key) => [key, `*.${key}`, `*.*.${key}`, `*.*.*.${key}`]);
 
 /**
+ * A connection string fit for a log line or a status print: the password of its user info is
+ * replaced by `***` (`mongodb://orders:***@db:27017/food-ordering`). A regular expression, not
+ * `new URL`: a MongoDB seed list (`h1:27017,h2:27017`) is no WHATWG URL. The drivers require
+ * `@`, `:` and `/` in a password to be percent-encoded, so the first `@` ends the user info.
+ */
+export function withoutPassword(url: string): string {
+  return url.replace(/^([a-z][a-z0-9+.-]*:\/\/[^:@/]*):[^@/]*@/i, '$1:***@');
+}
+
+/**
  * One pino logger per process, named after the module it serves (`api`, `transactions`,
  * `devstack`...). JSON lines by default; `pretty` is for people watching a terminal.
  * `destination` is for tests that read what was written.

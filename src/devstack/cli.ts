@@ -12,7 +12,7 @@
 import { rmSync } from 'node:fs';
 import { ConfigError, loadConfig, type Config } from '../config';
 import { AppError } from '../errors';
-import { createLogger, type Logger } from '../logger';
+import { createLogger, withoutPassword, type Logger } from '../logger';
 import { startKafka, stopKafka } from './kafka';
 import { postgresPid } from './postgres';
 import { dlqCommand, replayCommand } from './ops-commands';
@@ -30,7 +30,7 @@ async function status(config: Config): Promise<void> {
   };
   if (config.kafka.external) console.log(`Kafka                  given: ${config.kafka.brokers.join(',')}`);
   else line(`Kafka :${config.kafka.localPort}`, `${paths.kafkaCluster('single')}/node-1/kafka.pid`);
-  if (config.mongo.external) console.log(`MongoDB                given: ${config.mongo.url}`);
+  if (config.mongo.external) console.log(`MongoDB                given: ${withoutPassword(config.mongo.url)}`);
   else {
     line(`FerretDB :${config.mongo.localPort}`, paths.ferretPid);
     const pg = postgresPid(paths);
@@ -48,7 +48,7 @@ async function main(args: readonly string[], log: Logger, config: Config): Promi
       return installStack(config, log);
     case 'services start': {
       const stack = await ensureStack(config, log);
-      log.info({ kafka: stack.kafkaBrokers.join(','), mongo: stack.mongoUrl }, 'services are up; `./dev services stop` stops them');
+      log.info({ kafka: stack.kafkaBrokers.join(','), mongo: withoutPassword(stack.mongoUrl) }, 'services are up; `./dev services stop` stops them');
       return;
     }
     case 'services stop':
