@@ -1,3 +1,6 @@
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig } from './config';
 
@@ -228,5 +231,65 @@ describe('loadConfig: production-safe defaults', () => {
     expect(configError({ RATE_LIMIT_STORE: 'redis' }).problems).toEqual(['RATE_LIMIT_STORE must be memory or mongo']);
     expect(configError({ RATE_LIMIT_ORDER_MUTATIONS_PER_MINUTE: '0' }).problems).toEqual(['RATE_LIMIT_ORDER_MUTATIONS_PER_MINUTE must be at least 1']);
     expect(configError({ WS_MAX_BUFFERED_BYTES: '10' }).problems).toEqual(['WS_MAX_BUFFERED_BYTES must be at least 1024']);
+  });
+});
+
+describe('loadConfig: Kafka TLS and SASL', () => {
+  const BROKERS = { KAFKA_BROKERS: 'kafka-1.internal:9096' };
+  const dir = mkdtempSync(join(tmpdir(), 'config-spec-'));
+  const caFile = join(dir, 'ca.pem');
+  const passwordFile = join(dir, 'password');
+  writeFileSync(caFile, '-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n');
+  writeFileSync(passwordFile, 'from-a-mounted-secret\n');
+
+  it('connects in plaintext without SASL by default', () => {
+    const config = loadConfig(DEV);
+    expect(config.kafka.ssl).toBeUndefined();
+    expect(config.kafka.sasl).toBeUndefined();
+  });
+
+  it('reads TLS with its CA file and SCRAM credentials', () => {
+    const config = loadConfig({
+      ...DEV, ...BROKERS, KAFKA_SSL: 'true', KAFKA_SSL_CA_FILE: caFile,
+      KAFKA_SASL_MECHANISM: 'scram-sha-512', KAFKA_SASL_USERNAME: 'orders', KAFKA_SASL_PASSWORD: 'pw',
+    });
+    expect(config.kafka.ssl).toEqual({ ca: readFileSync(caFile, 'utf8'), rejectUnauthorized: true });
+    expect(config.kafka.sasl).toEqual({ mechanism: 'scram-sha-512', username: 'orders', password: 'pw' });
+  });
+
+  it('reads the password from KAFKA_SASL_PASSWORD_FILE without its trailing newline', () => {
+    const config = loadConfig({ ...DEV, ...BROKERS, KAFKA_SASL_MECHANISM: 'plain', KAFKA_SASL_USERNAME: 'orders', KAFKA_SASL_PASSWORD_FILE: passwordFile });
+    expect(config.kafka.sasl?.password).toBe('from-a-mounted-secret');
+  });
+
+  it('reports incomplete, contradictory or unreadable settings all at once', () => {
+    expect(configError({ KAFKA_SSL: 'yes', KAFKA_SASL_MECHANISM: 'gssapi' }).problems).toEqual(expect.arrayContaining([
+      'KAFKA_SSL must be true or false',
+      'KAFKA_SASL_MECHANISM must be plain, scram-sha-256 or scram-sha-512',
+    ]));
+    expect(configError({ KAFKA_SASL_MECHANISM: 'scram-sha-256' }).problems).toEqual([
+      'KAFKA_SSL and KAFKA_SASL_MECHANISM need KAFKA_BROKERS: the local broker started without it listens in plaintext',
+      'KAFKA_SASL_MECHANISM=scram-sha-256 needs KAFKA_SASL_USERNAME',
+      'KAFKA_SASL_MECHANISM=scram-sha-256 needs KAFKA_SASL_PASSWORD or KAFKA_SASL_PASSWORD_FILE',
+    ]);
+    expect(configError({ ...BROKERS, KAFKA_SASL_USERNAME: 'orders', KAFKA_SASL_PASSWORD: 'pw', KAFKA_SASL_PASSWORD_FILE: passwordFile }).problems).toEqual([
+      'set KAFKA_SASL_PASSWORD or KAFKA_SASL_PASSWORD_FILE, not both',
+      'KAFKA_SASL_USERNAME and KAFKA_SASL_PASSWORD(_FILE) need KAFKA_SASL_MECHANISM',
+    ]);
+    const unreadable = configError({ ...BROKERS, KAFKA_SSL: 'true', KAFKA_SSL_CA_FILE: join(dir, 'missing.pem') }).problems;
+    expect(unreadable).toHaveLength(1);
+    expect(unreadable[0]).toMatch(/^KAFKA_SSL_CA_FILE cannot be read: ENOENT/);
+    expect(configError({ ...BROKERS, KAFKA_SSL_CA_FILE: caFile }).problems).toEqual(['KAFKA_SSL_CA_FILE is set but KAFKA_SSL is not true']);
+  });
+
+  it('refuses in production an unverified broker certificate and a PLAIN password in clear', () => {
+    const production = { NODE_ENV: 'production', JWT_SECRET: secret, KAFKA_REPLICATION_FACTOR: '3', KAFKA_MIN_INSYNC_REPLICAS: '2', ...BROKERS };
+    expect(configError({ ...production, KAFKA_SSL: 'true', KAFKA_SSL_REJECT_UNAUTHORIZED: 'false' }).problems).toEqual([
+      'KAFKA_SSL_REJECT_UNAUTHORIZED=false is refused in production: an unverified broker could collect the SASL password',
+    ]);
+    expect(configError({ ...production, KAFKA_SASL_MECHANISM: 'plain', KAFKA_SASL_USERNAME: 'orders', KAFKA_SASL_PASSWORD: 'pw' }).problems).toEqual([
+      'KAFKA_SASL_MECHANISM=plain without KAFKA_SSL=true is refused in production: the password would cross the network in clear',
+    ]);
+    expect(loadConfig({ ...production, KAFKA_SSL: 'true', KAFKA_SASL_MECHANISM: 'plain', KAFKA_SASL_USERNAME: 'orders', KAFKA_SASL_PASSWORD: 'pw' }).kafka.sasl?.mechanism).toBe('plain');
   });
 });
