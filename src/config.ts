@@ -134,8 +134,10 @@ export const configOptions = {
   },
   SMTP_URL: {
     default: '',
-    doc: 'SMTP server for confirmation emails, e.g. `smtp://mailpit:1025`. Unset: emails are recorded, not sent.',
+    doc: 'SMTP server for confirmation emails, e.g. `smtp://mailpit:1025`. Set: used as is, nothing is started. Unset: `./dev up` starts a local Mailpit (MAILPIT_SMTP_PORT) and points the consumers at it; a process run on its own without it records emails in its log instead of sending them.',
   },
+  MAILPIT_SMTP_PORT: { default: '1025', doc: 'SMTP port of the local Mailpit started when SMTP_URL is unset.' },
+  MAILPIT_UI_PORT: { default: '8025', doc: 'Web page and HTTP API port of the local Mailpit started when SMTP_URL is unset.' },
   RATE_LIMIT_STORE: {
     default: 'memory',
     doc: 'Where rate-limit counters live: `memory` (each API instance counts on its own) or `mongo` (the `rate_limits` collection of MONGO_URL, shared by every instance; entries expire by the time stored in them, no TTL index needed). Unreachable MongoDB: each instance counts in memory meanwhile.',
@@ -238,6 +240,8 @@ const environmentSchema = z.object({
   // Bytes, not characters: HS256 wants a key of at least its 256-bit output.
   JWT_SECRET: z.string().refine((v) => v === '' || Buffer.byteLength(v, 'utf8') >= 32, 'JWT_SECRET must be at least 32 bytes'),
   SMTP_URL: z.string().refine((v) => v === '' || /^smtps?:\/\//.test(v), 'SMTP_URL must start with smtp:// or smtps://'),
+  MAILPIT_SMTP_PORT: port('MAILPIT_SMTP_PORT'),
+  MAILPIT_UI_PORT: port('MAILPIT_UI_PORT'),
   RATE_LIMIT_STORE: z.enum(['memory', 'mongo'], { error: 'RATE_LIMIT_STORE must be memory or mongo' }),
   RATE_LIMIT_ORDER_MUTATIONS_PER_MINUTE: positive('RATE_LIMIT_ORDER_MUTATIONS_PER_MINUTE'),
   RATE_LIMIT_ANONYMOUS_PER_MINUTE: positive('RATE_LIMIT_ANONYMOUS_PER_MINUTE'),
@@ -321,6 +325,8 @@ export interface Config {
    */
   readonly demoTokens: boolean;
   readonly smtpUrl: string | undefined;
+  /** The local Mailpit's ports (used only when smtpUrl is unset and the devstack starts it). */
+  readonly mailpit: { readonly smtpPort: number; readonly uiPort: number };
   /** Rate limits (per minute) and WebSocket caps; see src/rate-limits/. */
   readonly limits: {
     readonly store: 'memory' | 'mongo';
@@ -411,6 +417,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     graphql: { introspection, graphiql: introspection },
     demoTokens: e.NODE_ENV === 'development' && e.JWT_SECRET === '',
     smtpUrl: e.SMTP_URL || undefined,
+    mailpit: { smtpPort: e.MAILPIT_SMTP_PORT, uiPort: e.MAILPIT_UI_PORT },
     limits: {
       store: e.RATE_LIMIT_STORE,
       orderMutationsPerMinute: e.RATE_LIMIT_ORDER_MUTATIONS_PER_MINUTE,
