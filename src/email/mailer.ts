@@ -56,17 +56,38 @@ export function mailFailureKind(error: unknown): MailFailureKind {
 /** Longest one send may take, whatever the server does (a slow drip defeats the socket timeout): below the consumer session timeout. */
 export const SMTP_SEND_TIMEOUT_MS = 20_000;
 
+/** Pooled SMTP connections, and so sends in flight at once. */
+const SMTP_CONNECTIONS = 5;
+
+/** At most `n` holders at a time; the rest wait their turn in order. */
+function turns(n: number): { take(): Promise<void>; give(): void } {
+  let free = n;
+  const waiting: (() => void)[] = [];
+  return {
+    take: () => (free > 0 ? ((free -= 1), Promise.resolve()) : new Promise<void>((resolve) => waiting.push(resolve))),
+    give: () => {
+      const next = waiting.shift();
+      if (next) next();
+      else free += 1;
+    },
+  };
+}
+
 /**
  * Sends through the SMTP server at `smtpUrl` (`smtp://host:port`, credentials in the URL if
  * any) over up to five pooled connections, so a round of confirmations goes out side by side.
  * Timeouts are short so a hung server fails the attempt well inside the confirmations
- * consumer's claim lease.
+ * consumer's claim lease. A send's time limit starts when it gets a connection, not when it is
+ * queued: a round of 500 waits its turn, and timing out in the queue would retry mails the
+ * pool then sends anyway (the backlog drain saw 863 confirmations sent twice that way).
  */
-export function createSmtpMailer(smtpUrl: string): Mailer {
+export function createSmtpMailer(smtpUrl: string, options: { readonly sendTimeoutMs?: number } = {}): Mailer {
+  const sendTimeoutMs = options.sendTimeoutMs ?? SMTP_SEND_TIMEOUT_MS;
+  const connections = turns(SMTP_CONNECTIONS);
   const transport = nodemailer.createTransport({
     url: smtpUrl,
     pool: true,
-    maxConnections: 5,
+    maxConnections: SMTP_CONNECTIONS,
     maxMessages: 1_000,
     connectionTimeout: 10_000,
     greetingTimeout: 10_000,
@@ -75,11 +96,14 @@ export function createSmtpMailer(smtpUrl: string): Mailer {
   return {
     delivery: 'smtp',
     async send(email) {
+      await connections.take();
       try {
-        const info = await withTimeout(transport.sendMail(email), SMTP_SEND_TIMEOUT_MS, () => new Error(`the SMTP server did not take the message within ${SMTP_SEND_TIMEOUT_MS} ms`));
+        const info = await withTimeout(transport.sendMail(email), sendTimeoutMs, () => new Error(`the SMTP server did not take the message within ${sendTimeoutMs} ms`));
         return { messageId: info.messageId || email.messageId };
       } catch (error) {
         throw new MailDeliveryError(error, mailFailureKind(error));
+      } finally {
+        connections.give();
       }
     },
     close: () => transport.close(),

@@ -15,14 +15,16 @@ export interface Mailbox {
 
 const bare = (messageId: string | undefined) => messageId?.replace(/^<|>$/g, '');
 
-export async function startMailbox(): Promise<Mailbox> {
+/** @param options.acceptDelayMs how long the server takes over each mail before accepting it (a slow server). */
+export async function startMailbox(options: { readonly acceptDelayMs?: number } = {}): Promise<Mailbox> {
   const received: ParsedMail[] = [];
   const server = new SMTPServer({
     authOptional: true,
     disabledCommands: ['STARTTLS', 'AUTH'],
     logger: false,
     onData(stream, _session, callback) {
-      simpleParser(stream).then((mail) => {
+      simpleParser(stream).then(async (mail) => {
+        if (options.acceptDelayMs) await new Promise((resolve) => setTimeout(resolve, options.acceptDelayMs));
         received.push(mail);
         callback();
       }, callback);
