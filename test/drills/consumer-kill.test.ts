@@ -6,24 +6,18 @@
  */
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { auditDrill, report } from './support/audit';
+import { describe, it } from 'vitest';
+import { auditAndReport, drillWorld, secondsBetween } from './support/drill';
 import { runLoad } from './support/load';
-import { consumerNames, startDrillWorld, type DrillWorld } from './support/world';
+import { consumerNames } from './support/world';
 
 const DRILL = 'consumer-kill';
 const ORDERS = 300;
-let world: DrillWorld;
-
-beforeAll(async () => {
-  world = await startDrillWorld(DRILL);
-});
-afterAll(async () => {
-  await world?.stop();
-});
+const { world } = drillWorld(DRILL);
 
 describe('drill 1: SIGKILL each consumer module in turn mid-stream', () => {
   it('loses nothing and repeats no effect; the audit passes', async () => {
+    const w = world();
     const names = consumerNames();
     const spacing = Math.floor(ORDERS / (names.length + 1));
     const kills: { process: string; killedAtOrder: number; downSeconds: number; rejoinSeconds: number }[] = [];
@@ -31,15 +25,15 @@ describe('drill 1: SIGKILL each consumer module in turn mid-stream', () => {
     let lastRestart = 0;
     const killAndRestart = async (name: string, at: number) => {
       const t0 = performance.now();
-      await world.kill(name, 'SIGKILL');
+      await w.kill(name, 'SIGKILL');
       await sleep(1500); // a backlog builds up meanwhile
       const t1 = performance.now();
-      await world.start(name);
+      await w.start(name);
       lastRestart = performance.now();
-      kills.push({ process: name, killedAtOrder: at, downSeconds: Math.round((t1 - t0) / 100) / 10, rejoinSeconds: Math.round((lastRestart - t1) / 100) / 10 });
+      kills.push({ process: name, killedAtOrder: at, downSeconds: secondsBetween(t0, t1), rejoinSeconds: secondsBetween(t1, lastRestart) });
     };
     const load = await runLoad({
-      graphqlUrl: world.graphqlUrl,
+      graphqlUrl: w.graphqlUrl,
       orders: ORDERS,
       onAcknowledged: (n) => {
         const i = n / spacing - 1;
@@ -47,10 +41,7 @@ describe('drill 1: SIGKILL each consumer module in turn mid-stream', () => {
       },
     });
     await faults;
-    const result = await auditDrill(world, load);
-    const problems = [...result.problems];
-    if (kills.length !== names.length) problems.push(`killed ${kills.length} of ${names.length} consumer modules`);
-    report(DRILL, { ...result.figures, kills, timeToRecoverSeconds: Math.round((result.settledAt - lastRestart) / 100) / 10 }, problems);
-    expect(problems).toEqual([]);
+    const problems = kills.length === names.length ? [] : [`killed ${kills.length} of ${names.length} consumer modules`];
+    await auditAndReport(w, load, { problems, figures: { kills }, recoveredFrom: lastRestart });
   });
 });

@@ -6,58 +6,40 @@
  * A producer that reused its rolled-back sequence would have its next record acknowledged
  * and never written: the audit must find every acknowledged order processed, once.
  */
-import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startKafkaProxy, type KafkaProxy } from '../support/kafka-proxy';
-import { auditDrill, report } from './support/audit';
-import { runLoad } from './support/load';
-import { freePortRun, startOwnKafka, type OwnKafka } from './support/own-services';
-import { startDrillWorld, type DrillWorld } from './support/world';
+import { describe, it } from 'vitest';
+import { startKafkaProxy } from '../support/kafka-proxy';
+import { auditAndReport, drillWorld, loadWithFault } from './support/drill';
+import { freePortRun, startOwnKafka } from './support/own-services';
 
 const DRILL = 'lost-produce-answers';
 const ROUNDS = 5;
 const LOST_PER_ROUND = 4;
-let proxy: KafkaProxy;
-let kafka: OwnKafka;
-let world: DrillWorld;
-
-beforeAll(async () => {
-  const base = await freePortRun(3);
-  proxy = await startKafkaProxy({ listenPort: base + 2, brokerPort: base });
-  kafka = await startOwnKafka(1, { basePort: base, advertisedPorts: [base + 2] });
-  world = await startDrillWorld(DRILL, { kafkaBrokers: kafka.brokers.join(',') });
-});
-afterAll(async () => {
-  await world?.stop();
-  await kafka?.remove();
-  await proxy?.close();
+const { world, servers } = drillWorld(DRILL, {
+  servers: async () => {
+    const base = await freePortRun(3);
+    const proxy = await startKafkaProxy({ listenPort: base + 2, brokerPort: base });
+    // Removed in reverse: the broker first, then its proxy.
+    return { proxy: { remove: () => proxy.close(), proxy }, kafka: await startOwnKafka(1, { basePort: base, advertisedPorts: [base + 2] }) };
+  },
+  options: ({ kafka }) => ({ kafkaBrokers: kafka.brokers.join(',') }),
 });
 
 describe('drill 6: produce answers lost after the append, under load', () => {
   it('loses no acknowledged order and repeats no effect; the audit passes', async () => {
-    let lastFault = 0;
-    let fault: Promise<void> | undefined;
-    const load = await runLoad({
-      graphqlUrl: world.graphqlUrl,
+    const { proxy } = servers().proxy;
+    const { load, faultEndedAt } = await loadWithFault(world(), {
       orders: 250,
-      onAcknowledged: (n) => {
-        if (n !== 50) return;
-        fault = (async () => {
-          for (let round = 0; round < ROUNDS; round++) {
-            proxy.loseProduceAnswers(LOST_PER_ROUND);
-            await sleep(2000);
-          }
-          proxy.loseProduceAnswers(0);
-          lastFault = performance.now();
-        })();
+      at: 50,
+      fault: async () => {
+        for (let round = 0; round < ROUNDS; round++) {
+          proxy.loseProduceAnswers(LOST_PER_ROUND);
+          await sleep(2000);
+        }
+        proxy.loseProduceAnswers(0);
       },
     });
-    await fault;
-    const result = await auditDrill(world, load);
-    const problems = [...result.problems];
-    if (proxy.lost === 0) problems.push('the proxy lost no produce answer: the fault never happened');
-    report(DRILL, { ...result.figures, produceAnswersLost: proxy.lost, timeToRecoverSeconds: Math.round((result.settledAt - lastFault) / 100) / 10 }, problems);
-    expect(problems).toEqual([]);
+    const problems = proxy.lost === 0 ? ['the proxy lost no produce answer: the fault never happened'] : [];
+    await auditAndReport(world(), load, { problems, figures: { produceAnswersLost: proxy.lost }, recoveredFrom: faultEndedAt });
   });
 });

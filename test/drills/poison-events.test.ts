@@ -7,26 +7,19 @@
  */
 import { randomUUID } from 'node:crypto';
 import { ConfigResourceTypes } from 'kafkajs';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, it } from 'vitest';
 import { physicalTopic, TOPICS } from '../../src/events/topics';
 import { createKafka } from '../../src/kafka/client';
 import { DEAD_LETTER_HEADERS } from '../../src/kafka/dead-letter';
 import { createLogger } from '../../src/logger';
-import { auditDrill, groupTopics, report } from './support/audit';
-import { runLoad } from './support/load';
-import { startDrillWorld, type DrillWorld } from './support/world';
+import { groupTopics, type DeadLetter } from './support/audit';
+import { auditAndReport, drillWorld, loadWithFault } from './support/drill';
+import type { DrillWorld } from './support/world';
 
 const DRILL = 'poison-events';
-let world: DrillWorld;
+const { world: worldOf } = drillWorld(DRILL);
 
-beforeAll(async () => {
-  world = await startDrillWorld(DRILL);
-});
-afterAll(async () => {
-  await world?.stop();
-});
-
-async function maxMessageBytes(topic: string): Promise<number> {
+async function maxMessageBytes(world: DrillWorld, topic: string): Promise<number> {
   const admin = createKafka(world.config, 'drill-poison', createLogger('drill', { level: 'silent' })).admin();
   await admin.connect();
   try {
@@ -52,8 +45,9 @@ function poisons(limit: number): { name: string; key: string; value: Buffer }[] 
 
 describe('drill 8: poison events', () => {
   it('dead-letters each poison once per group, with its reason and original bytes, and the audit passes', async () => {
+    const world = worldOf();
     const topic = physicalTopic(world.config, TOPICS.orderPlaced);
-    const limit = await maxMessageBytes(topic);
+    const limit = await maxMessageBytes(world, topic);
     const bad = poisons(limit);
     // Each group reading order.placed (asked while every consumer runs) must dead-letter each poison once, naming itself.
     const readers = [...(await groupTopics(createKafka(world.config, 'drill-poison', createLogger('drill', { level: 'silent' })), world))]
@@ -61,31 +55,30 @@ describe('drill 8: poison events', () => {
       .map(([name]) => `${world.config.kafka.namespace}.${name}`);
     const producer = createKafka(world.config, 'drill-poison', createLogger('drill', { level: 'silent' })).producer();
     await producer.connect();
-    let injected: Promise<unknown> | undefined;
-    const load = await runLoad({
-      graphqlUrl: world.graphqlUrl,
+    const { load } = await loadWithFault(world, {
       orders: 200,
-      onAcknowledged: (n) => {
-        // One send each: the largest alone fills a whole request.
-        if (n === 60) injected = (async () => {
-          for (const p of bad) await producer.send({ topic, acks: -1, messages: [{ key: p.key, value: p.value }] });
-        })().catch((error: unknown) => error);
+      at: 60,
+      // One send each: the largest alone fills a whole request.
+      fault: async () => {
+        for (const p of bad) await producer.send({ topic, acks: -1, messages: [{ key: p.key, value: p.value }] });
       },
-    });
-    const injectionError = await injected;
-    await producer.disconnect();
-    if (injectionError) throw injectionError;
+    }).finally(() => producer.disconnect());
 
     const isPoison = (value: Buffer | null) => bad.some((p) => value?.equals(p.value));
-    const result = await auditDrill(world, load, { expectedDeadLetter: (letter) => letter.topic === `${TOPICS.orderPlaced}.dlq` && isPoison(letter.value) });
-    const problems = [...result.problems];
-    for (const p of bad) {
-      const letters = result.deadLetters.filter((l) => l.value?.equals(p.value));
-      const groups = letters.map((l) => l.headers[DEAD_LETTER_HEADERS.consumerGroup]).sort();
-      if (JSON.stringify(groups) !== JSON.stringify([...readers].sort())) problems.push(`poison "${p.name}" was dead-lettered by [${groups.join(', ')}], expected once by each of [${readers.join(', ')}]`);
-      for (const l of letters) if (!l.headers[DEAD_LETTER_HEADERS.reason]) problems.push(`poison "${p.name}" dead-lettered without a reason`);
-    }
-    report(DRILL, { ...result.figures, poisonsInjected: bad.length, maxMessageBytes: limit, readersOfOrderPlaced: readers.length }, problems);
-    expect(problems).toEqual([]);
+    /** Each poison dead-lettered once by each reader of order.placed, with its reason. */
+    const poisonProblems = (deadLetters: readonly DeadLetter[]) =>
+      bad.flatMap((p) => {
+        const letters = deadLetters.filter((l) => l.value?.equals(p.value));
+        const groups = letters.map((l) => l.headers[DEAD_LETTER_HEADERS.consumerGroup]).sort();
+        return [
+          ...(JSON.stringify(groups) === JSON.stringify([...readers].sort()) ? [] : [`poison "${p.name}" was dead-lettered by [${groups.join(', ')}], expected once by each of [${readers.join(', ')}]`]),
+          ...letters.filter((l) => !l.headers[DEAD_LETTER_HEADERS.reason]).map(() => `poison "${p.name}" dead-lettered without a reason`),
+        ];
+      });
+    await auditAndReport(world, load, {
+      figures: { poisonsInjected: bad.length, maxMessageBytes: limit, readersOfOrderPlaced: readers.length },
+      audit: { expectedDeadLetter: (letter) => letter.topic === `${TOPICS.orderPlaced}.dlq` && isPoison(letter.value) },
+      afterAudit: async (result) => poisonProblems(result.deadLetters),
+    });
   });
 });

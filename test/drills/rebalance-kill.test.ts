@@ -7,58 +7,41 @@
  */
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, it } from 'vitest';
 import { physicalGroupId } from '../../src/events/topics';
 import { createKafka } from '../../src/kafka/client';
 import { createLogger } from '../../src/logger';
-import { auditDrill, report } from './support/audit';
-import { runLoad } from './support/load';
-import { startDrillWorld, type DrillWorld } from './support/world';
+import { auditAndReport, drillWorld, loadWithFault } from './support/drill';
 
 const DRILL = 'rebalance-kill';
 const MODULE = 'transactions';
-let world: DrillWorld;
-
-beforeAll(async () => {
-  world = await startDrillWorld(DRILL, { instances: { [MODULE]: 2 } });
-});
-afterAll(async () => {
-  await world?.stop();
-});
+const { world } = drillWorld(DRILL, { options: () => ({ instances: { [MODULE]: 2 } }) });
 
 describe('drill 2: two instances of a consumer module; one is SIGKILLed during a rebalance', () => {
   it('loses nothing and charges nothing twice; the audit passes', async () => {
-    const admin = createKafka(world.config, 'drill-rebalance', createLogger('drill', { level: 'silent' })).admin();
+    const w = world();
+    const admin = createKafka(w.config, 'drill-rebalance', createLogger('drill', { level: 'silent' })).admin();
     await admin.connect();
-    const groupId = physicalGroupId(world.config, MODULE);
-    let fault: Promise<{ stateWhenKilled: string; waitedMs: number; killedAt: number }> | undefined;
-    const load = await runLoad({
-      graphqlUrl: world.graphqlUrl,
+    const groupId = physicalGroupId(w.config, MODULE);
+    const { load, fault } = await loadWithFault(w, {
       orders: 250,
-      onAcknowledged: (n) => {
-        if (n !== 80) return;
-        fault = (async () => {
-          const third = world.start(MODULE);
-          const t0 = performance.now();
-          let state = '';
-          while (performance.now() - t0 < 30_000) {
-            state = (await admin.describeGroups([groupId])).groups[0]?.state ?? '';
-            if (state === 'PreparingRebalance' || state === 'CompletingRebalance') break;
-            await sleep(20);
-          }
-          await world.kill(MODULE, 'SIGKILL', 0);
-          const killedAt = performance.now();
-          await third;
-          return { stateWhenKilled: state, waitedMs: Math.round(killedAt - t0), killedAt };
-        })();
+      at: 80,
+      fault: async () => {
+        const third = w.start(MODULE);
+        const t0 = performance.now();
+        let state = '';
+        while (performance.now() - t0 < 30_000) {
+          state = (await admin.describeGroups([groupId])).groups[0]?.state ?? '';
+          if (state === 'PreparingRebalance' || state === 'CompletingRebalance') break;
+          await sleep(20);
+        }
+        await w.kill(MODULE, 'SIGKILL', 0);
+        const killedAt = performance.now();
+        await third;
+        return { stateWhenKilled: state, waitedMs: Math.round(killedAt - t0), killedAt };
       },
-    });
-    const what = await fault!;
-    await admin.disconnect();
-    const result = await auditDrill(world, load);
-    const problems = [...result.problems];
-    if (what.stateWhenKilled !== 'PreparingRebalance' && what.stateWhenKilled !== 'CompletingRebalance') problems.push(`the instance was killed with the group ${what.stateWhenKilled}, not rebalancing`);
-    report(DRILL, { ...result.figures, groupStateWhenKilled: what.stateWhenKilled, killedAfterMs: what.waitedMs, timeToRecoverSeconds: Math.round((result.settledAt - what.killedAt) / 100) / 10 }, problems);
-    expect(problems).toEqual([]);
+    }).finally(() => admin.disconnect());
+    const problems = fault.stateWhenKilled === 'PreparingRebalance' || fault.stateWhenKilled === 'CompletingRebalance' ? [] : [`the instance was killed with the group ${fault.stateWhenKilled}, not rebalancing`];
+    await auditAndReport(w, load, { problems, figures: { groupStateWhenKilled: fault.stateWhenKilled, killedAfterMs: fault.waitedMs }, recoveredFrom: fault.killedAt });
   });
 });

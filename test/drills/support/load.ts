@@ -53,6 +53,8 @@ export interface LoadOptions {
   readonly onAcknowledged?: (count: number) => void;
   /** Stops placing new orders (the ones under way finish). */
   readonly signal?: AbortSignal;
+  /** Each order's token and action. @default planOf */
+  readonly plan?: (n: number) => { paymentToken: PaymentToken; action: Action; cancelAtOnce: boolean };
 }
 
 export interface LoadResult {
@@ -111,7 +113,7 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
   const orders: LoadOrder[] = Array.from({ length: options.orders }, (_, n) => ({
     n,
     customerId: `${run}-customer-${n % customers}`,
-    ...planOf(n),
+    ...(options.plan ?? planOf)(n),
     idempotencyKey: `${run}-order-${n}`,
     placeAttempts: 0,
     failures: [],

@@ -14,6 +14,7 @@ import { stackPaths } from '../../../src/devstack/paths';
 import { postgresUrl } from '../../../src/devstack/postgres';
 import { assertPortFree, isAlive, runningPid } from '../../../src/devstack/processes';
 import { createLogger } from '../../../src/logger';
+import { UPDATE_CHUNK } from '../../../src/mongo/bulk';
 import { ROOT } from '../../support/processes';
 import { uniqueName } from '../../support/services';
 
@@ -98,8 +99,15 @@ async function answersPing(url: string): Promise<boolean> {
 export async function startOwnFerretDb(): Promise<OwnFerretDb> {
   const port = (await freePortRun(1)) + 1;
   const url = `mongodb://127.0.0.1:${port}/`;
-  // The shared FerretDB may hold 200 of PostgreSQL's 230 connections: this one keeps to 20.
-  const pg = postgresUrl(paths.postgresSocketDir).replace(/pool_max_conns=\d+/, 'pool_max_conns=20');
+  // FerretDB v1 holds one backend connection per statement of an update command until the
+  // command ends, so commands that together need more than the pool wait for each other
+  // forever (src/devstack/postgres.ts): one of the consumers' 20-statement bulk updates needs
+  // 21. A pool of 20 deadlocked drill 4 for good once the backlog after the outage filled
+  // whole chunks. Room for four such commands at once; the shared FerretDB's pool (200 of
+  // PostgreSQL's 230) is mostly idle while the drills run, and its idle connections close
+  // after a minute.
+  const pool = 4 * (UPDATE_CHUNK + 1);
+  const pg = postgresUrl(paths.postgresSocketDir).replace(/pool_max_conns=\d+/, `pool_max_conns=${pool}`);
   let child: Child | undefined;
   const start = async () => {
     child = startChild('ferretdb', paths.ferretBinary, ['--listen-addr', `127.0.0.1:${port}`, '--handler', 'postgresql', '--postgresql-url', pg, '--log-level', 'warn'], { cwd: ROOT, env: process.env });

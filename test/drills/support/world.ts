@@ -30,6 +30,8 @@ export interface AppProcess {
   readonly name: string;
   readonly instance: number;
   readonly child: Child;
+  /** The API's `http://127.0.0.1:<port>` (each API instance has a port of its own); undefined for a consumer. */
+  readonly apiBase?: string;
   /** Resolves once a consumer joined its group (its log says so), or the API answers /health. */
   readonly ready: Promise<void>;
 }
@@ -88,6 +90,8 @@ export async function startDrillWorld(drill: string, options: DrillWorldOptions 
     JWT_SECRET: TEST_JWT_SECRET,
     LOG_LEVEL: process.env.DRILL_LOG_LEVEL ?? 'info',
     LOG_FORMAT: 'json',
+    // Each of the load's few customers stands for many: rate limits are not the fault drilled.
+    RATE_LIMIT_ORDER_MUTATIONS_PER_MINUTE: '100000',
     ...options.env,
   };
   const config = loadConfig(env);
@@ -158,7 +162,7 @@ export async function startDrillWorld(drill: string, options: DrillWorldOptions 
               throw new Error(`${file} exited while starting:\n${child.tail().join('\n')}`);
             }),
           ]);
-    const running: AppProcess = { name, instance, child, ready };
+    const running: AppProcess = { name, instance, child, ready, ...(name === 'api' ? { apiBase: `http://127.0.0.1:${own.PORT}` } : {}) };
     processes.set(name, [...list.filter((p) => !p.child.exit), running]);
     await withDeadline(ready, 120_000, `${file} to be ready`);
     return running;
