@@ -1,10 +1,10 @@
 /**
  * The local stack's command line, run through `./dev`:
  *   ./dev up                 services + API + every consumer module, in the foreground
- *   ./dev services start     Kafka and FerretDB (on its PostgreSQL) in the background (reused by tests)
+ *   ./dev services start     Kafka, FerretDB (on its PostgreSQL) and Mailpit in the background (reused by tests)
  *   ./dev services stop|status
  *   ./dev cluster start|stop three Kafka nodes for fault tests (ports 19092-19097)
- *   ./dev install            fetch the Kafka jars, build FerretDB, install PostgreSQL if missing; start nothing
+ *   ./dev install            fetch the Kafka jars, build FerretDB and Mailpit, install PostgreSQL if missing; start nothing
  *   ./dev clean              stop everything and delete the local state folder
  *   ./dev dlq list|show|redrive   dead letters and parked messages (ops-commands.ts)
  *   ./dev replay <module> [--switch]   rebuild a read model from the log (ops-commands.ts)
@@ -14,6 +14,7 @@ import { ConfigError, loadConfig, type Config } from '../config';
 import { AppError } from '../errors';
 import { createLogger, withoutPassword, type Logger } from '../logger';
 import { startKafka, stopKafka } from './kafka';
+import { mailpitUrls } from './mailpit';
 import { postgresPid } from './postgres';
 import { dlqCommand, replayCommand } from './ops-commands';
 import { runningPid } from './processes';
@@ -36,6 +37,12 @@ async function status(config: Config): Promise<void> {
     const pg = postgresPid(paths);
     console.log(`${'PostgreSQL (socket)'.padEnd(22)} ${pg === undefined ? 'stopped' : `running (pid ${pg}, ${paths.postgresSocketDir})`}`);
   }
+  if (config.smtpUrl) console.log('SMTP                   given: SMTP_URL');
+  else {
+    const { smtpUrl, uiUrl } = mailpitUrls(config.mailpit);
+    const pid = runningPid(paths.mailpitPid);
+    console.log(`${`Mailpit :${config.mailpit.smtpPort}`.padEnd(22)} ${pid === undefined ? 'stopped' : `running (pid ${pid}, ${smtpUrl}, web page ${uiUrl})`}`);
+  }
   console.log(`local state            ${paths.local}`);
 }
 
@@ -48,7 +55,7 @@ async function main(args: readonly string[], log: Logger, config: Config): Promi
       return installStack(config, log);
     case 'services start': {
       const stack = await ensureStack(config, log);
-      log.info({ kafka: stack.kafkaBrokers.join(','), mongo: withoutPassword(stack.mongoUrl) }, 'services are up; `./dev services stop` stops them');
+      log.info({ kafka: stack.kafkaBrokers.join(','), mongo: withoutPassword(stack.mongoUrl), mailpit: stack.mailUiUrl }, 'services are up; `./dev services stop` stops them');
       return;
     }
     case 'services stop':

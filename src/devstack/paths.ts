@@ -30,6 +30,12 @@ export interface StackPaths {
   readonly postgresData: string;
   readonly postgresSocketDir: string;
   readonly postgresLog: string;
+  /** Mailpit: its module source copied from the Go module cache (UI built into it), binary, mailbox, log, pid. */
+  readonly mailpitSource: string;
+  readonly mailpitBinary: string;
+  readonly mailpitDatabase: string;
+  readonly mailpitLog: string;
+  readonly mailpitPid: string;
 }
 
 export function stackPaths(localStateDir: string, root: string = projectRoot()): StackPaths {
@@ -51,5 +57,10 @@ export function stackPaths(localStateDir: string, root: string = projectRoot()):
     postgresData: join(local, 'postgres', 'data'),
     postgresSocketDir: join(local, 'postgres', 'run'),
     postgresLog: join(local, 'postgres', 'postgres.log'),
+    mailpitSource: join(local, 'mailpit', 'source'),
+    mailpitBinary: join(local, 'bin', 'mailpit'),
+    mailpitDatabase: join(local, 'mailpit', 'mailpit.db'),
+    mailpitLog: join(local, 'mailpit', 'mailpit.log'),
+    mailpitPid: join(local, 'mailpit', 'mailpit.pid'),
   };
 }

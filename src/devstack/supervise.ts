@@ -40,6 +40,8 @@ export async function superviseApplication(config: Config, log: Logger): Promise
     ...process.env,
     KAFKA_BROKERS: stack.kafkaBrokers.join(','),
     MONGO_URL: stack.mongoUrl,
+    // The operator's SMTP_URL, or the local Mailpit's: confirmation emails land where a person can read them.
+    SMTP_URL: stack.smtpUrl,
     NODE_ENV: config.nodeEnv,
     // Only a secret the operator gave; without one the API generates its own and prints demo
     // tokens signed with it (only the API verifies tokens).
@@ -73,15 +75,17 @@ export async function superviseApplication(config: Config, log: Logger): Promise
   for (const p of present) launch(p.name, p.entry);
   const host = config.http.host === '0.0.0.0' ? '127.0.0.1' : config.http.host;
   const base = `http://${host}:${config.http.port}`;
+  // SMTP_URL is not printed: it may carry credentials.
+  const mail = stack.mailUiUrl ? `Mailpit (emails): ${stack.mailUiUrl}` : 'emails go to SMTP_URL';
   if (present.some((p) => p.name === 'api')) {
     const check = async () => (await fetch(`${base}/readyz`)).ok;
     const healthy = waitUntilReady({ what: 'the API', check, log, timeoutMs: 120_000, signal: stop.signal }).then(
-      () => !stopping() && log.info({ processes: present.map((p) => p.name) }, `GraphiQL: ${base}/graphql  (Ctrl-C stops everything)`),
+      () => !stopping() && log.info({ processes: present.map((p) => p.name), smtp: stack.mailUiUrl ? stack.smtpUrl : undefined }, `GraphiQL: ${base}/graphql  ${mail}  (Ctrl-C stops everything)`),
       (error: unknown) => !stopping() && log.error({ err: error }, 'the API did not become healthy; see its log lines above'),
     );
     await Promise.race([healthy, stopRequested]);
   } else if (!stopping()) {
-    log.info({ processes: present.map((p) => p.name) }, 'services are up (Ctrl-C stops them)');
+    log.info({ processes: present.map((p) => p.name) }, `services are up; ${mail}  (Ctrl-C stops them)`);
   }
 
   await stopRequested;
