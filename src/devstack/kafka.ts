@@ -9,6 +9,7 @@ import { javaCommand, requireTool } from './prerequisites';
 import { StackError } from './stack.errors';
 import { assertPortFree, runningPid, startDetached, stopByPidFile, waitUntilReady } from './processes';
 import { fingerprint, isUpToDate, markUpToDate, runProvisioning } from './provision';
+import { saslSslEntries, saslSslProperties, scramFormatArgs, type SaslSslListener } from './kafka-sasl-ssl';
 
 /** Copies the Kafka broker and its runtime dependencies out of Maven's cache, once per pom change. */
 export async function ensureKafkaJars(paths: StackPaths, log: Logger): Promise<void> {
@@ -50,19 +51,24 @@ export function kafkaNodes(clusterDir: string, count: number, basePort: number):
   }));
 }
 
-/** `advertisedPort`: where clients are told to connect, when not the node's own port (a test's proxy in front of it). */
-export function serverProperties(node: KafkaNode, all: readonly KafkaNode[], advertisedPort = node.brokerPort): string {
+/**
+ * `advertisedPort`: where clients are told to connect, when not the node's own port (a test's
+ * proxy in front of it). `saslSsl`: an extra SASL_SSL listener (kafka-sasl-ssl.ts).
+ */
+export function serverProperties(node: KafkaNode, all: readonly KafkaNode[], advertisedPort = node.brokerPort, saslSsl?: SaslSslListener): string {
   const replicas = Math.min(3, all.length);
+  const extra = saslSsl && saslSslEntries(saslSsl);
   return [
     '# Written by src/devstack/kafka.ts; regenerated at every start.',
     'process.roles=broker,controller',
     `node.id=${node.id}`,
     `controller.quorum.voters=${all.map((n) => `${n.id}@127.0.0.1:${n.controllerPort}`).join(',')}`,
-    `listeners=PLAINTEXT://127.0.0.1:${node.brokerPort},CONTROLLER://127.0.0.1:${node.controllerPort}`,
-    `advertised.listeners=PLAINTEXT://127.0.0.1:${advertisedPort}`,
+    `listeners=PLAINTEXT://127.0.0.1:${node.brokerPort},CONTROLLER://127.0.0.1:${node.controllerPort}${extra ? `,${extra.listener}` : ''}`,
+    `advertised.listeners=PLAINTEXT://127.0.0.1:${advertisedPort}${extra ? `,${extra.listener}` : ''}`,
     'controller.listener.names=CONTROLLER',
     'inter.broker.listener.name=PLAINTEXT',
-    'listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT',
+    `listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT${extra ? `,${extra.protocol}` : ''}`,
+    ...(saslSsl ? saslSslProperties(saslSsl) : []),
     `log.dirs=${join(node.dir, 'data')}`,
     `offsets.topic.replication.factor=${replicas}`,
     `transaction.state.log.replication.factor=${replicas}`,
@@ -77,14 +83,14 @@ export function serverProperties(node: KafkaNode, all: readonly KafkaNode[], adv
   ].join('\n');
 }
 
-function formatStorage(paths: StackPaths, node: KafkaNode, clusterId: string, log: Logger): void {
+function formatStorage(paths: StackPaths, node: KafkaNode, clusterId: string, log: Logger, extraArgs: readonly string[] = []): void {
   if (existsSync(join(node.dir, 'data', 'meta.properties'))) return;
   log.info({ node: node.id }, 'formatting KRaft storage');
   try {
     execFileSync(
       javaCommand(),
       ['-cp', `${paths.kafkaLibs}/*`, `-Dlog4j2.configurationFile=${paths.kafkaLog4j}`, 'kafka.tools.StorageTool', 'format',
-        '--cluster-id', clusterId, '--config', join(node.dir, 'server.properties'), '--ignore-formatted'],
+        '--cluster-id', clusterId, '--config', join(node.dir, 'server.properties'), '--ignore-formatted', ...extraArgs],
       { stdio: 'pipe' },
     );
   } catch (error) {
@@ -118,11 +124,14 @@ export interface KafkaStartOptions {
   readonly basePort: number;
   /** Per node, the port clients are told to connect to instead of its own (fault tests put a proxy there). */
   readonly advertisedPorts?: readonly number[];
+  /** An extra SASL_SSL listener (one-node clusters only); its SCRAM users are created when the storage is first formatted. */
+  readonly saslSsl?: SaslSslListener;
 }
 
 /** Starts (or finds running) a KRaft Kafka of `nodeCount` combined broker+controller nodes. */
 export async function startKafka(options: KafkaStartOptions): Promise<{ brokers: string[]; started: boolean }> {
-  const { paths, log, name, nodeCount, basePort } = options;
+  const { paths, log, name, nodeCount, basePort, saslSsl } = options;
+  if (saslSsl && nodeCount !== 1) throw new StackError('a SASL_SSL listener is offered on one-node clusters only');
   await ensureKafkaJars(paths, log);
   requireTool('java');
   const clusterDir = paths.kafkaCluster(name);
@@ -146,8 +155,9 @@ export async function startKafka(options: KafkaStartOptions): Promise<{ brokers:
     await assertPortFree(node.brokerPort, `Kafka broker ${node.id}`, move);
     await assertPortFree(node.controllerPort, `Kafka controller ${node.id}`, move);
     mkdirSync(join(node.dir, 'data'), { recursive: true });
-    writeFileSync(join(node.dir, 'server.properties'), serverProperties(node, nodes, options.advertisedPorts?.[node.id - 1]));
-    formatStorage(paths, node, clusterId, log);
+    if (saslSsl) await assertPortFree(saslSsl.port, `Kafka SASL_SSL listener ${node.id}`, move);
+    writeFileSync(join(node.dir, 'server.properties'), serverProperties(node, nodes, options.advertisedPorts?.[node.id - 1], saslSsl));
+    formatStorage(paths, node, clusterId, log, saslSsl ? scramFormatArgs(saslSsl) : []);
     const heap = nodeCount > 1 ? '512m' : '1g';
     pids.push(
       startDetached({
