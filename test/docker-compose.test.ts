@@ -4,6 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { configOptions, loadConfig } from '../src/config';
 import { CONSUMER_MODULE_NAMES } from '../src/consumers/modules';
+import { MAILPIT_VERSION } from '../src/devstack/mailpit';
 
 // ---------------------------------------------------------------------------------------
 // Helpers: read docker-compose.yml, the Dockerfile and the build config; a small model of
@@ -235,6 +236,11 @@ describe('docker-compose.yml', () => {
   it('sends confirmation emails to mailpit', () => {
     expect(environmentOf('confirmations').SMTP_URL).toBe('smtp://mailpit:1025');
     expect(publishedPorts('mailpit').has('1025')).toBe(true);
+  });
+
+  it('runs the Mailpit release ./dev builds, on the same ports', () => {
+    expect(services.mailpit!.image).toBe(`axllent/mailpit:${MAILPIT_VERSION}`);
+    expect([...publishedPorts('mailpit').keys()].sort()).toEqual([configOptions.MAILPIT_SMTP_PORT.default, configOptions.MAILPIT_UI_PORT.default].sort());
   });
 
   it('makes every dependent service wait until its dependencies are healthy', () => {
