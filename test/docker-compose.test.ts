@@ -136,8 +136,22 @@ const dockerfileStages = (text: string) => {
   return stages;
 };
 
+/** Where a service's published ports listen on the host: an address, or '' for every interface. */
+const publishedAddresses = (name: string): string[] =>
+  (service(name).ports ?? []).map((port) => {
+    if (typeof port === 'object') return (port as { host_ip?: string }).host_ip ?? '';
+    const parts = String(port).split('/')[0]!.split(':');
+    return parts.length === 3 ? parts[0]! : '';
+  });
+
 const configKeys = Object.keys(configOptions);
-const SHELL = { JWT_SECRET: 'x'.repeat(64) };
+const SHELL = { JWT_SECRET: 'x'.repeat(64), MONGO_ROOT_PASSWORD: 'mongo0pass', KAFKA_EXTERNAL_PASSWORD: 'kafka0pass' };
+
+/** Shell variables the infrastructure services read: credentials an app service may share (MongoDB's root password). */
+const infraVariables = new Set(infraServices.flatMap((name) => Object.values(environmentOf(name)).flatMap(variablesIn)));
+
+/** A value that Compose takes from a shell variable it requires: `${NAME:?why}`. */
+const REQUIRED_VARIABLE = /^\$\{[A-Z_]+:\?[^}]*\}$/;
 
 // ---------------------------------------------------------------------------------------
 
@@ -181,10 +195,12 @@ describe('docker-compose.yml', () => {
     }
   });
 
-  it('reads only shell variables that are config options too', () => {
+  it('reads only shell variables that are config options too, or credentials shared with an infrastructure service', () => {
     for (const name of appServices) {
       for (const value of Object.values(environmentOf(name))) {
-        for (const variable of variablesIn(value)) expect(configKeys, `${name}: \${${variable}}`).toContain(variable);
+        for (const variable of variablesIn(value)) {
+          if (!infraVariables.has(variable)) expect(configKeys, `${name}: \${${variable}}`).toContain(variable);
+        }
       }
     }
   });
@@ -225,7 +241,7 @@ describe('docker-compose.yml', () => {
   it('points MONGO_URL at the mongo service', () => {
     const mongoPorts = [...publishedPorts('mongo').keys()];
     for (const name of appServices) {
-      const url = new URL(environmentOf(name).MONGO_URL ?? '');
+      const url = new URL(interpolate(environmentOf(name).MONGO_URL ?? '', SHELL));
       expect(url.protocol, name).toBe('mongodb:');
       expect(url.hostname, name).toBe('mongo');
       expect(mongoPorts, name).toContain(url.port || '27017');
@@ -258,17 +274,61 @@ describe('docker-compose.yml', () => {
     expect(Object.keys(dependenciesOf('confirmations'))).toContain('mailpit');
   });
 
-  it('writes no secret literally: JWT_SECRET comes from the shell and is required', () => {
+  it('writes no secret literally: JWT_SECRET and passwords in URLs come from the shell and are required', () => {
     const secretName = /SECRET|PASSWORD|TOKEN|_KEY$/;
-    for (const name of appServices) {
+    for (const name of [...appServices, ...infraServices]) {
       const env = environmentOf(name);
       for (const [key, value] of Object.entries(env)) {
-        if (secretName.test(key)) expect(value, `${name}: ${key}`).toMatch(new RegExp(`^\\$\\{${key}:\\?[^}]*\\}$`));
-        expect(value, `${name}: ${key} has no credentials in a URL`).not.toMatch(/:\/\/[^/@\s]+:[^/@\s]+@/);
+        if (secretName.test(key) && appServices.includes(name)) expect(value, `${name}: ${key}`).toMatch(new RegExp(`^\\$\\{${key}:\\?[^}]*\\}$`));
+        if (secretName.test(key)) expect(value, `${name}: ${key}`).toMatch(REQUIRED_VARIABLE);
+        // The user info of a URL: its password part must be a required shell variable.
+        const password = /^[a-z][a-z0-9+.-]*:\/\/[^:@/]*:(\$\{[^}]*\}|[^@/]*)@/i.exec(value)?.[1];
+        if (password !== undefined) expect(password, `${name}: ${key} takes its URL's password from the shell`).toMatch(REQUIRED_VARIABLE);
+        // A JAAS line's passwords likewise.
+        for (const [, secret] of value.matchAll(/(?:user_[\w-]+|password)="([^"]*)"/g)) expect(secret, `${name}: ${key}`).toMatch(REQUIRED_VARIABLE);
       }
     }
     expect(environmentOf('api').JWT_SECRET).toMatch(/^\$\{JWT_SECRET:\?[^}]*\}$/);
     expect(() => interpolate(environmentOf('api').JWT_SECRET!, {})).toThrow(/JWT_SECRET/);
+  });
+});
+
+describe('docker-compose.yml: Kafka and MongoDB reachable from the host only, and only with credentials', () => {
+  it('publishes Kafka and MongoDB on the loopback interface only', () => {
+    for (const name of ['kafka', 'mongo']) {
+      expect(publishedAddresses(name).length, name).toBeGreaterThan(0);
+      for (const address of publishedAddresses(name)) expect(address, `${name} is published on ${address || 'every interface'}`).toBe('127.0.0.1');
+    }
+  });
+
+  it('gives MongoDB a root user whose password the shell must supply, and the app services connect as that user', () => {
+    const mongo = environmentOf('mongo');
+    expect(mongo.MONGO_INITDB_ROOT_USERNAME).toBeTruthy();
+    expect(mongo.MONGO_INITDB_ROOT_PASSWORD).toMatch(REQUIRED_VARIABLE);
+    expect(() => interpolate(mongo.MONGO_INITDB_ROOT_PASSWORD!, {})).toThrow(/MONGO_ROOT_PASSWORD/);
+    for (const name of appServices) {
+      const url = new URL(interpolate(environmentOf(name).MONGO_URL ?? '', SHELL));
+      expect(decodeURIComponent(url.username), name).toBe(mongo.MONGO_INITDB_ROOT_USERNAME);
+      expect(decodeURIComponent(url.password), name).toBe(interpolate(mongo.MONGO_INITDB_ROOT_PASSWORD!, SHELL));
+      // The root user lives in the admin database, not in food-ordering.
+      expect(url.searchParams.get('authSource'), name).toBe('admin');
+    }
+  });
+
+  it('asks for a SASL password, from the shell, on the Kafka listener the host reaches', () => {
+    const kafka = environmentOf('kafka');
+    const protocols = Object.fromEntries((kafka.KAFKA_LISTENER_SECURITY_PROTOCOL_MAP ?? '').split(',').map((entry) => entry.split(':')));
+    const advertised = (kafka.KAFKA_ADVERTISED_LISTENERS ?? '').split(',').map((entry) => /^(\w+):\/\/[^:]+:(\d+)$/.exec(entry.trim())!);
+    const hostListener = advertised.find(([, , port]) => publishedPorts('kafka').has(port!))?.[1];
+    expect(hostListener).toBeDefined();
+    expect(protocols[hostListener!]).toMatch(/^SASL_(PLAINTEXT|SSL)$/);
+    expect(kafka.KAFKA_SASL_ENABLED_MECHANISMS).toBe('PLAIN');
+    // apache/kafka writes KAFKA_A_B_C as a.b.c into server.properties.
+    const jaas = kafka[`KAFKA_LISTENER_NAME_${hostListener}_PLAIN_SASL_JAAS_CONFIG`] ?? '';
+    expect(jaas).toMatch(/^org\.apache\.kafka\.common\.security\.plain\.PlainLoginModule required( user_[\w-]+="[^"]+")+;$/);
+    expect(() => interpolate(jaas, {})).toThrow(/KAFKA_EXTERNAL_PASSWORD/);
+    // The listener the containers use is the inter-broker one, which the compose network keeps private.
+    expect(publishedPorts('kafka').size).toBe(1);
   });
 });
 
