@@ -1,13 +1,15 @@
 /**
  * The README's first command, `./dev up`, as real processes: the compiled supervisor
- * (`node dist/devstack/cli.js up`) pointed at the running Kafka and FerretDB (so it starts and
- * stops no service), with its own namespace, database and port. It must run the API and the
- * four consumer modules as its own child processes, serve an offline GraphiQL, take an order
- * to CONFIRMED through those processes, print the dev tokens, and on Ctrl-C (SIGINT) exit 0
- * leaving no child behind.
+ * (`node dist/devstack/cli.js up`) pointed at the running Kafka and FerretDB, with its own
+ * namespace, database and port, and no SMTP_URL: it finds the local Mailpit the global setup
+ * runs (so it starts and stops no service). It must run the API and the four consumer modules
+ * as its own child processes, serve an offline GraphiQL, print Mailpit's address beside it,
+ * take an order to CONFIRMED through those processes with its confirmation email landing in
+ * Mailpit, print the dev tokens, and on Ctrl-C (SIGINT) exit 0 leaving no child behind.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { DEMO_CUSTOMER } from '../../src/auth/dev-tokens';
 import { applicationProcesses } from '../../src/devstack/supervise';
 import { MeDocument, OrderDocument, PlaceOrderDocument } from '../generated/graphql';
 import { gql } from '../support/api-harness';
@@ -107,8 +109,11 @@ afterAll(async () => {
 });
 
 describe('./dev up with the services given', () => {
-  it('prints the GraphiQL address', () => {
+  it('prints the GraphiQL address, and Mailpit\'s beside it', () => {
     expect(graphiqlLine()?.msg?.split(/\s+/).slice(0, 2)).toEqual(['GraphiQL:', graphqlUrl]);
+    expect(inject('mailUiUrl')).not.toBe('');
+    expect(graphiqlLine()?.msg).toContain(`Mailpit (emails): ${inject('mailUiUrl')}`);
+    expect(graphiqlLine()?.smtp).toBe(inject('smtpUrl'));
   });
 
   it('runs the API and each of the four consumer modules as its own child process', () => {
@@ -158,6 +163,18 @@ describe('./dev up with the services given', () => {
       waitFor(() => logged((l) => l.pid === children.get(entry) && l.msg === `handled ${topic}` && l.key === id), 10_000, `${entry} to log ${topic}`);
     expect(await handledBy('consumers/transactions.js', 'order.placed')).toMatchObject({ result: 'captured' });
     expect(await handledBy('consumers/orders-projector.js', 'order.status-changed')).toMatchObject({ key: id });
+
+    // The confirmations process sent the email to the Mailpit ./dev up pointed it at: a person sees it there.
+    const mailpit = inject('mailUiUrl');
+    interface Summary { ID: string; Subject: string; To: { Address: string }[] }
+    const summary = await waitFor(async () => {
+      const list = (await (await fetch(`${mailpit}api/v1/search?query=${encodeURIComponent(`subject:"${id}"`)}`)).json()) as { messages: Summary[] };
+      return list.messages.find((m) => m.Subject === `Your order ${id} is confirmed`);
+    }, 30_000, `the confirmation email of ${id} in Mailpit`);
+    expect(summary.To.map((t) => t.Address)).toEqual([DEMO_CUSTOMER.email]);
+    const message = (await (await fetch(`${mailpit}api/v1/message/${summary.ID}`)).json()) as { Text: string; HTML: string };
+    expect(message.Text).toContain(`Order ${id}`);
+    expect(message.HTML).toContain(`<h2>Order ${id}</h2>`);
   });
 
   it('on Ctrl-C (SIGINT) exits 0 within 30 s and leaves no child process running', async () => {
