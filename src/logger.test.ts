@@ -1,9 +1,9 @@
 import { Writable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
-import { createLogger, withoutPassword } from './logger';
+import { chooseLogFormat, createLogger, withoutPassword } from './logger';
 
 /** A logger whose lines are kept as text. */
-function capturedLogger() {
+function capturedLogger(name = 'spec', pretty = false) {
   const lines: string[] = [];
   const destination = new Writable({
     write(chunk, _encoding, done) {
@@ -11,7 +11,7 @@ function capturedLogger() {
       done();
     },
   });
-  return { log: createLogger('spec', { destination }), text: () => lines.join('') };
+  return { log: createLogger(name, { destination, pretty }), text: () => lines.join('') };
 }
 
 describe('createLogger redaction', () => {
@@ -44,5 +44,34 @@ describe('withoutPassword', () => {
 
   it('leaves a string without a password as it is', () => {
     for (const url of ['mongodb://127.0.0.1:27017/food-ordering', 'mongodb://user@db/x', 'smtp://mailpit:1025']) expect(withoutPassword(url)).toBe(url);
+  });
+});
+
+describe('chooseLogFormat (./dev and the processes it runs)', () => {
+  it('gives a person at a terminal readable lines, and JSON to a pipe or a file', () => {
+    expect(chooseLogFormat(undefined, true, 'development')).toBe('pretty');
+    expect(chooseLogFormat(undefined, false, 'development')).toBe('json');
+  });
+
+  it('writes JSON in production, terminal or not', () => {
+    expect(chooseLogFormat(undefined, true, 'production')).toBe('json');
+  });
+
+  it('does what LOG_FORMAT says when it is set', () => {
+    expect(chooseLogFormat('json', true, 'development')).toBe('json');
+    expect(chooseLogFormat('pretty', false, 'production')).toBe('pretty');
+  });
+});
+
+describe('createLogger pretty (a terminal)', () => {
+  it('writes one readable line per event, naming the process, with no email address or payment token', () => {
+    const { log, text } = capturedLogger('confirmations', true);
+    log.info({ key: 'o-1', event: { data: { customerEmail: 'grace@example.com', paymentToken: 'tok_visa_4242' } } }, 'handled order.confirmed');
+    const written = text();
+    expect(written).toMatch(/^\[\d\d:\d\d:\d\d\] INFO \(confirmations\): handled order\.confirmed\n/);
+    expect(written).toContain('key: "o-1"');
+    expect(written).not.toContain('grace@example.com');
+    expect(written).not.toContain('tok_visa_4242');
+    expect(written).not.toMatch(/^\{/m); // not JSON
   });
 });

@@ -23,20 +23,38 @@ export function withoutPassword(url: string): string {
 }
 
 /**
+ * PURE: the log format `./dev` gives itself and every process it runs. LOG_FORMAT when set;
+ * otherwise readable lines for a person at a terminal, and JSON for anything else (a pipe, a
+ * file, a log collector) and always in production, where lines go to a collector and
+ * pino-pretty (a dev dependency) may not be installed.
+ */
+export function chooseLogFormat(given: string | undefined, stdoutIsTerminal: boolean, nodeEnv: string): 'json' | 'pretty' {
+  if (given === 'json' || given === 'pretty') return given;
+  return stdoutIsTerminal && nodeEnv !== 'production' ? 'pretty' : 'json';
+}
+
+/**
  * One pino logger per process, named after the module it serves (`api`, `transactions`,
- * `devstack`...). JSON lines by default; `pretty` is for people watching a terminal.
- * `destination` is for tests that read what was written.
+ * `devstack`...). JSON lines by default; `pretty` is for people watching a terminal: one line
+ * `[12:00:00] INFO (confirmations): handled order.confirmed` with the fields indented below,
+ * written synchronously on this thread (no line lost when the process exits; speed does not
+ * matter at a terminal). Redaction applies to both. `destination` is for tests that read what
+ * was written.
  */
 export function createLogger(name: string, options: { level?: string; pretty?: boolean; destination?: DestinationStream } = {}): Logger {
   const level = options.level ?? 'info';
   const redact = { paths: [...REDACTED_PATHS], censor: '[redacted]' };
   if (options.pretty) {
-    return pino({
-      name,
-      level,
-      redact,
-      transport: { target: 'pino-pretty', options: { colorize: true, ignore: 'pid,hostname', translateTime: 'HH:MM:ss' } },
+    // Loaded only here: pino-pretty is a dev dependency, absent from a production install.
+    const pretty = require('pino-pretty') as typeof import('pino-pretty');
+    const stream = pretty.build({
+      colorize: options.destination === undefined,
+      ignore: 'pid,hostname',
+      translateTime: 'HH:MM:ss',
+      sync: true,
+      destination: options.destination ?? 1,
     });
+    return pino({ name, level, redact }, stream);
   }
   return options.destination ? pino({ name, level, redact }, options.destination) : pino({ name, level, redact });
 }

@@ -12,7 +12,7 @@
 import { rmSync } from 'node:fs';
 import { ConfigError, loadConfig, type Config } from '../config';
 import { AppError } from '../errors';
-import { createLogger, withoutPassword, type Logger } from '../logger';
+import { chooseLogFormat, createLogger, withoutPassword, type Logger } from '../logger';
 import { startKafka, stopKafka } from './kafka';
 import { mailpitUrls } from './mailpit';
 import { postgresPid } from './postgres';
@@ -92,7 +92,8 @@ function run(): void {
     console.error(error instanceof ConfigError ? error.message : error);
     process.exit(1);
   }
-  const log = createLogger('devstack', { level: config.logLevel, pretty: config.logFormat === 'pretty' || process.stdout.isTTY });
+  const format = chooseLogFormat(process.env.LOG_FORMAT || undefined, process.stdout.isTTY === true, config.nodeEnv);
+  const log = createLogger('devstack', { level: config.logLevel, pretty: format === 'pretty' });
   main(process.argv.slice(2), log, config).catch((error: unknown) => {
     if (error instanceof AppError) { // StackError is one too
       // One sentence a person can act on; the stack trace would only hide it.

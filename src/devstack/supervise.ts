@@ -7,7 +7,7 @@ import type { Config } from '../config';
 import { CONSUMER_MODULE_NAMES, type ConsumerModuleName } from '../consumers/modules';
 import { ensureTopics } from '../events/topics';
 import { createKafka } from '../kafka/client';
-import type { Logger } from '../logger';
+import { chooseLogFormat, type Logger } from '../logger';
 import { backoffDelay } from '../retry';
 import { ensureStack, stopStack } from './stack';
 import { waitUntilReady } from './processes';
@@ -46,7 +46,8 @@ export async function superviseApplication(config: Config, log: Logger): Promise
     // Only a secret the operator gave; without one the API generates its own and prints demo
     // tokens signed with it (only the API verifies tokens).
     JWT_SECRET: config.jwtSecret ?? '',
-    LOG_FORMAT: process.stdout.isTTY ? 'pretty' : (process.env.LOG_FORMAT ?? 'json'),
+    // Readable lines with each process's name at a terminal; JSON in a pipe, a file or production.
+    LOG_FORMAT: chooseLogFormat(process.env.LOG_FORMAT || undefined, process.stdout.isTTY === true, config.nodeEnv),
   };
   const children = new Map<string, ChildProcess>();
 
