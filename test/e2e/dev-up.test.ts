@@ -177,6 +177,12 @@ describe('./dev up with the services given', () => {
     expect(message.HTML).toContain(`<h2>Order ${id}</h2>`);
   });
 
+  it('logs no email address, the confirmation just sent included (only the development banner names the fictional demo customer)', async () => {
+    await waitFor(() => logged((l) => l.msg === 'handled order.confirmed' && l.result === 'sent (smtp)'), 10_000, 'the confirmations process to log the email it sent');
+    const withAddress = output.filter((line) => /[\w.+-]+@[\w-]+\.[\w.-]+/.test(line) && !line.includes('"msg":"Development access tokens'));
+    expect(withAddress).toEqual([]);
+  });
+
   it('on Ctrl-C (SIGINT) exits 0 within 30 s and leaves no child process running', async () => {
     const pids = [...children.values()];
     supervisor.kill('SIGINT');
