@@ -294,8 +294,8 @@ describe('docker-compose.yml', () => {
 });
 
 describe('docker-compose.yml: Kafka and MongoDB reachable from the host only, and only with credentials', () => {
-  it('publishes Kafka and MongoDB on the loopback interface only', () => {
-    for (const name of ['kafka', 'mongo']) {
+  it('publishes Kafka, MongoDB and Mailpit (customers\' emails) on the loopback interface only', () => {
+    for (const name of ['kafka', 'mongo', 'mailpit']) {
       expect(publishedAddresses(name).length, name).toBeGreaterThan(0);
       for (const address of publishedAddresses(name)) expect(address, `${name} is published on ${address || 'every interface'}`).toBe('127.0.0.1');
     }
