@@ -344,6 +344,7 @@ export async function auditDrill(world: DrillWorld, load: LoadResult, options: A
       cancelsAccepted: load.orders.filter((o) => o.cancelAccepted).length,
       advancedToDelivered: load.orders.filter((o) => o.advancedTo === 'DELIVERED').length,
       loadSeconds: Math.round(load.seconds * 10) / 10,
+      slowestAnswerMs: load.slowestAnswerMs,
       settledAfterAuditStartSeconds: Math.round(settledAfter * 10) / 10,
       auditSeconds: Math.round((performance.now() - started) / 100) / 10,
       /** Processes that exited by themselves and were started again (as `./dev up` does). */

@@ -60,6 +60,8 @@ export interface LoadOptions {
 export interface LoadResult {
   readonly orders: LoadOrder[];
   readonly seconds: number;
+  /** The longest any single request of the load waited for its answer. */
+  readonly slowestAnswerMs: number;
 }
 
 const BASKETS = [
@@ -120,6 +122,16 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
   }));
   let acknowledged = 0;
   const url = options.graphqlUrl;
+  /** The longest any request waited for its answer: the API bounds every call it makes, so it must answer within its caps. */
+  let slowestAnswerMs = 0;
+  const request: typeof call = async (...args) => {
+    const sent = performance.now();
+    try {
+      return await call(...args);
+    } finally {
+      slowestAnswerMs = Math.max(slowestAnswerMs, Math.round(performance.now() - sent));
+    }
+  };
 
   async function place(order: LoadOrder): Promise<void> {
     const basket = BASKETS[order.n % BASKETS.length]!;
@@ -129,7 +141,7 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
     while (performance.now() < deadline) {
       order.placeAttempts++;
       const sent = performance.now();
-      const answer = await call(url, ops.PlaceOrderDocument, { input }, token);
+      const answer = await request(url, ops.PlaceOrderDocument, { input }, token);
       const placed = answer.data?.placeOrder;
       if (placed) {
         Object.assign(order, { id: placed.id, restaurantId: placed.restaurantId, totalCents: placed.totalCents, items: placed.items.map((i) => ({ menuItemId: i.menuItemId, name: i.name, quantity: i.quantity })) });
@@ -155,7 +167,7 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
     return undefined;
   }
 
-  const statusOf = async (order: LoadOrder, token: string) => (await call(url, ops.OrderDocument, { id: order.id! }, token)).data?.order?.status;
+  const statusOf = async (order: LoadOrder, token: string) => (await request(url, ops.OrderDocument, { id: order.id! }, token)).data?.order?.status;
 
   async function cancel(order: LoadOrder): Promise<void> {
     const token = customerTokens[order.n % customers]!;
@@ -170,7 +182,7 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
     // The read model must know the order before it can be cancelled (NOT_FOUND until then).
     const answer = await until(
       order,
-      () => call(url, ops.CancelOrderDocument, { id: order.id!, reason: 'drill' }, token),
+      () => request(url, ops.CancelOrderDocument, { id: order.id!, reason: 'drill' }, token),
       (a) => Boolean(a.data?.cancelOrder) || codeOf(a) === 'CONFLICT',
       deadline,
     );
@@ -192,7 +204,7 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
           // An earlier attempt whose answer was lost may have moved it already.
           const shown = await statusOf(order, token);
           if (shown && FULFILMENT.indexOf(shown) >= FULFILMENT.indexOf(status)) return { status: 200, data: { advanceOrder: { status } } };
-          return call(url, ops.AdvanceOrderDocument, { id: order.id!, status }, token);
+          return request(url, ops.AdvanceOrderDocument, { id: order.id!, status }, token);
         },
         (a) => (a.data as { advanceOrder?: { status: string } } | undefined)?.advanceOrder?.status === status,
         deadline,
@@ -222,5 +234,5 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
   };
   await Promise.all(Array.from({ length: customers }, worker));
   await Promise.all(follow);
-  return { orders, seconds: (performance.now() - started) / 1000 };
+  return { orders, seconds: (performance.now() - started) / 1000, slowestAnswerMs };
 }
