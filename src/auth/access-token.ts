@@ -28,7 +28,8 @@ export function defaultTokenPolicy(secret: string): TokenPolicy {
 
 const claimsSchema = z
   .object({
-    sub: z.string().min(1).max(200),
+    // No control characters: a NUL in `sub` reached store queries (PostgreSQL under FerretDB refuses it) as an internal error.
+    sub: z.string().min(1).max(200).regex(/^[^\u0000-\u001f\u007f]+$/),
     role: z.enum(ROLES),
     restaurantId: z.string().min(1).max(200).optional(),
     email: z.email().max(320).optional(),

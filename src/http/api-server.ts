@@ -34,7 +34,7 @@ import { RecentStatusChanges } from '../subscriptions/status-tracker';
 import { formatApiError } from './format-error';
 import { graphiqlPage, graphiqlRoute } from './graphiql';
 import { probeRoutes } from '../probes/probe-routes';
-import { DEFAULT_LIMITS, operationCostPlugin, operationLimitsGate, type OperationLimits } from './operation-limits';
+import { DEFAULT_LIMITS, operationCostPlugin, operationLimitsGate, subscriptionsOverHttpRefused, type OperationLimits } from './operation-limits';
 import { metricsRoute } from '../metrics/metrics-route';
 import { processMetrics } from '../metrics/process-metrics';
 import { metricsPlugin } from './metrics-plugin';
@@ -182,6 +182,7 @@ export async function startApiServer(config: Config, log: Logger, options: ApiSe
         metricsPlugin(),
         { serverWillStart: async () => ({ drainServer: () => ws.dispose() }) },
         operationCostPlugin(limits),
+        subscriptionsOverHttpRefused(),
         rateLimitedStatusPlugin(),
         // Apollo's own landing pages load from a CDN; GraphiQL is served below instead.
         ApolloServerPluginLandingPageDisabled(),

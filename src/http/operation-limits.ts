@@ -182,6 +182,26 @@ export function operationCostError(
   return null;
 }
 
+/**
+ * Subscriptions are served over WebSocket only: over HTTP graphql-js would run a subscription
+ * field's resolver without an event, an internal error. Refused as the request's fault, 400.
+ */
+export function subscriptionsOverHttpRefused(): ApolloServerPlugin {
+  return {
+    async requestDidStart() {
+      return {
+        async didResolveOperation({ operation }) {
+          if (operation?.operation === 'subscription') {
+            throw new GraphQLError('subscriptions are served over WebSocket (graphql-transport-ws) at this same path, not over HTTP', {
+              extensions: { code: 'BAD_USER_INPUT', http: { status: 400 } },
+            });
+          }
+        },
+      };
+    },
+  };
+}
+
 /** Applies the cost limits to every HTTP operation once it is parsed and validated. */
 export function operationCostPlugin(limits: OperationLimits): ApolloServerPlugin {
   return {

@@ -1,5 +1,5 @@
 import type { Server } from 'node:http';
-import { GraphQLError, NoSchemaIntrospectionCustomRule, specifiedRules, validate, type DocumentNode, type GraphQLSchema, type ValidationRule } from 'graphql';
+import { GraphQLError, getOperationAST, NoSchemaIntrospectionCustomRule, specifiedRules, validate, type DocumentNode, type GraphQLSchema, type ValidationRule } from 'graphql';
 import { CloseCode, handleProtocols, makeServer, type ServerOptions } from 'graphql-ws';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { identify, type TokenPolicy } from '../auth/access-token';
@@ -247,6 +247,11 @@ export function attachSubscriptionServer(options: SubscriptionServerOptions): { 
       const checked = checkedDocument(payload.query);
       if (checked.errors) return [...checked.errors];
       const { document } = checked;
+      // graphql-ws throws (not answers) when it cannot pick the operation: say so for this operation.
+      if (!getOperationAST(document, payload.operationName)) {
+        const which = payload.operationName ? `no operation named "${payload.operationName}"` : 'several operations and no operationName';
+        return [new GraphQLError(`the document has ${which}`, { extensions: { code: 'BAD_USER_INPUT' } })];
+      }
       const tooBig = limitError(schema, checked, payload.operationName, payload.variables, limits);
       if (tooBig) return [tooBig];
       const headers = (payload.extensions as { headers?: unknown } | undefined)?.headers;

@@ -1,11 +1,12 @@
 import { canSeeOrder, type Viewer } from '../auth/viewer';
 import type { OrderDocument } from '../mongo/models/order.model';
 import type { ApiServices } from './context';
+import { checkId } from '../domain/text-input';
 import { NotFoundError } from './resolver.errors';
 
 /** The order from the read model when `viewer` may see it; NOT_FOUND alike when absent or not theirs. */
 export async function findVisibleOrder(services: ApiServices, viewer: Viewer, orderId: string): Promise<OrderDocument> {
-  const order = await services.orders.findById(orderId).lean();
+  const order = await services.orders.findById(checkId('id', orderId)).lean();
   if (!order || !canSeeOrder(viewer, order)) throw new NotFoundError('order', orderId);
   return order;
 }

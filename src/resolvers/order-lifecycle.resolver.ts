@@ -5,6 +5,7 @@ import type { Viewer } from '../auth/viewer';
 import { InvalidInputError, OrderTransitionError } from '../domain/domain.errors';
 import { FULFILMENT_STEPS } from '../domain/order-status';
 import { ORDER_LIMITS } from '../domain/pricing';
+import { checkText } from '../domain/text-input';
 import type { OrderTransitionDecided } from '../events/order-events';
 import type { OrderDocument } from '../mongo/models/order.model';
 import { AdvanceOrderArgs, CancelOrderArgs } from '../schema/order-args';
@@ -25,7 +26,7 @@ function checkReason(reason: string | null | undefined): string | null {
   if (trimmed.length > ORDER_LIMITS.maxReasonLength) {
     throw new InvalidInputError('reason', `reason must be at most ${ORDER_LIMITS.maxReasonLength} characters`);
   }
-  return trimmed || null;
+  return checkText('reason', trimmed) || null;
 }
 
 /**

@@ -4,6 +4,7 @@ import type { OrderStatusChanged } from '../events/order-events';
 import { TOPICS } from '../events/topics';
 import type { OrderDocument } from '../mongo/models/order.model';
 import type { ApiContext } from './context';
+import { checkId } from '../domain/text-input';
 import { NotFoundError } from './resolver.errors';
 import { transformStream, type EventStream } from '../subscriptions/event-stream';
 import { StatusTracker, type StatusUpdate } from '../subscriptions/status-tracker';
@@ -72,6 +73,7 @@ async function nextWithin<T>(events: EventStream<T>, ms: number): Promise<T | nu
  */
 export async function orderStatusStream(context: ApiContext, orderId: string | null): Promise<EventStream<StatusUpdate>> {
   const viewer = requireViewer(context.identity);
+  if (orderId !== null) checkId('orderId', orderId);
   const { pubSub, orders, recentStatus } = context.services;
   // Routed by key: every change the viewer may see (canSeeOrder as keys), or the one order's
   // (whether the viewer may see it is checked below, before anything is sent).

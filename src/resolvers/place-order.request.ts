@@ -1,5 +1,6 @@
 import { InvalidInputError } from '../domain/domain.errors';
 import { ORDER_LIMITS, validateDeliveryAddress, type OrderLineRequest } from '../domain/pricing';
+import { checkId, checkText } from '../domain/text-input';
 
 /** Matches the order.placed event's bound: the payment token travels in it. */
 export const MAX_PAYMENT_TOKEN_LENGTH = 200;
@@ -24,15 +25,13 @@ export function checkPlaceOrderInput(input: {
   paymentToken: string;
   idempotencyKey?: string | null;
 }): PlaceOrderRequest {
-  const restaurantId = input.restaurantId.trim();
-  if (restaurantId.length === 0 || restaurantId.length > 200) {
-    throw new InvalidInputError('restaurantId', 'restaurantId must be 1 to 200 characters');
-  }
-  const deliveryAddress = validateDeliveryAddress(input.deliveryAddress);
+  const restaurantId = checkId('restaurantId', input.restaurantId.trim());
+  const deliveryAddress = checkText('deliveryAddress', validateDeliveryAddress(input.deliveryAddress));
   if (input.paymentToken.length < 1 || input.paymentToken.length > MAX_PAYMENT_TOKEN_LENGTH) {
     throw new InvalidInputError('paymentToken', `paymentToken must be 1 to ${MAX_PAYMENT_TOKEN_LENGTH} characters`);
   }
-  const key = input.idempotencyKey ?? null;
+  checkText('paymentToken', input.paymentToken);
+  const key = input.idempotencyKey === undefined || input.idempotencyKey === null ? null : checkText('idempotencyKey', input.idempotencyKey);
   if (key !== null && (key.length < 1 || key.length > ORDER_LIMITS.maxIdempotencyKeyLength)) {
     throw new InvalidInputError('idempotencyKey', `idempotencyKey must be 1 to ${ORDER_LIMITS.maxIdempotencyKeyLength} characters`);
   }

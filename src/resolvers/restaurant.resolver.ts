@@ -1,6 +1,7 @@
 import 'reflect-metadata';
 import { Arg, Ctx, ID, Query, Resolver } from 'type-graphql';
 import { requireViewer } from '../auth/guards';
+import { checkId } from '../domain/text-input';
 import { toRestaurant } from '../mongo/models/restaurant.model';
 import { Restaurant } from '../schema/restaurant.type';
 import type { ApiContext } from './context';
@@ -17,7 +18,7 @@ export class RestaurantResolver {
   @Query(() => Restaurant, { nullable: true })
   async restaurant(@Arg('id', () => ID) id: string, @Ctx() { identity, services }: ApiContext): Promise<Restaurant | null> {
     requireViewer(identity);
-    const doc = await services.restaurants.findById(id).lean();
+    const doc = await services.restaurants.findById(checkId('id', id)).lean();
     return doc ? Restaurant.from(toRestaurant(doc)) : null;
   }
 }
