@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { emptyAnalytics } from '../domain/analytics';
 import { orderConfirmed, orderStatusChanged, paymentRefunded, type OrderConfirmed } from '../events/order-events';
-import type { ConsumedEvent } from '../kafka/consumer-runner';
+import type { ConsumedEvent } from '../kafka/consumer-module';
 import type { AnalyticsFactDocument } from '../mongo/models/analytics.model';
 import { decideAnalytics, factOf, foldRound, type AnalyticsEffects, type AnalyticsRound } from './analytics.consumer';
 

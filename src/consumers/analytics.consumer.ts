@@ -1,7 +1,7 @@
 import { emptyAnalytics, foldAnalytics, scopesOf, toSnapshot, type AnalyticsFact, type AnalyticsSnapshot, type AnalyticsState, type EventPosition } from '../domain/analytics';
 import { analyticsUpdated } from '../events/analytics-events';
 import type { EventOf } from '../events/parse-event';
-import { settledFailed, settledOk, StaleDecisionError, type ConsumedEvent, type ConsumerModule, type Settled } from '../kafka/consumer-runner';
+import { settledFailed, settledOk, StaleDecisionError, type ConsumedEvent, type ConsumerModule, type Settled } from '../kafka/consumer-module';
 import { findByIds, insertEach } from '../mongo/bulk';
 import {
   analyticsFactModel,

@@ -3,7 +3,7 @@ import { composeConfirmationEmail } from '../email/confirmation-email';
 import { createLogMailer, createSmtpMailer, MailDeliveryError, type Mailer, type OutgoingEmail } from '../email/mailer';
 import { stableEventId } from '../events/envelope';
 import { notificationSent, type OrderConfirmed } from '../events/order-events';
-import { settledFailed, settledOk, type ConsumedEvent, type ConsumerModule, type Settled } from '../kafka/consumer-runner';
+import { settledFailed, settledOk, type ConsumedEvent, type ConsumerModule, type Settled } from '../kafka/consumer-module';
 import type { OutgoingEvent } from '../kafka/event-producer';
 import type { Logger } from '../logger';
 import { findByIds } from '../mongo/bulk';

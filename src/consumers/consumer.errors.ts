@@ -1,5 +1,5 @@
 import { AppError } from '../errors';
-import { StaleDecisionError } from '../kafka/consumer-runner';
+import { StaleDecisionError } from '../kafka/consumer-module';
 
 /**
  * Another instance holds the claim on this effect (a charge, an email) and its lease runs:

@@ -3,7 +3,7 @@ import type { TransitionLink } from '../domain/order-authority';
 import type { OrderStatus } from '../domain/order-status';
 import { orderTransitionRequested, transitionRequestId, type OrderTransitionRequested } from '../events/order-events';
 import { parseEvent } from '../events/parse-event';
-import type { ConsumedEvent } from '../kafka/consumer-runner';
+import type { ConsumedEvent } from '../kafka/consumer-module';
 import { createOrderAuthority, type AuthorityRound } from './order-authority.consumer';
 
 const AT = '2030-01-01T12:00:00.000Z';

@@ -9,7 +9,7 @@ import {
   orderTransitionDecided,
   type OrderTransitionRequested,
 } from '../events/order-events';
-import { settledFailed, settledOk, StaleDecisionError, type ConsumerModule, type Settled } from '../kafka/consumer-runner';
+import { settledFailed, settledOk, StaleDecisionError, type ConsumerModule, type Settled } from '../kafka/consumer-module';
 import type { OutgoingEvent } from '../kafka/event-producer';
 import { findByIds, insertEach } from '../mongo/bulk';
 import { orderModel, type OrderDocument, type OrderModel } from '../mongo/models/order.model';

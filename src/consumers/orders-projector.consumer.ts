@@ -3,7 +3,7 @@ import { applyStatusChange, type StatusChange } from '../domain/order';
 import type { OrderStatus } from '../domain/order-status';
 import type { OrderPlaced, OrderStatusChanged } from '../events/order-events';
 import type { mongo } from 'mongoose';
-import { settledFailed, settledOk, StaleDecisionError, type ConsumerModule, type Settled } from '../kafka/consumer-runner';
+import { settledFailed, settledOk, StaleDecisionError, type ConsumerModule, type Settled } from '../kafka/consumer-module';
 import { bulkUpdate, findByIds, insertEach } from '../mongo/bulk';
 import { orderModel, type OrderDocument, type OrderModel } from '../mongo/models/order.model';
 import { collectionOf, liveGeneration } from '../mongo/read-models';

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { Connection } from 'mongoose';
 import { stableEventId } from '../events/envelope';
 import { orderTransitionRequested, paymentRefunded, transitionRequestId, type OrderCancelled, type OrderPlaced } from '../events/order-events';
-import { settledFailed, settledOk, StaleDecisionError, type ConsumedEvent, type ConsumerModule, type Settled } from '../kafka/consumer-runner';
+import { settledFailed, settledOk, StaleDecisionError, type ConsumedEvent, type ConsumerModule, type Settled } from '../kafka/consumer-module';
 import type { OutgoingEvent } from '../kafka/event-producer';
 import { findByIds } from '../mongo/bulk';
 import { claimId, claimModel, type ClaimDocument, type ClaimModel } from '../mongo/models/claim.model';

@@ -8,7 +8,8 @@ import { startProbeListener, type ProbeListener } from '../probes/probe-listener
 import { probeRoutes } from '../probes/probe-routes';
 import { createKafka } from './client';
 import { watchConsumerLag, type LagWatch } from './consumer-lag';
-import { startConsumer, type ConsumerModule, type RunningConsumer } from './consumer-runner';
+import { startConsumer, type RunningConsumer } from './consumer-runner';
+import { type ConsumerModule } from './consumer-module';
 
 /**
  * What a consumer process serves besides its work: the probe listener on HEALTH_PORT with

@@ -104,3 +104,8 @@ const REBALANCE_TYPES = new Set(['REBALANCE_IN_PROGRESS', 'NOT_COORDINATOR_FOR_G
 export function isRebalanceError(error: unknown): boolean {
   return typeof error === 'object' && error !== null && 'type' in error && REBALANCE_TYPES.has(String(error.type));
 }
+
+/** Failures worth another attempt: the error base's flag, kafkajs' own, and MongoDB being unreachable. */
+export function isRetriableFailure(error: unknown): boolean {
+  return isRetriable(error) || isTransientMongoError(error);
+}
