@@ -70,6 +70,7 @@ import { createServedTopics, deadLetterTopic, ensureTopics, eventSchemas, physic
 import { withRetry, withTimeout } from '../src/retry';
 import { buildIfNeeded, ROOT } from '../test/support/processes';
 import { removeTestNamespace, testConfig, uniqueMongoUrl, uniqueName } from '../test/support/services';
+import { consumerEnv } from './support/consumer-env';
 import { ensureBenchVenv } from './support/bench-venv';
 import { startChild, type Child } from './support/child';
 import { startCountingMailbox, type CountingMailbox } from './support/counting-mailbox';
@@ -371,26 +372,6 @@ interface DrainResult extends PipelineResult {
 /** Extra node flags for the consumer processes (profiling): BENCH_DRAIN_NODE_ARGS, split on spaces. */
 const nodeArgs = (process.env.BENCH_DRAIN_NODE_ARGS ?? '').split(' ').filter((a) => a !== '');
 
-/** Child env of the product's processes: nothing from this process but PATH and HOME. */
-function consumerEnv(config: Config, smtpUrl: string): NodeJS.ProcessEnv {
-  return {
-    PATH: process.env.PATH,
-    HOME: process.env.HOME,
-    NODE_ENV: 'test',
-    KAFKA_BROKERS: config.kafka.brokers.join(','),
-    KAFKA_NAMESPACE: config.kafka.namespace,
-    KAFKA_TOPIC_PARTITIONS: String(config.kafka.topicPartitions),
-    KAFKA_REPLICATION_FACTOR: String(config.kafka.replicationFactor),
-    KAFKA_MIN_INSYNC_REPLICAS: String(config.kafka.minInsyncReplicas),
-    MONGO_URL: config.mongo.url,
-    SMTP_URL: smtpUrl,
-    JWT_SECRET: randomBytes(24).toString('hex'),
-    LOG_LEVEL: params.logLevel,
-    LOG_FORMAT: 'json',
-    KAFKAJS_NO_PARTITIONER_WARNING: '1',
-  };
-}
-
 /** Watches the namespace's consumer groups and notes when each first became Stable with members. */
 function watchGroupJoins(admin: Admin, namespace: string, expected: number): { joinedAt: Map<string, number>; stop: () => Promise<void> } {
   const joinedAt = new Map<string, number>();
@@ -488,7 +469,7 @@ async function runDrain(backlog: Backlog): Promise<DrainResult> {
     const confirmedTopic = physicalTopic(config, TOPICS.orderConfirmed);
 
     say(`drain: starting ${CONSUMER_MODULES.map((m) => `node dist/consumers/${m}.js`).join(', ')} (LOG_LEVEL=${params.logLevel}, SMTP ${mailbox.url})…`);
-    const env = consumerEnv(config, mailbox.url);
+    const env = consumerEnv(config, { smtpUrl: mailbox.url, jwtSecret: randomBytes(24).toString('hex'), logLevel: params.logLevel });
     const t0 = performance.now();
     for (const module of CONSUMER_MODULES) {
       const seen = { count: 0, first: [] as string[] };

@@ -99,6 +99,7 @@ import * as ops from '../test/generated/graphql';
 import { wsClient } from '../test/support/api-harness';
 import { buildIfNeeded, ROOT } from '../test/support/processes';
 import { removeTestNamespace, testConfig, testKafka, uniqueMongoUrl, uniqueName } from '../test/support/services';
+import { consumerEnv } from './support/consumer-env';
 import { BENCH_RATE_LIMITS } from './support/rate-limits';
 import { perSecond, seconds, summarise, table, type LatencySummary } from './support/figures';
 import { withTimeout } from '../src/retry';
@@ -592,25 +593,6 @@ async function startCountingSmtp(): Promise<{ url: string; received: () => numbe
   return { url: `smtp://127.0.0.1:${port}`, received: () => received, stop: () => new Promise<void>((resolve) => server.close(() => resolve())) };
 }
 
-function consumerEnv(config: Config, smtpUrl: string, jwtSecret: string): NodeJS.ProcessEnv {
-  return {
-    PATH: process.env.PATH,
-    HOME: process.env.HOME,
-    NODE_ENV: 'test',
-    KAFKA_BROKERS: config.kafka.brokers.join(','),
-    KAFKA_NAMESPACE: config.kafka.namespace,
-    KAFKA_TOPIC_PARTITIONS: String(config.kafka.topicPartitions),
-    KAFKA_REPLICATION_FACTOR: String(config.kafka.replicationFactor),
-    KAFKA_MIN_INSYNC_REPLICAS: String(config.kafka.minInsyncReplicas),
-    MONGO_URL: config.mongo.url,
-    SMTP_URL: smtpUrl,
-    JWT_SECRET: jwtSecret,
-    LOG_LEVEL: params.logLevel,
-    LOG_FORMAT: 'json',
-    KAFKAJS_NO_PARTITIONER_WARNING: '1',
-  };
-}
-
 /** Resolves once each module's group is Stable with a member; throws when a process exits first or at the bound. */
 async function untilGroupsJoined(admin: Admin, config: Config, consumers: readonly ConsumerProcess[]): Promise<void> {
   const groups = CONSUMER_MODULES.map((m) => physicalGroupId(config, m));
@@ -769,7 +751,7 @@ it(`end to end: sustainable rate, then ${params.measureSeconds} s at half of it,
     await within(api.subscriptionsReady(), START_TIMEOUT_MS);
     admin = testKafka().admin();
     await admin.connect();
-    const env = consumerEnv(config, smtp.url, jwtSecret);
+    const env = consumerEnv(config, { smtpUrl: smtp.url, jwtSecret, logLevel: params.logLevel });
     for (const module of CONSUMER_MODULES) consumers.push(startConsumerProcess(module, env));
     activity = 'waiting for the consumer groups to join';
     await untilGroupsJoined(admin, config, consumers);
