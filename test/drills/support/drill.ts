@@ -8,7 +8,7 @@ import { performance } from 'node:perf_hooks';
 import { afterAll, beforeAll, expect } from 'vitest';
 import { auditDrill, report, type AuditOptions, type AuditResult } from './audit';
 import { runLoad, type LoadOptions, type LoadResult } from './load';
-import { startDrillWorld, type DrillWorld, type DrillWorldOptions } from './world';
+import { DRILL_RATE_LIMITS, startDrillWorld, type DrillWorld, type DrillWorldOptions } from './world';
 
 /** Something a drill starts before its world and removes after it (a broker, a FerretDB, a proxy). */
 export interface Removable {
@@ -92,7 +92,7 @@ export async function auditAndReport(
   const result = await auditDrill(world, load, drill.audit);
   const problems = [...(drill.problems ?? []), ...result.problems, ...((await drill.afterAudit?.(result)) ?? [])];
   const recovery = drill.recoveredFrom === undefined ? {} : { timeToRecoverSeconds: secondsBetween(drill.recoveredFrom, result.settledAt) };
-  report(world.drill, { ...result.figures, ...drill.figures, ...recovery }, problems);
+  report(world.drill, { ...result.figures, ...drill.figures, ...recovery, rateLimits: DRILL_RATE_LIMITS }, problems);
   expect(problems).toEqual([]);
   return result;
 }

@@ -22,6 +22,21 @@ import mongoose from 'mongoose';
 
 export const DRILLS_DIR = join(ROOT, '.local', 'drills');
 
+/**
+ * The rate limits and socket caps every drill runs the API with, set explicitly and recorded
+ * in each report: each of the load's few customers stands for many, and rate limits are not
+ * the fault drilled.
+ */
+export const DRILL_RATE_LIMITS = {
+  RATE_LIMIT_STORE: 'memory',
+  RATE_LIMIT_ORDER_MUTATIONS_PER_MINUTE: '100000',
+  RATE_LIMIT_ANONYMOUS_PER_MINUTE: '100000',
+  RATE_LIMIT_SOCKETS_PER_MINUTE: '100000',
+  RATE_LIMIT_SUBSCRIBES_PER_MINUTE: '100000',
+  WS_MAX_SOCKETS_PER_USER: '1000',
+  WS_MAX_SUBSCRIPTIONS_PER_SOCKET: '1000',
+} as const;
+
 export type ProcessName = (typeof applicationProcesses)[number]['name'];
 /** The consumer modules: every application process but the API (follows applicationProcesses). */
 export const consumerNames = (): string[] => applicationProcesses.map((p) => p.name).filter((n) => n !== 'api');
@@ -90,8 +105,7 @@ export async function startDrillWorld(drill: string, options: DrillWorldOptions 
     JWT_SECRET: TEST_JWT_SECRET,
     LOG_LEVEL: process.env.DRILL_LOG_LEVEL ?? 'info',
     LOG_FORMAT: 'json',
-    // Each of the load's few customers stands for many: rate limits are not the fault drilled.
-    RATE_LIMIT_ORDER_MUTATIONS_PER_MINUTE: '100000',
+    ...DRILL_RATE_LIMITS,
     ...options.env,
   };
   const config = loadConfig(env);
