@@ -2,7 +2,7 @@ import { buildSchema, getIntrospectionQuery, parse } from 'graphql';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_LIMITS, operationCostError, screenOperation, type OperationLimits } from './operation-limits';
+import { asksIntrospection, DEFAULT_LIMITS, operationCostError, screenOperation, type OperationLimits } from './operation-limits';
 
 // The emitted contract: enough to screen and price, no resolvers needed.
 const schema = buildSchema(readFileSync(join(__dirname, '../schema/schema.graphql'), 'utf8'));
@@ -63,5 +63,14 @@ describe('operationCostError', () => {
     expect(cost(graphiqlIntrospection)).toBeNull();
     const listsInLists = nest(['__schema', 'types', 'fields', 'args', 'type', 'fields', 'args', 'type', 'enumValues'], 'name');
     expect(cost(`{ ${listsInLists} }`)).toMatchObject({ extensions: { code: 'QUERY_TOO_COSTLY' }, message: expect.stringMatching(/introspection costs/) });
+  });
+});
+
+describe('asksIntrospection', () => {
+  it('prices introspection only for texts that name __schema or __type (not __typename), and for unknown texts', () => {
+    expect(asksIntrospection('{ __schema { types { name } } }')).toBe(true);
+    expect(asksIntrospection('query { x: __type(name: "Order") { fields { name } } }')).toBe(true);
+    expect(asksIntrospection('mutation { placeOrder(input: $input) { id __typename } }')).toBe(false);
+    expect(asksIntrospection(undefined)).toBe(true);
   });
 });
