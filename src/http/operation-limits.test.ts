@@ -1,6 +1,7 @@
-import { buildSchema, getIntrospectionQuery, parse } from 'graphql';
+import { buildSchema, parse } from 'graphql';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { GRAPHIQL_INTROSPECTION } from './graphiql-introspection.fixture';
 import { describe, expect, it } from 'vitest';
 import { asksIntrospection, DEFAULT_LIMITS, operationCostError, screenOperation, type OperationLimits } from './operation-limits';
 
@@ -9,20 +10,11 @@ const schema = buildSchema(readFileSync(join(__dirname, '../schema/schema.graphq
 
 const codesOf = (query: string, limits: OperationLimits = DEFAULT_LIMITS) => (screenOperation(schema, query, limits).errors ?? []).map((e) => e.extensions.code);
 const nest = (fields: readonly string[], leaf: string) => fields.reduceRight((inner, field) => `${field} { ${inner} }`, leaf);
-const graphiqlIntrospection = getIntrospectionQuery({
-  descriptions: true,
-  specifiedByUrl: true,
-  directiveIsRepeatable: true,
-  schemaDescription: true,
-  inputValueDeprecation: true,
-  oneOf: true,
-  typeDepth: 9,
-} as Parameters<typeof getIntrospectionQuery>[0]);
 
 describe('screenOperation (GraphQL Armor, before validation)', () => {
   it('passes an app query and GraphiQL\'s introspection query', () => {
     expect(screenOperation(schema, '{ myOrders { edges { node { items { name } } } } }', DEFAULT_LIMITS).errors).toBeNull();
-    expect(screenOperation(schema, graphiqlIntrospection, DEFAULT_LIMITS).errors).toBeNull();
+    expect(screenOperation(schema, GRAPHIQL_INTROSPECTION, DEFAULT_LIMITS).errors).toBeNull();
   });
 
   it('stops parsing at the token over the limit', () => {
@@ -60,7 +52,7 @@ describe('operationCostError', () => {
   const cost = (query: string, variables?: Record<string, unknown>) => operationCostError(schema, parse(query), undefined, variables, DEFAULT_LIMITS);
 
   it("prices introspection lists by what they return: GraphiQL's query passes, lists nested in lists do not", () => {
-    expect(cost(graphiqlIntrospection)).toBeNull();
+    expect(cost(GRAPHIQL_INTROSPECTION)).toBeNull();
     const listsInLists = nest(['__schema', 'types', 'fields', 'args', 'type', 'fields', 'args', 'type', 'enumValues'], 'name');
     expect(cost(`{ ${listsInLists} }`)).toMatchObject({ extensions: { code: 'QUERY_TOO_COSTLY' }, message: expect.stringMatching(/introspection costs/) });
   });

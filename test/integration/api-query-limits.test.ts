@@ -3,7 +3,7 @@
  * with its own code and a bounded number of errors, over HTTP and WebSocket alike, while
  * GraphiQL's own introspection query keeps working where introspection is on.
  */
-import { getIntrospectionQuery } from 'graphql';
+import { GRAPHIQL_INTROSPECTION } from '../../src/http/graphiql-introspection.fixture';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startApiWorld, tokenFor, wsClient, type ApiWorld } from '../support/api-harness';
 
@@ -29,16 +29,6 @@ const codes = (answer: Answer) => (answer.body.errors ?? []).map((e) => e.extens
 /** `{ a { b { c … leaf } } }` from field names. */
 const nest = (fields: readonly string[], leaf: string) => fields.reduceRight((inner, field) => `${field} { ${inner} }`, leaf);
 
-/** What GraphiQL sends when it opens (graphql-js's query with GraphiQL's options: 9 levels of ofType). */
-const GRAPHIQL_INTROSPECTION = getIntrospectionQuery({
-  descriptions: true,
-  specifiedByUrl: true,
-  directiveIsRepeatable: true,
-  schemaDescription: true,
-  inputValueDeprecation: true,
-  oneOf: true,
-  typeDepth: 9,
-} as Parameters<typeof getIntrospectionQuery>[0]);
 
 beforeAll(async () => {
   world = await startApiWorld('api-query-limits');
