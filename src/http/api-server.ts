@@ -1,46 +1,29 @@
-import { randomUUID } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { hostname } from 'node:os';
 import { ApolloServer } from '@apollo/server';
 import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
 import { expressMiddleware } from '@as-integrations/express5';
 import express, { type ErrorRequestHandler } from 'express';
-import type { Admin } from 'kafkajs';
-import { identify, type TokenPolicy } from '../auth/access-token';
-import { describeDevelopmentTokens, developmentTokens, generateDevelopmentSecret, type DevelopmentTokens } from '../auth/dev-tokens';
+import { identify } from '../auth/access-token';
+import { describeDevelopmentTokens, developmentTokens, type DevelopmentTokens } from '../auth/dev-tokens';
 import { CATALOG } from '../catalog/catalog.fixture';
-import { cachedRestaurants } from '../catalog/catalog-cache';
-import { seedCatalog } from '../catalog/seed-catalog';
 import type { Config } from '../config';
 import type { Restaurant } from '../domain/catalog';
-import { ensureTopics, physicalTopic, TOPICS } from '../events/topics';
-import { createKafka } from '../kafka/client';
-import { connectEventProducer } from '../kafka/event-producer';
 import type { Logger } from '../logger';
-import { connectMongo } from '../mongo/connection';
-import { idempotencyModel } from '../mongo/models/idempotency.model';
-import { analyticsModel } from '../mongo/models/analytics.model';
-import { orderModel } from '../mongo/models/order.model';
-import { collectionOf, watchReadModels } from '../mongo/read-models';
-import { restaurantModel } from '../mongo/models/restaurant.model';
-import type { ApiContext, ApiServices } from '../resolvers/context';
-import { createKeyClaims } from '../resolvers/idempotency-keys';
-import { buildApiSchema } from './build-schema';
-import { connectEventPubSub, type EventPubSub, type EventPubSubOptions } from '../subscriptions/event-pubsub';
-import { statusUpdateOf } from '../resolvers/order-status-stream';
-import { RecentStatusChanges } from '../subscriptions/status-tracker';
-import { formatApiError } from './format-error';
-import { graphiqlPage, graphiqlRoute } from './graphiql';
-import { probeRoutes } from '../probes/probe-routes';
-import { DEFAULT_LIMITS, operationCostPlugin, operationLimitsGate, subscriptionsOverHttpRefused, type OperationLimits } from './operation-limits';
 import { metricsRoute } from '../metrics/metrics-route';
 import { processMetrics } from '../metrics/process-metrics';
+import { probeRoutes } from '../probes/probe-routes';
+import type { ApiContext } from '../resolvers/context';
+import type { EventPubSubOptions } from '../subscriptions/event-pubsub';
+import { openApiServices, type OpenedApiServices } from './api-services';
+import { buildApiSchema } from './build-schema';
+import { formatApiError } from './format-error';
+import { graphiqlPage, graphiqlRoute } from './graphiql';
 import { metricsPlugin } from './metrics-plugin';
-import { attachSubscriptionServer } from './websocket';
-import { createRateLimits } from '../rate-limits/rate-limits';
+import { DEFAULT_LIMITS, operationCostPlugin, operationLimitsGate, subscriptionsOverHttpRefused, type OperationLimits } from './operation-limits';
 import { anonymousLimit, identityOf, rateLimitedStatusPlugin } from './rate-limit-http';
+import { attachSubscriptionServer } from './websocket';
 
 export const GRAPHQL_PATH = '/graphql';
 
@@ -86,7 +69,6 @@ function listen(server: Server, port: number, host: string): Promise<AddressInfo
   });
 }
 
-
 /** Body-parser refusals answered in the GraphQL error shape rather than as HTML. */
 const bodyErrors: ErrorRequestHandler = (error: { status?: number; type?: string }, _req, res, next) => {
   if (error.status === 413) return void res.status(413).json({ errors: [{ message: 'the request body is too large', extensions: { code: 'BAD_USER_INPUT' } }] });
@@ -94,120 +76,64 @@ const bodyErrors: ErrorRequestHandler = (error: { status?: number; type?: string
   next(error);
 };
 
-/** How soon an API instance reads from a read model's new collections after a replay switched it. */
-const READ_MODEL_REFRESH_MS = 2_000;
+interface ServedGraphql {
+  readonly graphqlUrl: string;
+  readonly developmentTokens: DevelopmentTokens | null;
+  /** WebSockets first (with their close frame), then Apollo's drain of HTTP. */
+  close(): Promise<void>;
+}
 
 /**
- * Starts one API instance: Mongo (catalog seeded), Kafka (topics ensured, producer, one
- * subscription group per streamed topic), then Apollo over express and graphql-ws on the
- * same port and path. On a failed start everything already opened is closed again.
+ * Serves GraphQL over the opened services: Apollo over express and graphql-ws on the same port
+ * and path, with the probes, /metrics and (in development) GraphiQL beside them. On a failed
+ * start Apollo is stopped again; the services are the caller's to close.
  */
-export async function startApiServer(config: Config, log: Logger, options: ApiServerOptions = {}): Promise<ApiServer> {
-  const closers: (() => Promise<unknown>)[] = [];
-  const closeAll = async () => {
-    for (const close of closers.splice(0).reverse()) {
-      await close().catch((error: unknown) => log.warn({ err: error }, 'error while stopping the API'));
-    }
-  };
+async function serveGraphql(
+  { services, tokenPolicy, instanceId, probes: checks }: OpenedApiServices,
+  { options, catalog, isStopping }: { options: ApiServerOptions; catalog: readonly Restaurant[]; isStopping: () => boolean },
+): Promise<ServedGraphql> {
+  const { config, log, pubSub, rateLimits } = services;
+  const limits: OperationLimits = { ...DEFAULT_LIMITS, ...options.limits };
+  const schema = await buildApiSchema({ pubSub, extraResolvers: options.extraResolvers });
+  const app = express();
+  app.disable('x-powered-by');
+  const httpServer = createServer(app);
+  const ws = attachSubscriptionServer({ httpServer, path: GRAPHQL_PATH, schema, services, tokens: tokenPolicy, introspection: config.graphql.introspection, limits, log });
+  const apollo = new ApolloServer<ApiContext>({
+    schema,
+    introspection: config.graphql.introspection,
+    csrfPrevention: true,
+    includeStacktraceInErrorResponses: false,
+    // The limits gate (below) has refused token floods already; this bounds Apollo's own parse
+    // too, and its validation answers at most maxErrors errors (then one saying it stopped).
+    parseOptions: { maxTokens: limits.maxTokens },
+    validationOptions: { maxErrors: limits.maxErrors },
+    // The process (src/api.ts) owns signals; Apollo's own handler would re-raise them mid-shutdown.
+    stopOnTerminationSignals: false,
+    formatError: (formatted, error) => formatApiError(formatted, error, log),
+    plugins: [
+      ApolloServerPluginDrainHttpServer({ httpServer, stopGracePeriodMillis: 5000 }),
+      metricsPlugin(),
+      { serverWillStart: async () => ({ drainServer: () => ws.dispose() }) },
+      operationCostPlugin(limits),
+      subscriptionsOverHttpRefused(),
+      rateLimitedStatusPlugin(),
+      // Apollo's own landing pages load from a CDN; GraphiQL is served below instead.
+      ApolloServerPluginLandingPageDisabled(),
+    ],
+  });
+  await apollo.start();
+  const warnOnFailure = (what: string) => (error: unknown) => log.warn({ err: error }, `error while ${what}`);
   try {
-    const limits: OperationLimits = { ...DEFAULT_LIMITS, ...options.limits };
-    const catalog = options.catalog ?? CATALOG;
-    const instanceId = options.instanceId ?? `${hostname()}-${process.pid}-${randomUUID().slice(0, 8)}`;
-    // Without JWT_SECRET (never in production) the secret lives as long as this process.
-    const tokenPolicy: TokenPolicy = { secret: config.jwtSecret ?? generateDevelopmentSecret(), ...config.tokens };
-    if (!config.jwtSecret) log.warn('JWT_SECRET is not set: tokens are verified with a secret generated for this run');
-
-    const mongo = await connectMongo(config, log);
-    closers.push(() => mongo.close());
-    const restaurants = restaurantModel(mongo);
-    const idempotency = idempotencyModel(mongo);
-    await idempotency.init();
-    await seedCatalog(restaurants, catalog);
-    const rateLimits = await createRateLimits(config.limits, { db: mongo.db ?? undefined, log });
-    closers.push(async () => rateLimits.stop());
-
-    const kafka = createKafka(config, `api-${instanceId}`, log);
-    const admin = kafka.admin();
-    await admin.connect();
-    closers.push(() => admin.disconnect());
-    await ensureTopics(admin, config, log);
-    const events = await connectEventProducer(kafka, config);
-    closers.push(() => events.disconnect());
-    const pubSub: EventPubSub = await connectEventPubSub({ kafka, admin, config, log, instanceId, onArrival: options.onSubscriptionEvent });
-    closers.push(() => pubSub.dispose());
-    const recentStatus = new RecentStatusChanges();
-    pubSub.listen(TOPICS.orderStatusChanged, (event) => recentStatus.record(statusUpdateOf(event)));
-
-    // The orders and analytics read models are read where their pointer says (a replay may switch them).
-    const readModels = await watchReadModels(mongo, { intervalMs: READ_MODEL_REFRESH_MS, log });
-    closers.push(async () => readModels.stop());
-    const services: ApiServices = {
-      config,
-      log,
-      get orders() {
-        return orderModel(mongo, collectionOf('orders', readModels.generation('orders')));
-      },
-      restaurants,
-      restaurantById: cachedRestaurants(restaurants),
-      idempotency,
-      keyClaims: createKeyClaims(idempotency),
-      get analytics() {
-        return analyticsModel(mongo, collectionOf('analytics', readModels.generation('analytics')));
-      },
-      events,
-      pubSub,
-      recentStatus,
-      rateLimits,
-      now: () => new Date(),
-    };
-    const schema = await buildApiSchema({ pubSub, extraResolvers: options.extraResolvers });
-    const app = express();
-    app.disable('x-powered-by');
-    const httpServer = createServer(app);
-    const ws = attachSubscriptionServer({ httpServer, path: GRAPHQL_PATH, schema, services, tokens: tokenPolicy, introspection: config.graphql.introspection, limits, log });
-    const apollo = new ApolloServer<ApiContext>({
-      schema,
-      introspection: config.graphql.introspection,
-      csrfPrevention: true,
-      includeStacktraceInErrorResponses: false,
-      // The limits gate (below) has refused token floods already; this bounds Apollo's own parse
-      // too, and its validation answers at most maxErrors errors (then one saying it stopped).
-      parseOptions: { maxTokens: limits.maxTokens },
-      validationOptions: { maxErrors: limits.maxErrors },
-      // The process (src/api.ts) owns signals; Apollo's own handler would re-raise them mid-shutdown.
-      stopOnTerminationSignals: false,
-      formatError: (formatted, error) => formatApiError(formatted, error, log),
-      plugins: [
-        ApolloServerPluginDrainHttpServer({ httpServer, stopGracePeriodMillis: 5000 }),
-        metricsPlugin(),
-        { serverWillStart: async () => ({ drainServer: () => ws.dispose() }) },
-        operationCostPlugin(limits),
-        subscriptionsOverHttpRefused(),
-        rateLimitedStatusPlugin(),
-        // Apollo's own landing pages load from a CDN; GraphiQL is served below instead.
-        ApolloServerPluginLandingPageDisabled(),
-      ],
-    });
-    await apollo.start();
-    closers.push(() => apollo.stop());
-
-    let stopping = false;
     // /livez, /readyz (and /health) on the API's own port; readiness covers the live events too.
-    const probes = probeRoutes(
-      [
-        { name: 'mongo', check: async () => mongo.readyState === 1 && (await mongo.db?.command({ ping: 1 }))?.ok === 1 },
-        { name: 'kafka', check: async () => (await admin.describeCluster()).brokers.length > 0 },
-        { name: 'subscriptions', check: async () => pubSub.problem() ?? true },
-      ],
-      () => stopping,
-    );
+    const probes = probeRoutes(checks, isStopping);
     // /metrics beside them: this process's series (src/metrics).
     const metrics = metricsRoute(processMetrics().registry);
     app.use((req, res, next) => {
       if (!probes(req, res) && !metrics(req, res)) next();
     });
     const restaurantId = catalog[0]?.id ?? 'none';
-    // Configuration decides: demo tokens only in development with the secret generated above.
+    // Configuration decides: demo tokens only in development with the secret generated for this run.
     const tokens = config.demoTokens && !config.jwtSecret ? await developmentTokens(tokenPolicy, restaurantId) : null;
     const graphiql = config.graphql.graphiql;
     if (graphiql) app.get(GRAPHQL_PATH, graphiqlRoute(graphiqlPage({ endpoint: GRAPHQL_PATH, token: tokens?.customer ?? null })));
@@ -233,31 +159,54 @@ export async function startApiServer(config: Config, log: Logger, options: ApiSe
     const graphqlUrl = `http://${host}:${address.port}${GRAPHQL_PATH}`;
     log.info({ url: graphqlUrl, instanceId }, `API listening on ${graphqlUrl}`);
     if (tokens) log.info({ graphiql: graphiql ? graphqlUrl : null }, describeDevelopmentTokens(tokens, restaurantId, graphiql ? graphqlUrl : null));
-
-    let stopped: Promise<void> | null = null;
     return {
       graphqlUrl,
-      websocketUrl: graphqlUrl.replace(/^http/, 'ws'),
       developmentTokens: tokens,
-      subscriptionsReady: () => pubSub.ready(),
-      stop: () => {
-        stopping = true;
-        stopped ??= (async () => {
-          // Readiness fails first: load balancers stop sending requests while the port still
-          // answers, then Apollo drains HTTP (in-flight requests finish) and WebSockets close (1001).
-          log.info({ readinessGraceMs: READINESS_GRACE_MS }, 'stopping: readiness fails, then the API closes');
-          await new Promise((resolve) => setTimeout(resolve, options.readinessGraceMs ?? READINESS_GRACE_MS));
-          // WebSockets first, with their close frame: Apollo's drain would otherwise end their
-          // connections as idle HTTP ones (no close code). Apollo's own drain then finds them closed.
-          await ws.dispose().catch((error: unknown) => log.warn({ err: error }, 'error while closing WebSockets'));
-          await closeAll();
-          log.info('API stopped');
-        })();
-        return stopped;
+      close: async () => {
+        // WebSockets first, with their close frame: Apollo's drain would otherwise end their
+        // connections as idle HTTP ones (no close code). Apollo's own drain then finds them closed.
+        await ws.dispose().catch(warnOnFailure('closing WebSockets'));
+        await apollo.stop().catch(warnOnFailure('stopping the API'));
       },
     };
   } catch (error) {
-    await closeAll();
+    await apollo.stop().catch(warnOnFailure('stopping the API'));
     throw error;
   }
+}
+
+/**
+ * Starts one API instance: opens its services (openApiServices: Mongo with the catalog
+ * seeded, Kafka topics, producer and subscriptions), then serves GraphQL over them. On a failed
+ * start everything already opened is closed again.
+ */
+export async function startApiServer(config: Config, log: Logger, options: ApiServerOptions = {}): Promise<ApiServer> {
+  const catalog = options.catalog ?? CATALOG;
+  const opened = await openApiServices(config, log, { catalog, instanceId: options.instanceId, onSubscriptionEvent: options.onSubscriptionEvent });
+  let stopping = false;
+  const served = await serveGraphql(opened, { options, catalog, isStopping: () => stopping }).catch(async (error: unknown) => {
+    await opened.close();
+    throw error;
+  });
+
+  let stopped: Promise<void> | null = null;
+  return {
+    graphqlUrl: served.graphqlUrl,
+    websocketUrl: served.graphqlUrl.replace(/^http/, 'ws'),
+    developmentTokens: served.developmentTokens,
+    subscriptionsReady: () => opened.services.pubSub.ready(),
+    stop: () => {
+      stopping = true;
+      stopped ??= (async () => {
+        // Readiness fails first: load balancers stop sending requests while the port still
+        // answers, then Apollo drains HTTP (in-flight requests finish) and WebSockets close (1001).
+        log.info({ readinessGraceMs: READINESS_GRACE_MS }, 'stopping: readiness fails, then the API closes');
+        await new Promise((resolve) => setTimeout(resolve, options.readinessGraceMs ?? READINESS_GRACE_MS));
+        await served.close();
+        await opened.close();
+        log.info('API stopped');
+      })();
+      return stopped;
+    },
+  };
 }
