@@ -30,13 +30,47 @@ export function partitionLags(ends: readonly PartitionEnds[], committed: readonl
   });
 }
 
+/** One partition's lag, under the topic's logical name. */
+export interface PartitionLag {
+  readonly topic: string;
+  readonly partition: number;
+  readonly lag: number;
+}
+
+/** A topic as the cluster names it (`physical`, namespaced) and as everyone else does (`logical`). */
+export interface GroupTopic {
+  readonly physical: string;
+  readonly logical: string;
+}
+
+/**
+ * Reads one group's lag now: one OffsetFetch for what the group committed on `topics`, then
+ * each topic's end offsets from `endsOf` (a caller reading several groups passes one that asks
+ * for each topic once). Every partition of every topic is listed, committed on or not.
+ */
+export async function readGroupLag(
+  admin: Admin,
+  groupId: string,
+  topics: readonly GroupTopic[],
+  endsOf: (physicalTopic: string) => Promise<readonly PartitionEnds[]> = (topic) => admin.fetchTopicOffsets(topic),
+): Promise<PartitionLag[]> {
+  const logicalOf = new Map(topics.map((t) => [t.physical, t.logical]));
+  const committed = await admin.fetchOffsets({ groupId, topics: topics.map((t) => t.physical) });
+  const lags: PartitionLag[] = [];
+  for (const { topic, partitions } of committed) {
+    const logical = logicalOf.get(topic) ?? topic;
+    for (const { partition, lag } of partitionLags(await endsOf(topic), partitions)) lags.push({ topic: logical, partition, lag });
+  }
+  return lags;
+}
+
 export interface LagWatchOptions {
   /** Owned by the watch: connected at its first read, disconnected by stop(). */
   readonly admin: Admin;
   /** The group on the cluster (namespaced). */
   readonly groupId: string;
   /** The group's topics: the physical name to ask Kafka, the logical one for the label. */
-  readonly topics: readonly { readonly physical: string; readonly logical: string }[];
+  readonly topics: readonly GroupTopic[];
   readonly intervalMs: number;
   readonly log: Logger;
 }
@@ -57,7 +91,6 @@ export interface LagWatch {
  */
 export function watchConsumerLag({ admin, groupId, topics, intervalMs, log }: LagWatchOptions): LagWatch {
   const { lag, lagRefreshed } = processMetrics().consumer;
-  const logicalOf = new Map(topics.map((t) => [t.physical, t.logical]));
   let failing = false;
   let connected = false;
   let inFlight: Promise<void> | undefined;
@@ -66,12 +99,7 @@ export function watchConsumerLag({ admin, groupId, topics, intervalMs, log }: La
     try {
       if (!connected) await admin.connect();
       connected = true;
-      const committed = await admin.fetchOffsets({ groupId, topics: topics.map((t) => t.physical) });
-      for (const { topic, partitions } of committed) {
-        const ends = await admin.fetchTopicOffsets(topic);
-        const logical = logicalOf.get(topic) ?? topic;
-        for (const { partition, lag: behind } of partitionLags(ends, partitions)) lag.labels(groupId, logical, String(partition)).set(behind);
-      }
+      for (const { topic, partition, lag: behind } of await readGroupLag(admin, groupId, topics)) lag.labels(groupId, topic, String(partition)).set(behind);
       lagRefreshed.labels(groupId).set(Date.now() / 1000);
       if (failing) log.info({ groupId }, 'consumer lag readable again');
       failing = false;
