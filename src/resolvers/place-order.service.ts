@@ -128,24 +128,35 @@ export async function placeOrder(services: ApiServices, viewer: Viewer, input: P
 
 /**
  * Claims customer + key (a unique document; one store round trip, shared with concurrent
- * requests), then produces. A repeat finds the claim and is judged (place-order.repeat.ts). The
- * order id and event id are derived from customer + key, so every send of a keyed order names
- * the same order, which is charged once.
+ * requests), then produces. A repeat finds the claim and is judged (judgeRepeat): the key is
+ * claimed at most twice, the second time only when the claim it found had gone. The order id
+ * and event id are derived from customer + key, so every send of a keyed order names the same
+ * order, which is charged once.
  */
-async function placeOnce(services: ApiServices, order: NewOrder, hash: string, retried = false): Promise<OrderView> {
-  const won = await services.keyClaims({
+async function placeOnce(services: ApiServices, order: NewOrder, hash: string): Promise<OrderView> {
+  const claim: IdempotencyDocument = {
     _id: order.orderId,
     customerId: order.customerId,
     key: order.idempotencyKey as string,
     requestHash: hash,
     order: { ...order, items: [...order.items] },
     claimedAt: order.placedAt,
-  });
-  if (!won) return answerRepeat(services, order, hash, retried);
-  // If Kafka does not acknowledge (or not in time), the claim stays: the send may have been
-  // appended all the same, and the client's retry under this key re-sends this very event.
-  await publishOrder(services, order);
-  return placedView(order);
+  };
+  for (const claimedAgain of [false, true]) {
+    if (await services.keyClaims(claim)) {
+      // If Kafka does not acknowledge (or not in time), the claim stays: the send may have been
+      // appended all the same, and the client's retry under this key re-sends this very event.
+      await publishOrder(services, order);
+      return placedView(order);
+    }
+    const found = await services.idempotency.findById(order.orderId).lean<IdempotencyDocument>();
+    const verdict = judgeRepeat(found, hash, claimedAgain);
+    if (verdict.kind === 'claim-again') continue;
+    if (verdict.kind === 'conflict') throw new ConflictError(`the idempotency key "${order.idempotencyKey}" was already used for a different order`);
+    if (verdict.kind === 'wait') break;
+    return answerRepeat(services, firstOrder(verdict.first, order));
+  }
+  throw new ClaimStillPending();
 }
 
 function firstOrder(claim: IdempotencyDocument, repeat: NewOrder): NewOrder {
@@ -153,22 +164,9 @@ function firstOrder(claim: IdempotencyDocument, repeat: NewOrder): NewOrder {
   return { ...repeat, ...claim.order, orderId: claim._id, eventId: claim.order.eventId, placedAt: claim.order.placedAt };
 }
 
-async function answerRepeat(services: ApiServices, order: NewOrder, hash: string, retried: boolean): Promise<OrderView> {
-  const claim = await services.idempotency.findById(order.orderId).lean<IdempotencyDocument>();
-  const verdict = judgeRepeat(claim, hash, retried);
-  switch (verdict.kind) {
-    case 'claim-again':
-      return placeOnce(services, order, hash, true);
-    case 'busy':
-      throw new ClaimStillPending();
-    case 'conflict':
-      throw new ConflictError(`the idempotency key "${order.idempotencyKey}" was already used for a different order`);
-    case 'answer': {
-      const first = firstOrder(claim!, order);
-      // The same event again: acknowledged before this answer, whatever became of the first send.
-      await publishOrder(services, first);
-      const projected = await services.orders.findById(first.orderId).lean();
-      return projected ? orderViewOf(projected) : placedView(first);
-    }
-  }
+/** The same event again: acknowledged before this answer, whatever became of the first send. */
+async function answerRepeat(services: ApiServices, first: NewOrder): Promise<OrderView> {
+  await publishOrder(services, first);
+  const projected = await services.orders.findById(first.orderId).lean();
+  return projected ? orderViewOf(projected) : placedView(first);
 }
