@@ -29,6 +29,22 @@ export const configOptions = {
     default: '10000',
     doc: 'How often a consumer process reads its group\'s lag (committed against end offsets) from Kafka for `kafka_consumer_lag` on its `/metrics`.',
   },
+  TRACING_ENABLED: {
+    default: 'false',
+    doc: '`true` records OpenTelemetry traces (one order from placeOrder through every consumer module to its subscription deliveries; the trace context rides in Kafka message headers) and exports them over OTLP/HTTP to OTEL_EXPORTER_OTLP_ENDPOINT. `false`: nothing is recorded or sent.',
+  },
+  OTEL_EXPORTER_OTLP_ENDPOINT: {
+    default: 'http://127.0.0.1:4318',
+    doc: 'Base URL of the OTLP/HTTP collector (Jaeger, an OpenTelemetry Collector); spans go to `<endpoint>/v1/traces`. Used only with TRACING_ENABLED=true; a collector out of reach loses spans (logged), never requests.',
+  },
+  OTEL_SERVICE_NAME: {
+    default: '',
+    doc: 'The service name on this process\'s spans; unset: `food-ordering-<process>` (`food-ordering-api`, `food-ordering-transactions`, …).',
+  },
+  TRACING_SAMPLE_RATIO: {
+    default: '1',
+    doc: 'Share of new traces recorded, from 0 to 1: the API decides per request, and consumers follow the decision carried in each message\'s headers.',
+  },
   SHUTDOWN_TIMEOUT_MS: {
     default: '25000',
     doc: 'After SIGTERM a process exits within this even while Kafka or MongoDB is down (readiness fails at once; in-flight work finishes within it). Keep it below the orchestrator\'s grace period.',
@@ -211,6 +227,10 @@ const environmentSchema = z.object({
   PORT: port('PORT'),
   HEALTH_PORT: wholeNumber('HEALTH_PORT').pipe(z.number().max(65535, 'HEALTH_PORT must be between 0 and 65535')),
   METRICS_LAG_INTERVAL_MS: wholeNumber('METRICS_LAG_INTERVAL_MS').pipe(z.number().min(100, 'METRICS_LAG_INTERVAL_MS must be at least 100').max(600_000, 'METRICS_LAG_INTERVAL_MS must be at most 600000')),
+  TRACING_ENABLED: trueOrFalse('TRACING_ENABLED'),
+  OTEL_EXPORTER_OTLP_ENDPOINT: z.string().regex(/^https?:\/\/[^\s/]+(\/\S*)?$/, 'OTEL_EXPORTER_OTLP_ENDPOINT must be an http:// or https:// URL'),
+  OTEL_SERVICE_NAME: z.string(),
+  TRACING_SAMPLE_RATIO: z.string().regex(/^(0(\.\d+)?|1(\.0+)?)$/, 'TRACING_SAMPLE_RATIO must be a number from 0 to 1').transform(Number),
   SHUTDOWN_TIMEOUT_MS: wholeNumber('SHUTDOWN_TIMEOUT_MS').pipe(z.number().min(1000, 'SHUTDOWN_TIMEOUT_MS must be at least 1000').max(600_000, 'SHUTDOWN_TIMEOUT_MS must be at most 600000')),
   KAFKA_BROKERS: z.string(),
   KAFKA_PORT: port('KAFKA_PORT'),
@@ -268,6 +288,11 @@ export interface Config {
   readonly nodeEnv: 'development' | 'test' | 'production';
   /** `healthPort`: a consumer process's probe listener (0: any free port). */
   readonly http: { readonly host: string; readonly port: number; readonly healthPort: number };
+  /**
+   * OpenTelemetry traces (src/tracing): off unless `enabled`; `endpoint` is the OTLP/HTTP base
+   * URL, `serviceName` overrides the process's own, `sampleRatio` is the share of new traces kept.
+   */
+  readonly tracing: { readonly enabled: boolean; readonly endpoint: string; readonly serviceName: string | undefined; readonly sampleRatio: number };
   /** After SIGTERM every process exits within this, whatever its dependencies do. */
   readonly shutdownTimeoutMs: number;
   /** How often a consumer process refreshes its group's lag for /metrics. */
@@ -385,6 +410,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     nodeEnv: e.NODE_ENV,
     http: { host: e.HOST, port: e.PORT, healthPort: e.HEALTH_PORT },
     shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
+    tracing: { enabled: e.TRACING_ENABLED, endpoint: e.OTEL_EXPORTER_OTLP_ENDPOINT.replace(/\/+$/, ''), serviceName: e.OTEL_SERVICE_NAME || undefined, sampleRatio: e.TRACING_SAMPLE_RATIO },
     metrics: { lagIntervalMs: e.METRICS_LAG_INTERVAL_MS },
     kafka: {
       brokers: brokers.length > 0 ? brokers : [`127.0.0.1:${e.KAFKA_PORT}`],
