@@ -11,7 +11,7 @@
  * src/consumers/<name>.ts) sit on their folder's rung or above, and nothing imports them.
  */
 const RUNGS = [
-  ['config', 'errors', 'logger', 'retry', 'micro-batch', 'metrics'], // facts every part shares (metrics: the process's Prometheus registry, fed from every rung)
+  ['config', 'errors', 'logger', 'retry', 'micro-batch', 'metrics', 'tracing'], // facts every part shares (metrics: the process's Prometheus registry, fed from every rung; tracing: its OpenTelemetry tracer and the trace context in Kafka headers)
   ['domain', 'auth'], // pure decisions, identity
   ['events', 'mongo'], // the event and storage schemas
   ['kafka', 'subscriptions', 'payments', 'email', 'catalog', 'probes', 'rate-limits'], // adapters around them (probes: every process's /livez and /readyz; rate-limits: the API's budgets, in memory or MongoDB)
