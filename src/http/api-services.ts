@@ -9,6 +9,7 @@ import type { Restaurant } from '../domain/catalog';
 import { ensureTopics, TOPICS } from '../events/topics';
 import { createKafka } from '../kafka/client';
 import { connectEventProducer } from '../kafka/event-producer';
+import { consumerLagReader } from '../kafka/lag-report';
 import type { Logger } from '../logger';
 import { connectMongo } from '../mongo/connection';
 import { analyticsModel } from '../mongo/models/analytics.model';
@@ -108,6 +109,7 @@ export async function openApiServices(config: Config, log: Logger, options: ApiS
       pubSub,
       recentStatus,
       rateLimits,
+      consumerLag: consumerLagReader({ admin, config, log }),
       now: () => new Date(),
     };
     const probes: ProbeCheck[] = [

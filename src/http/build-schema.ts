@@ -2,6 +2,7 @@ import 'reflect-metadata';
 import type { GraphQLSchema } from 'graphql';
 import { buildSchema, type PubSub } from 'type-graphql';
 import { AnalyticsResolver } from '../resolvers/analytics.resolver';
+import { ConsumerLagResolver } from '../resolvers/consumer-lag.resolver';
 import { OrderLifecycleResolver } from '../resolvers/order-lifecycle.resolver';
 import { OrderSubscriptionResolver } from '../resolvers/order-subscription.resolver';
 import { OrderResolver } from '../resolvers/order.resolver';
@@ -17,6 +18,7 @@ export const RESOLVERS = [
   OrderLifecycleResolver,
   OrderSubscriptionResolver,
   AnalyticsResolver,
+  ConsumerLagResolver,
 ] as const;
 
 /** Where the SDL is committed; `npm run schema` rewrites it, a test fails when it drifts. */

@@ -2,6 +2,7 @@ import type { Identity } from '../auth/viewer';
 import type { RestaurantLookup } from '../catalog/catalog-cache';
 import type { Config } from '../config';
 import type { EventProducer } from '../kafka/event-producer';
+import type { ConsumerLagReader } from '../kafka/lag-report';
 import type { Logger } from '../logger';
 import type { AnalyticsModel } from '../mongo/models/analytics.model';
 import type { IdempotencyModel } from '../mongo/models/idempotency.model';
@@ -31,6 +32,8 @@ export interface ApiServices {
   readonly recentStatus: RecentStatusChanges;
   /** Budgets per customer, address, user and socket (config.limits). */
   readonly rateLimits: RateLimits;
+  /** Every consumer group's lag from the Kafka admin API, cached a few seconds (the dashboard's lag table). */
+  readonly consumerLag: ConsumerLagReader;
   readonly now: () => Date;
 }
 
