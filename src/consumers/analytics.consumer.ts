@@ -156,6 +156,14 @@ async function persistAnalytics(effects: readonly AnalyticsEffects[], deps: Anal
   claims.forEach(({ i, claim }, n) => {
     if (!inserted[n]) results[i] = settledFailed(new StaleDecisionError(`analytics fact ${claim._id}`));
   });
+  // A fact decided again is folded after this round's later facts, whose offsets would then
+  // mark it applied and drop it (a run that claimed facts and died before writing the figures
+  // is redelivered exactly so). So the facts after a lost claim wait and are decided again
+  // with it, in order; their claims, already ours at their positions, still count them.
+  const lost = claims.find((_, n) => !inserted[n]);
+  effects.forEach((e, i) => {
+    if (lost && i > lost.i && e.kind === 'count' && results[i]!.ok) results[i] = settledFailed(new StaleDecisionError(`analytics fact after ${lost.claim._id}`));
+  });
   // Folded facts whose claim is ours, once their figures are written (below): only those count.
   const counts = effects.flatMap((e, i) => (e.kind === 'count' && results[i]!.ok ? [{ i, e }] : []));
   const writes = foldRound(counts.map((c) => c.e));
