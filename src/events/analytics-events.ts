@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { cents, id, isoTime } from './event-parts';
-import { createEnvelope, envelopeSchema, type EventEnvelope } from './envelope';
+import { defineEvent, schemasOf, type EventOfDefinition } from './envelope';
 
 export const analyticsSnapshotData = z.object({
   scope: z.string().min(1).max(250),
@@ -16,10 +16,7 @@ export const analyticsSnapshotData = z.object({
   updatedAt: isoTime,
 });
 
-export const analyticsEventSchemas = {
-  'analytics.updated': envelopeSchema('analytics.updated', analyticsSnapshotData),
-} as const;
+export const analyticsUpdated = defineEvent('analytics.updated', analyticsSnapshotData);
+export type AnalyticsUpdated = EventOfDefinition<typeof analyticsUpdated>;
 
-export type AnalyticsUpdated = EventEnvelope<'analytics.updated', z.infer<typeof analyticsSnapshotData>>;
-
-export const analyticsUpdated = (data: AnalyticsUpdated['data']): AnalyticsUpdated => createEnvelope('analytics.updated', data);
+export const analyticsEventSchemas = schemasOf(analyticsUpdated);

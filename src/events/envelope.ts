@@ -62,3 +62,30 @@ const STABLE_ID_NAMESPACE = 'food-ordering/event-id/v1';
 export function stableEventId(...names: readonly string[]): string {
   return nameBasedUuid(STABLE_ID_NAMESPACE, names.join('\u0000'));
 }
+
+/** One event type: its constructor (call it), its `type` (also its topic) and its envelope `schema` (the parser). */
+export type EventDefinition<TType extends string, TData extends z.ZodType> = ((
+  data: z.infer<TData>,
+  options?: EnvelopeOptions,
+) => EventEnvelope<TType, z.infer<TData>>) & { readonly type: TType; readonly schema: ReturnType<typeof envelopeSchema<TType, TData>> };
+
+/** Defines an event type in one line: `export const orderPlaced = defineEvent('order.placed', orderPlacedData)`. */
+export function defineEvent<TType extends string, TData extends z.ZodType>(type: TType, data: TData): EventDefinition<TType, TData> {
+  return Object.assign((payload: z.infer<TData>, options?: EnvelopeOptions) => createEnvelope(type, payload, options), { type, schema: envelopeSchema(type, data) });
+}
+
+/** The event an EventDefinition makes: `type OrderPlaced = EventOfDefinition<typeof orderPlaced>`. */
+export type EventOfDefinition<D> = D extends EventDefinition<infer TType, infer TData> ? EventEnvelope<TType, z.infer<TData>> : never;
+
+/** What schemasOf needs of a definition (its constructor's parameter types vary, so not EventDefinition). */
+interface DefinedSchema {
+  readonly type: string;
+  readonly schema: z.ZodType;
+}
+
+/** The schemas of some definitions, by type: what parseEvent looks an incoming message's schema up in. */
+export function schemasOf<Ds extends readonly DefinedSchema[]>(...definitions: Ds): SchemasOf<Ds[number]> {
+  return Object.fromEntries(definitions.map((d) => [d.type, d.schema])) as SchemasOf<Ds[number]>;
+}
+
+type SchemasOf<D extends DefinedSchema> = { readonly [E in D as E['type']]: E['schema'] };

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { TRANSITION_ACTIONS } from '../domain/order-authority';
 import { cents, id, isoTime, orderStatus, pricedItem } from './event-parts';
-import { createEnvelope, envelopeSchema, stableEventId, type EnvelopeOptions, type EventEnvelope } from './envelope';
+import { defineEvent, schemasOf, stableEventId, type EventOfDefinition } from './envelope';
 
 /*
  * One schema per event type, used by producers before sending and by consumers on receipt.
@@ -125,46 +125,28 @@ export const orderTransitionDecidedData = z.object({
   decidedAt: isoTime,
 });
 
-export const orderEventSchemas = {
-  'order.placed': envelopeSchema('order.placed', orderPlacedData),
-  'order.confirmed': envelopeSchema('order.confirmed', orderConfirmedData),
-  'order.payment-failed': envelopeSchema('order.payment-failed', orderPaymentFailedData),
-  'order.status-changed': envelopeSchema('order.status-changed', orderStatusChangedData),
-  'order.cancelled': envelopeSchema('order.cancelled', orderCancelledData),
-  'payment.refunded': envelopeSchema('payment.refunded', paymentRefundedData),
-  'notification.sent': envelopeSchema('notification.sent', notificationSentData),
-  'order.transition-requested': envelopeSchema('order.transition-requested', orderTransitionRequestedData),
-  'order.transition-decided': envelopeSchema('order.transition-decided', orderTransitionDecidedData),
-} as const;
+/** Each event's constructor, `type` (its topic) and schema; the type literal is the wire name. */
+export const orderPlaced = defineEvent('order.placed', orderPlacedData);
+export const orderConfirmed = defineEvent('order.confirmed', orderConfirmedData);
+export const orderPaymentFailed = defineEvent('order.payment-failed', orderPaymentFailedData);
+export const orderStatusChanged = defineEvent('order.status-changed', orderStatusChangedData);
+export const orderCancelled = defineEvent('order.cancelled', orderCancelledData);
+export const paymentRefunded = defineEvent('payment.refunded', paymentRefundedData);
+export const notificationSent = defineEvent('notification.sent', notificationSentData);
+export const orderTransitionRequested = defineEvent('order.transition-requested', orderTransitionRequestedData);
+export const orderTransitionDecided = defineEvent('order.transition-decided', orderTransitionDecidedData);
 
-export type OrderPlaced = EventEnvelope<'order.placed', z.infer<typeof orderPlacedData>>;
-export type OrderConfirmed = EventEnvelope<'order.confirmed', z.infer<typeof orderConfirmedData>>;
-export type OrderPaymentFailed = EventEnvelope<'order.payment-failed', z.infer<typeof orderPaymentFailedData>>;
-export type OrderStatusChanged = EventEnvelope<'order.status-changed', z.infer<typeof orderStatusChangedData>>;
-export type OrderCancelled = EventEnvelope<'order.cancelled', z.infer<typeof orderCancelledData>>;
-export type PaymentRefunded = EventEnvelope<'payment.refunded', z.infer<typeof paymentRefundedData>>;
-export type NotificationSent = EventEnvelope<'notification.sent', z.infer<typeof notificationSentData>>;
-export type OrderTransitionRequested = EventEnvelope<'order.transition-requested', z.infer<typeof orderTransitionRequestedData>>;
-export type OrderTransitionDecided = EventEnvelope<'order.transition-decided', z.infer<typeof orderTransitionDecidedData>>;
+export type OrderPlaced = EventOfDefinition<typeof orderPlaced>;
+export type OrderConfirmed = EventOfDefinition<typeof orderConfirmed>;
+export type OrderPaymentFailed = EventOfDefinition<typeof orderPaymentFailed>;
+export type OrderStatusChanged = EventOfDefinition<typeof orderStatusChanged>;
+export type OrderCancelled = EventOfDefinition<typeof orderCancelled>;
+export type PaymentRefunded = EventOfDefinition<typeof paymentRefunded>;
+export type NotificationSent = EventOfDefinition<typeof notificationSent>;
+export type OrderTransitionRequested = EventOfDefinition<typeof orderTransitionRequested>;
+export type OrderTransitionDecided = EventOfDefinition<typeof orderTransitionDecided>;
 
-export const orderPlaced = (data: OrderPlaced['data'], options?: EnvelopeOptions): OrderPlaced =>
-  createEnvelope('order.placed', data, options);
-export const orderConfirmed = (data: OrderConfirmed['data'], options?: EnvelopeOptions): OrderConfirmed =>
-  createEnvelope('order.confirmed', data, options);
-export const orderPaymentFailed = (data: OrderPaymentFailed['data'], options?: EnvelopeOptions): OrderPaymentFailed =>
-  createEnvelope('order.payment-failed', data, options);
-export const orderStatusChanged = (data: OrderStatusChanged['data'], options?: EnvelopeOptions): OrderStatusChanged =>
-  createEnvelope('order.status-changed', data, options);
-export const orderCancelled = (data: OrderCancelled['data'], options?: EnvelopeOptions): OrderCancelled =>
-  createEnvelope('order.cancelled', data, options);
-export const paymentRefunded = (data: PaymentRefunded['data'], options?: EnvelopeOptions): PaymentRefunded =>
-  createEnvelope('payment.refunded', data, options);
-export const notificationSent = (data: NotificationSent['data'], options?: EnvelopeOptions): NotificationSent =>
-  createEnvelope('notification.sent', data, options);
-export const orderTransitionRequested = (data: OrderTransitionRequested['data'], options?: EnvelopeOptions): OrderTransitionRequested =>
-  createEnvelope('order.transition-requested', data, options);
-export const orderTransitionDecided = (data: OrderTransitionDecided['data'], options?: EnvelopeOptions): OrderTransitionDecided =>
-  createEnvelope('order.transition-decided', data, options);
+export const orderEventSchemas = schemasOf(orderPlaced, orderConfirmed, orderPaymentFailed, orderStatusChanged, orderCancelled, paymentRefunded, notificationSent, orderTransitionRequested, orderTransitionDecided);
 
 /**
  * A transition request's id: the same order, target status and requester make the same
