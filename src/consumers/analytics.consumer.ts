@@ -1,3 +1,4 @@
+import { ROOT_CONTEXT, type SpanContext } from '@opentelemetry/api';
 import { emptyAnalytics, foldAnalytics, scopesOf, toSnapshot, type AnalyticsFact, type AnalyticsSnapshot, type AnalyticsState, type EventPosition } from '../domain/analytics';
 import { analyticsUpdated } from '../events/analytics-events';
 import type { EventOf } from '../events/parse-event';
@@ -15,6 +16,7 @@ import {
 import { isDuplicateKeyError } from '../mongo/mongo-errors';
 import { collectionOf, liveGeneration } from '../mongo/read-models';
 import { withRetry } from '../retry';
+import { MAX_TRACE_LINKS } from '../tracing/kafka-headers';
 
 import { createThrottle, type Throttle } from './snapshot-throttle';
 
@@ -79,6 +81,8 @@ export type AnalyticsEffects =
       readonly occurredAt: string;
       /** The scopes it is folded into, as read at the start of the round. */
       readonly scopes: readonly StoredScope[];
+      /** The span handling the event (tracing on): the snapshots it goes into link to it. */
+      readonly trace?: SpanContext;
     };
 
 const factKey = (fact: AnalyticsFact, orderId: string) => `${fact.kind}:${orderId}`;
@@ -94,7 +98,7 @@ export function decideAnalytics(message: ConsumedEvent<AnalyticsTopic>, round: A
   if (counted && !samePosition) return { kind: 'ignore', reason: `${fact.kind} already counted from ${counted.topic}:${counted.partition}@${counted.offset}` };
   const scopes = scopesOf(fact).map((scope) => round.scopes.get(scope) ?? { scope, revision: 0, state: emptyAnalytics(scope) });
   const factClaim = counted ? null : { _id: factKey(fact, event.data.orderId), ...position, eventId: event.id };
-  return { kind: 'count', fact, factClaim, position, occurredAt: event.occurredAt, scopes };
+  return { kind: 'count', fact, factClaim, position, occurredAt: event.occurredAt, scopes, trace: message.trace };
 }
 
 export interface ScopeWrite {
@@ -141,6 +145,20 @@ interface AnalyticsDeps {
   readonly snapshots: Throttle<AnalyticsSnapshot>;
   /** The figures of each scope as this instance last read or wrote them; a write that finds them stale drops them. */
   readonly known: Map<string, StoredScope>;
+  /**
+   * Tracing on: per scope, the spans of the events folded since its last snapshot went out
+   * (the latest MAX_TRACE_LINKS). A snapshot aggregates many orders' events, so it links to
+   * them rather than continuing any one order's trace.
+   */
+  readonly links: Map<string, SpanContext[]>;
+}
+
+/** Remembers the spans of the round's events folded into `scope`, for its next snapshot's links. */
+function rememberLinks(links: Map<string, SpanContext[]>, scope: string, counts: readonly { e: Extract<AnalyticsEffects, { kind: 'count' }> }[]): void {
+  if (counts[0]?.e.trace === undefined) return; // tracing off
+  const list = links.get(scope) ?? [];
+  for (const { e } of counts) if (e.trace && e.scopes.some((s) => s.scope === scope)) list.push(e.trace);
+  links.set(scope, list.length > MAX_TRACE_LINKS ? list.slice(-MAX_TRACE_LINKS) : list);
 }
 
 /**
@@ -179,6 +197,7 @@ async function persistAnalytics(effects: readonly AnalyticsEffects[], deps: Anal
         );
         if (result.matchedCount + result.upsertedCount === 0) throw new StaleDecisionError(`analytics of ${scope}`);
         deps.known.set(scope, { scope, revision: expectedRevision + 1, state });
+        rememberLinks(deps.links, scope, counts);
         deps.snapshots.offer(scope, toSnapshot(state));
       } catch (error) {
         deps.known.delete(scope);
@@ -202,14 +221,19 @@ export function createAnalyticsConsumer(options: AnalyticsOptions = {}): Consume
       const facts = analyticsFactModel(connection, collectionOf('analytics_facts', generation));
       log.info({ collections: [analytics.collection.collectionName, facts.collection.collectionName] }, 'counting analytics');
       await Promise.all([analytics.init(), facts.init()]);
+      const links = new Map<string, SpanContext[]>();
       const publish = async (scope: string, snapshot: AnalyticsSnapshot) => {
+        const folded = links.get(scope);
+        links.delete(scope);
         if (options.publishSnapshots === false) return;
         const event = analyticsUpdated({ ...snapshot, topItems: [...snapshot.topItems], byRestaurant: [...snapshot.byRestaurant] });
-        return withRetry(() => producer.publish([{ topic: 'analytics.updated', key: scope, event }]), { retries: 3 }).catch(
+        // A trace of its own, linked to the events it counts: no one order is its parent.
+        const traced = folded ? { traceParent: ROOT_CONTEXT, traceLinks: folded } : {};
+        return withRetry(() => producer.publish([{ topic: 'analytics.updated', key: scope, event, ...traced }]), { retries: 3 }).catch(
           (error: unknown) => log.warn({ err: error, scope }, 'analytics.updated not published; the next update carries the figures'),
         );
       };
-      return { analytics, facts, snapshots: createThrottle(options.publishIntervalMs ?? 250, publish), known: new Map() };
+      return { analytics, facts, snapshots: createThrottle(options.publishIntervalMs ?? 250, publish), known: new Map(), links };
     },
     async load(messages, deps, mode) {
       const facts = messages.flatMap((m) => {

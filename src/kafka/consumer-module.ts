@@ -2,6 +2,7 @@
  * What a consumer module is to the shared runner (consumer-runner.ts): its topics, a pure
  * decision per message, and the few steps around it. The types a module is written against.
  */
+import type { SpanContext } from '@opentelemetry/api';
 import type { Connection } from 'mongoose';
 import type { Config } from '../config';
 import type { EventPosition } from '../domain/analytics';
@@ -10,9 +11,13 @@ import type { EventOf, KnownEventType } from '../events/parse-event';
 import type { Logger } from '../logger';
 import type { EventProducer, OutgoingEvent } from './event-producer';
 
-/** One parsed event and where it sat in the log. `position.topic` is the logical topic name. */
+/**
+ * One parsed event and where it sat in the log. `position.topic` is the logical topic name.
+ * `trace`: the span handling it, while tracing is on, for a module that aggregates messages
+ * into one event of its own (analytics) to link to; undefined when off.
+ */
 export type ConsumedEvent<T extends KnownEventType = KnownEventType> = T extends KnownEventType
-  ? { readonly event: EventOf<T>; readonly key: string | null; readonly position: EventPosition }
+  ? { readonly event: EventOf<T>; readonly key: string | null; readonly position: EventPosition; readonly trace?: SpanContext }
   : never;
 
 /** What a module's `setup` may use: built once per running instance by the runner. */

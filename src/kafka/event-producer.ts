@@ -1,7 +1,11 @@
+import { context, ROOT_CONTEXT, trace, type Context, type Span, type SpanContext, type Tracer } from '@opentelemetry/api';
 import { CompressionTypes, type Kafka } from 'kafkajs';
 import { AppError } from '../errors';
 import { whileBusy } from '../micro-batch';
 import { processMetrics } from '../metrics/process-metrics';
+import { injectTraceHeaders } from '../tracing/kafka-headers';
+import { failSpan, startSendSpan } from '../tracing/messaging-spans';
+import { activeTracer } from '../tracing/tracing';
 import type { Config } from '../config';
 import { eventSchemas, physicalTopic, type TopicName } from '../events/topics';
 import { connectFreshProducer } from './client';
@@ -11,6 +15,14 @@ export interface OutgoingEvent {
   readonly topic: TopicName;
   readonly key: string;
   readonly event: { readonly type: string; readonly id: string };
+  /**
+   * Tracing only (ignored when off): the context the event's `send` span continues. The runner
+   * sets the span of the message the event was emitted for; an event standing for many sets
+   * ROOT_CONTEXT and `traceLinks`. Unset: the caller's active context (a request's span).
+   */
+  readonly traceParent?: Context;
+  /** Tracing only: the spans the event aggregates (analytics.updated), linked rather than parented. */
+  readonly traceLinks?: readonly SpanContext[];
 }
 
 export interface EventProducer {
@@ -46,7 +58,7 @@ export function produceRequests(events: readonly OutgoingEvent[], config: Config
   const requests: TopicMessages[][] = [];
   let current = new Map<string, TopicMessages>();
   let bytes = 0;
-  for (const { topic, key, event } of events) {
+  for (const { topic, key, event, traceParent, traceLinks } of events) {
     const value = JSON.stringify(event);
     if (bytes > 0 && bytes + value.length > maxBytes) {
       requests.push([...current.values()]);
@@ -55,12 +67,39 @@ export function produceRequests(events: readonly OutgoingEvent[], config: Config
     }
     const physical = physicalTopic(config, topic);
     const entry = current.get(physical) ?? { topic: physical, messages: [] };
-    entry.messages.push({ key, value, headers: { 'event-type': event.type, 'event-id': event.id } });
+    const headers: Record<string, string> = { 'event-type': event.type, 'event-id': event.id };
+    // Set by publish() only while tracing: the send span's context, and what the event aggregates.
+    if (traceParent) injectTraceHeaders(headers, traceParent, traceLinks);
+    entry.messages.push({ key, value, headers });
     current.set(physical, entry);
     bytes += value.length;
   }
   if (bytes > 0) requests.push([...current.values()]);
   return requests;
+}
+
+/**
+ * Tracing on: each event gets its `send` span, started here (in the caller's context, before
+ * the group commit gathers calls from many contexts) and ended at Kafka's answer; the span's
+ * context goes into that event's own headers, so a shared produce request keeps every
+ * message's trace apart.
+ */
+async function sendTraced(tracer: Tracer, events: readonly OutgoingEvent[], send: (events: readonly OutgoingEvent[]) => Promise<void>): Promise<void> {
+  const active = context.active();
+  const spans: Span[] = [];
+  const traced = events.map((e) => {
+    const span = startSendSpan(tracer, e.topic, { id: e.event.id, key: e.key }, e.traceParent ?? active, e.traceLinks);
+    spans.push(span);
+    return { ...e, traceParent: trace.setSpan(ROOT_CONTEXT, span) };
+  });
+  try {
+    await send(traced);
+  } catch (error) {
+    for (const span of spans) failSpan(span, error);
+    throw error;
+  } finally {
+    for (const span of spans) span.end();
+  }
 }
 
 /**
@@ -101,7 +140,10 @@ export async function connectEventProducer(kafka: Kafka, config: Config): Promis
   return {
     async publish(events) {
       assertValid(events);
-      if (events.length > 0) await send(events);
+      if (events.length === 0) return;
+      const tracer = activeTracer();
+      if (tracer === null) await send(events);
+      else await sendTraced(tracer, events, send);
     },
     disconnect: () => producer.disconnect(),
   };

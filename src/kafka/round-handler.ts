@@ -4,6 +4,7 @@
  * dead-lettered, parked or stopped at as failure-policy.ts says.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
+import { context } from '@opentelemetry/api';
 import type { KafkaMessage } from 'kafkajs';
 import type { KnownEventType } from '../events/parse-event';
 import { parseEvent } from '../events/parse-event';
@@ -11,11 +12,13 @@ import { deadLetterTopic, parkingTopic } from '../events/topics';
 import type { Logger } from '../logger';
 import { consumerCounters } from '../metrics/process-metrics';
 import { backoffDelay, type RetryOptions } from '../retry';
+import { activeTracer } from '../tracing/tracing';
 import type { ConsumedEvent, ConsumerModule, LoadMode } from './consumer-module';
 import type { DeadLetterProducer } from './dead-letter';
 import type { EventProducer, OutgoingEvent } from './event-producer';
 import { budgetSpent, classifyFailure, isRetriableFailure, restartVerdict, type DeadLetterBreaker, type RetryBudget } from './failure-policy';
 import type { RestartLedger } from './restart-ledger';
+import { startRoundTrace, type RoundTrace } from './round-tracing';
 
 /**
  * A round given up on, left uncommitted: stopping, a rebalance (`rebalance`: the heartbeat's
@@ -48,6 +51,8 @@ export interface RoundContext<T extends KnownEventType> {
   readonly partition: number;
   /** Heartbeats; throws RoundAbandoned when the group rebalances or the partition moved on. */
   readonly checkIn: () => Promise<void>;
+  /** The round's spans, while tracing is on (set per round by handleRound). */
+  readonly trace?: RoundTrace;
 }
 
 type Pending<T extends KnownEventType> = { readonly consumed: ConsumedEvent<T>; readonly raw: KafkaMessage };
@@ -84,12 +89,14 @@ export function createRoundHandler<T extends KnownEventType, D, S, E, O>(module:
     const { limit, windowMs } = parts.breakerLimits;
     if (breaker.tripsOn()) throw new ConsumerHalted(error, `more than ${limit} dead letters within ${windowMs} ms: a fault upstream, not a few bad messages`);
     await deadLetters.send(failedMessage(ctx, raw), error, groupId);
+    ctx.trace?.failed(raw, 'dead-lettered', error);
     counters(ctx.topic).deadLettered.inc();
     log.error({ ...where(ctx, raw), err: error, deadLetterTopic: deadLetterTopic(ctx.topic) }, `dead-lettered ${ctx.topic}`);
   }
 
   async function park(ctx: RoundContext<T>, raw: KafkaMessage, error: unknown, after: string): Promise<void> {
     await deadLetters.park(failedMessage(ctx, raw), error, groupId, after);
+    ctx.trace?.failed(raw, 'parked', error);
     counters(ctx.topic).parked.inc();
     log.error({ ...where(ctx, raw), err: error, parkingTopic: parkingTopic(ctx.topic), after }, `parked ${ctx.topic} after ${after}; redrive it once the cause is fixed`);
   }
@@ -111,6 +118,7 @@ export function createRoundHandler<T extends KnownEventType, D, S, E, O>(module:
       log.error({ err: recordError }, 'could not record the restart; this stop will not count towards parking the message');
     });
     const restart = `${verdict.record.restarts} of ${restartsBeforeParking} before it is parked`;
+    ctx.trace?.failed(raw, 'the consumer stopped at it', error);
     throw new ConsumerHalted(error, `${ctx.topic} partition ${ctx.partition} offset ${raw.offset} failed with an environment or unexpected error (stop ${restart})`);
   }
 
@@ -150,7 +158,10 @@ export function createRoundHandler<T extends KnownEventType, D, S, E, O>(module:
     results.forEach((result, i) => {
       const { p, effects } = decided[i]!;
       if (!result.ok) return fail(p, result.error);
-      events.push(...module.emits(result.outcome));
+      // Tracing: each event is sent in the span of the message it was emitted for.
+      const trace = ctx.trace;
+      if (trace) for (const event of module.emits(result.outcome)) events.push(trace.emittedFor(p.raw, event));
+      else events.push(...module.emits(result.outcome));
       const description = module.describe(effects, result.outcome);
       done.push(description);
       log.debug({ topic: ctx.topic, partition: ctx.partition, offset: p.raw.offset, eventId: p.consumed.event.id, result: description }, `handled ${ctx.topic}`);
@@ -168,13 +179,13 @@ export function createRoundHandler<T extends KnownEventType, D, S, E, O>(module:
    * Works a round until every message is handled, dead-lettered or parked. Throws
    * RoundAbandoned (left uncommitted for a redelivery) or ConsumerHalted (stop, uncommitted).
    */
-  async function handleRound(ctx: RoundContext<T>, raws: readonly KafkaMessage[]): Promise<void> {
+  async function work(ctx: RoundContext<T>, raws: readonly KafkaMessage[]): Promise<void> {
     let pending: Pending<T>[] = [];
     for (const raw of raws) {
       try {
         const event = parseEvent(ctx.topic, raw.value);
         const position = { topic: ctx.topic, partition: ctx.partition, offset: Number(raw.offset) };
-        const consumed = { event, key: raw.key?.toString() ?? null, position } as unknown as ConsumedEvent<T>;
+        const consumed = { event, key: raw.key?.toString() ?? null, position, trace: ctx.trace?.spanContextOf(raw) } as unknown as ConsumedEvent<T>;
         pending.push({ consumed, raw });
       } catch (error) {
         await deadLetter(ctx, raw, error);
@@ -200,7 +211,7 @@ export function createRoundHandler<T extends KnownEventType, D, S, E, O>(module:
           }
           // Not one message's failure but the round's (a load that cannot work on one of
           // them, say): one at a time, so only the culprit is dead-lettered (or stopped at).
-          for (const p of pending) await handleRound(ctx, [p.raw]);
+          for (const p of pending) await work(ctx, [p.raw]);
           return;
         }
         [failed, errors] = [pending, pending.map(() => error)];
@@ -245,6 +256,20 @@ export function createRoundHandler<T extends KnownEventType, D, S, E, O>(module:
     const summary = { topic: ctx.topic, partition: ctx.partition, count: raws.length };
     if (raws.length === 1) log.info({ ...summary, offset: raws[0]!.offset, key: raws[0]!.key?.toString() ?? null, result: done[0] }, `handled ${ctx.topic}`);
     else log.info({ ...summary, offsets: `${raws[0]!.offset}-${raws.at(-1)!.offset}`, results: tally(done) }, `handled ${ctx.topic}`);
+  }
+
+  /** A round, with its spans while tracing is on (round-tracing.ts); off, nothing is built. */
+  async function handleRound(ctx: RoundContext<T>, raws: readonly KafkaMessage[]): Promise<void> {
+    const tracer = activeTracer();
+    if (tracer === null) return work(ctx, raws);
+    const trace = startRoundTrace(tracer, { groupId, topic: ctx.topic, partition: ctx.partition }, raws);
+    try {
+      await context.with(trace.context, () => work({ ...ctx, trace }, raws));
+      trace.end();
+    } catch (error) {
+      trace.end(error instanceof RoundAbandoned ? error.reason : error);
+      throw error;
+    }
   }
 
   return handleRound;
