@@ -1,6 +1,7 @@
 import { ConfigError, loadConfig } from './config';
 import { startApiServer } from './http/api-server';
 import { createLogger } from './logger';
+import { startTracing } from './tracing/tracing';
 
 /**
  * `node dist/api.js`: the GraphQL API process. Loads the configuration once, starts the
@@ -10,6 +11,8 @@ import { createLogger } from './logger';
 async function main(): Promise<void> {
   const config = loadConfig();
   const log = createLogger('api', { level: config.logLevel, pretty: config.logFormat === 'pretty' });
+  // Before the server: its request middleware and plugin exist only while tracing is on.
+  const tracing = startTracing(config, 'api', log);
   const server = await startApiServer(config, log).catch((error: unknown) => {
     log.fatal({ err: error }, 'the API could not start');
     throw error;
@@ -25,7 +28,10 @@ async function main(): Promise<void> {
       process.exit(1);
     }, config.shutdownTimeoutMs).unref();
     server.stop().then(
-      () => process.exit(0),
+      async () => {
+        await tracing?.shutdown(); // the last spans out; never rejects
+        process.exit(0);
+      },
       (error: unknown) => {
         log.error({ err: error }, 'the API did not stop cleanly');
         process.exit(1);

@@ -6,6 +6,7 @@ import { metricsRoute } from '../metrics/metrics-route';
 import { processMetrics } from '../metrics/process-metrics';
 import { startProbeListener, type ProbeListener } from '../probes/probe-listener';
 import { probeRoutes } from '../probes/probe-routes';
+import { startTracing } from '../tracing/tracing';
 import { createKafka } from './client';
 import { watchConsumerLag, type LagWatch } from './consumer-lag';
 import { startConsumer, type RunningConsumer } from './consumer-runner';
@@ -56,6 +57,7 @@ export async function runConsumerProcess<T extends KnownEventType, D, S, E, O>(m
     process.exit(1);
   }
   const log = createLogger(module.name, { level: config.logLevel, pretty: config.logFormat === 'pretty' });
+  const tracing = startTracing(config, module.name, log);
 
   let running;
   try {
@@ -82,7 +84,10 @@ export async function runConsumerProcess<T extends KnownEventType, D, S, E, O>(m
       process.exit(code || 1);
     }, config.shutdownTimeoutMs).unref();
     Promise.all([running.stop(), served.lag.stop().catch(() => undefined)]).then(
-      () => process.exit(code),
+      async () => {
+        await tracing?.shutdown(); // the last spans out; never rejects
+        process.exit(code);
+      },
       (error: unknown) => {
         log.error({ err: error }, 'error while stopping');
         process.exit(1);

@@ -8,6 +8,9 @@ import { eventSchemas, physicalGroupId, physicalTopic, TOPICS } from '../events/
 import type { Logger } from '../logger';
 import { watchConsumer, type ConsumerWatch } from '../kafka/consumer-watch';
 import { backoffDelay, withRetry } from '../retry';
+import { extractTraceContext, extractTraceLinks } from '../tracing/kafka-headers';
+import { startDeliverySpan } from '../tracing/messaging-spans';
+import { activeTracer } from '../tracing/tracing';
 import { EventQueue, type EventStream } from './event-stream';
 import { analyticsEventKeys, EVERY_EVENT, orderEventKeys, SubscriberIndex, type RoutingKey } from './subscriber-index';
 
@@ -131,13 +134,22 @@ export async function connectEventPubSub(options: EventPubSubOptions): Promise<E
       return;
     }
     onArrival?.(topic, event, arrivedAtMs);
-    indexes.get(topic)?.deliver(keys, (listener) => {
+    // Tracing on: one span per event however many subscribers get it, continuing the span its
+    // headers name (an order's event: its order's trace; a snapshot: its own, linked to the
+    // events it counts, from `trace-links`).
+    const tracer = activeTracer();
+    const span = tracer ? startDeliverySpan(tracer, topic, event.id, extractTraceContext(message.headers), extractTraceLinks(message.headers)) : null;
+    const delivered = indexes.get(topic)?.deliver(keys, (listener) => {
       try {
         listener(event);
       } catch (error) {
         log.error({ err: error, topic }, 'a subscription listener failed');
       }
     });
+    if (span) {
+      span.setAttribute('subscriptions.delivered', delivered ?? 0);
+      span.end();
+    }
   };
 
   /** Ends the topic's open streams with a retryable UNAVAILABLE, once per interruption. */

@@ -95,5 +95,8 @@ export function startTracing(config: Config, processName: string, log: Logger): 
     },
   });
   log.info({ url, sampleRatio }, 'tracing on: spans exported over OTLP/HTTP');
-  return tracing;
+  return {
+    // A process stopping must not fail for its spans: what cannot be exported is logged and lost.
+    shutdown: () => tracing.shutdown().catch((error: unknown) => log.warn({ err: error, url }, 'the last spans could not be exported')),
+  };
 }
