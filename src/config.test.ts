@@ -202,6 +202,16 @@ describe('loadConfig: production-safe defaults', () => {
     expect(configError({ GRAPHQL_INTROSPECTION: 'yes' }).problems).toEqual(['GRAPHQL_INTROSPECTION must be true or false']);
   });
 
+  it('serves the operations dashboard in development and test, in production only with DASHBOARD_ENABLED=true', () => {
+    const production = { NODE_ENV: 'production', JWT_SECRET: secret, KAFKA_ALLOW_UNDER_REPLICATION: 'true' };
+    expect(loadConfig(production).dashboard).toEqual({ enabled: false });
+    expect(loadConfig({ ...production, DASHBOARD_ENABLED: 'true' }).dashboard).toEqual({ enabled: true });
+    expect(loadConfig(DEV).dashboard).toEqual({ enabled: true });
+    expect(loadConfig({ NODE_ENV: 'test' }).dashboard).toEqual({ enabled: true });
+    expect(loadConfig({ ...DEV, DASHBOARD_ENABLED: 'false' }).dashboard).toEqual({ enabled: false });
+    expect(configError({ DASHBOARD_ENABLED: 'on' }).problems).toEqual(['DASHBOARD_ENABLED must be true or false']);
+  });
+
   it('offers demo tokens only in development without a JWT_SECRET of the operator', () => {
     expect(loadConfig(DEV).demoTokens).toBe(true);
     expect(loadConfig({ ...DEV, JWT_SECRET: secret }).demoTokens).toBe(false);

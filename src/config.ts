@@ -16,6 +16,10 @@ export const configOptions = {
     default: '',
     doc: '`true` answers introspection and serves GraphiQL at GET /graphql, `false` does neither; unset: on in development and test, off in production.',
   },
+  DASHBOARD_ENABLED: {
+    default: '',
+    doc: '`true` serves the live operations dashboard at GET /dashboard (signed in with an ADMIN or RESTAURANT token), `false` does not (404); unset: on in development and test, off in production.',
+  },
   HOST: {
     default: '127.0.0.1',
     doc: 'Interface the API listens on. Containers set `0.0.0.0`.',
@@ -219,6 +223,7 @@ const trueOrFalse = (name: string) => z.enum(['true', 'false'], { error: `${name
 const environmentSchema = z.object({
   NODE_ENV: z.enum(['development', 'test', 'production'], { error: 'NODE_ENV must be development, test or production' }),
   GRAPHQL_INTROSPECTION: z.enum(['', 'true', 'false'], { error: 'GRAPHQL_INTROSPECTION must be true or false' }),
+  DASHBOARD_ENABLED: z.enum(['', 'true', 'false'], { error: 'DASHBOARD_ENABLED must be true or false' }),
   JWT_ISSUER: z.string().min(1),
   JWT_AUDIENCE: z.string().min(1),
   JWT_MAX_LIFETIME_SECONDS: positive('JWT_MAX_LIFETIME_SECONDS'),
@@ -343,6 +348,8 @@ export interface Config {
   readonly tokens: { readonly issuer: string; readonly audience: string; readonly maxLifetimeSeconds: number; readonly clockSkewSeconds: number };
   /** Introspection and GraphiQL (GraphiQL needs introspection): off in production unless GRAPHQL_INTROSPECTION=true. */
   readonly graphql: { readonly introspection: boolean; readonly graphiql: boolean };
+  /** The operations dashboard at /dashboard: off in production unless DASHBOARD_ENABLED=true. */
+  readonly dashboard: { readonly enabled: boolean };
   /**
    * Demo tokens printed at start, signed with a secret generated for that start: only in
    * development and only when no JWT_SECRET was given, so no token is ever signed with an
@@ -441,6 +448,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     jwtSecret: e.JWT_SECRET || undefined,
     tokens: { issuer: e.JWT_ISSUER, audience: e.JWT_AUDIENCE, maxLifetimeSeconds: e.JWT_MAX_LIFETIME_SECONDS, clockSkewSeconds: e.JWT_CLOCK_SKEW_SECONDS },
     graphql: { introspection, graphiql: introspection },
+    dashboard: { enabled: e.DASHBOARD_ENABLED === '' ? e.NODE_ENV !== 'production' : e.DASHBOARD_ENABLED === 'true' },
     demoTokens: e.NODE_ENV === 'development' && e.JWT_SECRET === '',
     smtpUrl: e.SMTP_URL || undefined,
     mailpit: { smtpPort: e.MAILPIT_SMTP_PORT, uiPort: e.MAILPIT_UI_PORT },
