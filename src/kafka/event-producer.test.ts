@@ -1,3 +1,4 @@
+import { ROOT_CONTEXT, trace, TraceFlags } from '@opentelemetry/api';
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../config';
 import { orderCancelled } from '../events/order-events';
@@ -30,5 +31,13 @@ describe('produceRequests', () => {
     expect(requests.map((r) => r[0]!.messages.length)).toEqual([3, 3, 3, 1]);
     expect(requests.flatMap((r) => r[0]!.messages.map((m) => m.key))).toEqual(events.map((e) => e.key));
     expect(produceRequests([], config)).toEqual([]);
+  });
+
+  it('puts each event\'s own trace context in its own headers, and none when it has none (tracing off)', () => {
+    const spanOf = (n: string) => trace.setSpanContext(ROOT_CONTEXT, { traceId: n.repeat(32), spanId: n.repeat(16), traceFlags: TraceFlags.SAMPLED });
+    const [request] = produceRequests([{ ...cancel('a'), traceParent: spanOf('1') }, cancel('b'), { ...cancel('c'), traceParent: spanOf('2') }], config);
+    const headers = request![0]!.messages.map((m) => m.headers);
+    expect(headers.map((h) => h.traceparent)).toEqual([`00-${'1'.repeat(32)}-${'1'.repeat(16)}-01`, undefined, `00-${'2'.repeat(32)}-${'2'.repeat(16)}-01`]);
+    expect(Object.keys(headers[1]!)).toEqual(['event-type', 'event-id']);
   });
 });
