@@ -3,6 +3,8 @@ import { composeConfirmationEmail } from '../email/confirmation-email';
 import { createLogMailer, createSmtpMailer, MailDeliveryError, type Mailer, type OutgoingEmail } from '../email/mailer';
 import { stableEventId } from '../events/envelope';
 import { notificationSent, type OrderConfirmed } from '../events/order-events';
+import { CONSUMER_GROUP_TOPICS } from '../events/consumer-groups';
+import { TOPICS } from '../events/topics';
 import { settledFailed, settledOk, type ConsumedEvent, type ConsumerModule, type Settled } from '../kafka/consumer-module';
 import type { OutgoingEvent } from '../kafka/event-producer';
 import type { Logger } from '../logger';
@@ -32,7 +34,7 @@ import { EffectInProgressError } from './consumer.errors';
  * side over the pooled SMTP connections, the notifications.
  */
 
-type ConfirmationsTopic = 'order.confirmed';
+type ConfirmationsTopic = (typeof CONSUMER_GROUP_TOPICS.confirmations)[number];
 const EMAIL = 'email';
 
 export interface ConfirmationsState {
@@ -111,9 +113,9 @@ export function confirmationEvents(outcome: ConfirmationOutcome): OutgoingEvent[
   const sentAt = (n.sentAt ?? n.updatedAt).toISOString();
   const event = notificationSent(
     { orderId: n.orderId, channel: n.channel, recipient: n.recipient ?? '', messageId: n.messageId ?? '', sentAt },
-    { id: stableEventId('notification.sent', n._id), occurredAt: sentAt },
+    { id: stableEventId(TOPICS.notificationSent, n._id), occurredAt: sentAt },
   );
-  return [{ topic: 'notification.sent', key: n.orderId, event }];
+  return [{ topic: TOPICS.notificationSent, key: n.orderId, event }];
 }
 
 /** A notification as inserted: every field set, since bulk inserts bypass the model's defaults. */
@@ -213,7 +215,7 @@ export function createConfirmationsConsumer(
   const defaultMailer = (config: Config, log: Logger) => (config.smtpUrl ? createSmtpMailer(config.smtpUrl) : createLogMailer(log));
   return {
     name: 'confirmations',
-    topics: ['order.confirmed'],
+    topics: CONSUMER_GROUP_TOPICS.confirmations,
     async setup({ config, log, connection, instanceId }) {
       const [notifications, claims] = [notificationModel(connection), claimModel(connection)];
       await Promise.all([notifications.init(), claims.init()]);

@@ -1,6 +1,8 @@
 import { ADOPTED_HISTORY, currentStatus, decideTransition, LEAVABLE_STATUSES, linkId, type AuthorityDecision, type TransitionLink } from '../domain/order-authority';
 import type { OrderStatus } from '../domain/order-status';
 import { stableEventId } from '../events/envelope';
+import { CONSUMER_GROUP_TOPICS } from '../events/consumer-groups';
+import { TOPICS } from '../events/topics';
 import {
   orderCancelled,
   orderConfirmed,
@@ -29,7 +31,7 @@ import { orderTransitionModel, type OrderTransitionDocument, type OrderTransitio
  * insert of its `<order>:PLACED` link says otherwise (then it is decided again on what is stored).
  */
 
-type AuthorityTopic = 'order.transition-requested';
+type AuthorityTopic = (typeof CONSUMER_GROUP_TOPICS['order-authority'])[number];
 type Links = ReadonlyMap<OrderStatus, TransitionLink>;
 
 export interface AuthorityRound {
@@ -134,8 +136,8 @@ function decisionEvent({ request, decision, decidedAt }: AuthorityEffects): Outg
     reason: decision.kind === 'reject' ? r.reason : decision.link.reason,
     decidedAt: decision.kind === 'reject' ? decidedAt : decision.link.at,
   };
-  const event = orderTransitionDecided(data, { id: stableEventId('order.transition-decided', r.requestId, String(accepted)), occurredAt: data.decidedAt });
-  return { topic: 'order.transition-decided', key: r.orderId, event };
+  const event = orderTransitionDecided(data, { id: stableEventId(TOPICS.orderTransitionDecided, r.requestId, String(accepted)), occurredAt: data.decidedAt });
+  return { topic: TOPICS.orderTransitionDecided, key: r.orderId, event };
 }
 
 /** PURE: the facts an accepted transition announces. Ids derive from the request, so a repeat is a recognisable duplicate. */
@@ -144,31 +146,31 @@ export function acceptedTransitionEvents(request: OrderTransitionRequested, link
   const parties = { orderId: r.orderId, customerId: r.customerId, restaurantId: r.restaurantId };
   const changed = orderStatusChanged(
     { ...parties, status: link.to, previousStatus: link.from, reason: link.reason, at: link.at },
-    { id: stableEventId('order.status-changed', link.requestId), occurredAt: link.at },
+    { id: stableEventId(TOPICS.orderStatusChanged, link.requestId), occurredAt: link.at },
   );
   const events: OutgoingEvent[] = [];
   if (link.action === 'confirm' && r.confirmation) {
     const c = r.confirmation;
-    events.push({ topic: 'order.confirmed', key: r.orderId, event: orderConfirmed(c, { id: stableEventId('order.confirmed', c.transactionId), occurredAt: c.confirmedAt }) });
+    events.push({ topic: TOPICS.orderConfirmed, key: r.orderId, event: orderConfirmed(c, { id: stableEventId(TOPICS.orderConfirmed, c.transactionId), occurredAt: c.confirmedAt }) });
   } else if (link.action === 'fail-payment') {
-    const failed = orderPaymentFailed({ ...parties, reason: link.reason ?? 'payment declined', failedAt: link.at }, { id: stableEventId('order.payment-failed', link.requestId), occurredAt: link.at });
-    events.push({ topic: 'order.payment-failed', key: r.orderId, event: failed });
+    const failed = orderPaymentFailed({ ...parties, reason: link.reason ?? 'payment declined', failedAt: link.at }, { id: stableEventId(TOPICS.orderPaymentFailed, link.requestId), occurredAt: link.at });
+    events.push({ topic: TOPICS.orderPaymentFailed, key: r.orderId, event: failed });
   } else if (link.action === 'cancel') {
     const cancelled = orderCancelled(
       { ...parties, reason: link.reason, cancelledBy: link.requestedBy, cancelledAt: link.at, cancelledFrom: link.from },
-      { id: stableEventId('order.cancelled', link.requestId), occurredAt: link.at },
+      { id: stableEventId(TOPICS.orderCancelled, link.requestId), occurredAt: link.at },
     );
-    events.push({ topic: 'order.cancelled', key: r.orderId, event: cancelled });
+    events.push({ topic: TOPICS.orderCancelled, key: r.orderId, event: cancelled });
   }
   // The status change last: whoever sees it can find the fact it follows.
-  events.push({ topic: 'order.status-changed', key: r.orderId, event: changed });
+  events.push({ topic: TOPICS.orderStatusChanged, key: r.orderId, event: changed });
   return events;
 }
 
 export function createOrderAuthority(): ConsumerModule<AuthorityTopic, AuthorityDeps, AuthorityRound, AuthorityEffects> {
   return {
     name: 'order-authority',
-    topics: ['order.transition-requested'],
+    topics: CONSUMER_GROUP_TOPICS['order-authority'],
     async setup({ connection }) {
       const transitions = orderTransitionModel(connection);
       await transitions.init();

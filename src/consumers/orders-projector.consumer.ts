@@ -2,6 +2,8 @@ import { CURRENCY } from '../domain/catalog';
 import { applyStatusChange, type StatusChange } from '../domain/order';
 import type { OrderStatus } from '../domain/order-status';
 import type { OrderPlaced, OrderStatusChanged } from '../events/order-events';
+import { CONSUMER_GROUP_TOPICS } from '../events/consumer-groups';
+import { TOPICS } from '../events/topics';
 import type { mongo } from 'mongoose';
 import { settledFailed, settledOk, StaleDecisionError, type ConsumerModule, type Settled } from '../kafka/consumer-module';
 import { bulkUpdate, findByIds, insertEach } from '../mongo/bulk';
@@ -22,7 +24,7 @@ import { collectionOf, liveGeneration } from '../mongo/read-models';
  * writes themselves), one insert of new orders and bulk updates of stored ones.
  */
 
-type ProjectorTopic = 'order.placed' | 'order.status-changed';
+type ProjectorTopic = (typeof CONSUMER_GROUP_TOPICS['orders-projector'])[number];
 
 /** What the projector knows of a stored order. */
 export type StoredOrder = Pick<OrderDocument, '_id' | 'status' | 'detailsKnown'> | null;
@@ -174,7 +176,7 @@ export interface OrdersProjectorOptions {
 export function createOrdersProjector(options: OrdersProjectorOptions = {}): ConsumerModule<ProjectorTopic, { orders: OrderModel }, ProjectorRound, ProjectorEffects> {
   return {
     name: 'orders-projector',
-    topics: ['order.placed', 'order.status-changed'],
+    topics: CONSUMER_GROUP_TOPICS['orders-projector'],
     async setup({ connection, log }) {
       const generation = options.generation !== undefined ? options.generation : await liveGeneration(connection, 'orders');
       const orders = orderModel(connection, collectionOf('orders', generation));
@@ -192,7 +194,7 @@ export function createOrdersProjector(options: OrdersProjectorOptions = {}): Con
     decide(message, { stored, guessed }) {
       const { event } = message;
       const orderId = event.data.orderId;
-      if (event.type === 'order.placed') return projectPlaced(event, guessed ? null : (stored.get(orderId) ?? null));
+      if (event.type === TOPICS.orderPlaced) return projectPlaced(event, guessed ? null : (stored.get(orderId) ?? null));
       if (!guessed) return projectStatusChange(event, stored.get(orderId) ?? null);
       const previous = event.data.previousStatus;
       const effects = projectStatusChange(event, previous === null ? null : { _id: orderId, status: previous, detailsKnown: true });

@@ -2,6 +2,8 @@ import { randomUUID } from 'node:crypto';
 import type { Connection } from 'mongoose';
 import { stableEventId } from '../events/envelope';
 import { orderTransitionRequested, paymentRefunded, transitionRequestId, type OrderCancelled, type OrderPlaced } from '../events/order-events';
+import { CONSUMER_GROUP_TOPICS } from '../events/consumer-groups';
+import { TOPICS } from '../events/topics';
 import { settledFailed, settledOk, StaleDecisionError, type ConsumedEvent, type ConsumerModule, type Settled } from '../kafka/consumer-module';
 import type { OutgoingEvent } from '../kafka/event-producer';
 import { findByIds } from '../mongo/bulk';
@@ -29,7 +31,7 @@ import { EffectInProgressError } from './consumer.errors';
  * after the gateway calls side by side, the settlements. Refunds (rare) go one by one.
  */
 
-type TransactionsTopic = 'order.placed' | 'order.cancelled';
+type TransactionsTopic = (typeof CONSUMER_GROUP_TOPICS.transactions)[number];
 const PAYMENT = 'payment';
 
 /** What the consumer knows of one order's payment. */
@@ -150,9 +152,9 @@ function transitionRequest(placed: OrderPlaced, t: TransactionDocument, at: stri
       requestedAt: at,
       confirmation: captured ? { orderId, customerId, customerEmail, restaurantId, items, totalCents, currency, transactionId: t.transactionId, confirmedAt: at } : null,
     },
-    { id: stableEventId('order.transition-requested', requestId), occurredAt: at },
+    { id: stableEventId(TOPICS.orderTransitionRequested, requestId), occurredAt: at },
   );
-  return { topic: 'order.transition-requested', key: orderId, event };
+  return { topic: TOPICS.orderTransitionRequested, key: orderId, event };
 }
 
 /**
@@ -169,8 +171,8 @@ export function transactionEvents(outcome: TransactionOutcome): OutgoingEvent[] 
     // Cancelled while PLACED: the authority never confirmed it, so its capture was never revenue.
     const orderWasConfirmed = outcome.cancelled.data.cancelledFrom !== 'PLACED';
     const data = { orderId: t._id, restaurantId: t.restaurantId, transactionId: t.transactionId, amountCents: t.amountCents, refundedAt, orderWasConfirmed };
-    const event = paymentRefunded(data, { id: stableEventId('payment.refunded', t.transactionId), occurredAt: refundedAt });
-    return [{ topic: 'payment.refunded', key: t._id, event }];
+    const event = paymentRefunded(data, { id: stableEventId(TOPICS.paymentRefunded, t.transactionId), occurredAt: refundedAt });
+    return [{ topic: TOPICS.paymentRefunded, key: t._id, event }];
   }
   return [transitionRequest(outcome.placed, t, (t.settledAt ?? t.updatedAt).toISOString())];
 }
@@ -347,7 +349,7 @@ export function createTransactionsConsumer(
   const claimLeaseMs = options.claimLeaseMs ?? 30_000;
   return {
     name: 'transactions',
-    topics: ['order.placed', 'order.cancelled'],
+    topics: CONSUMER_GROUP_TOPICS.transactions,
     async setup({ connection, instanceId }) {
       const [transactions, claims] = [transactionModel(connection), claimModel(connection)];
       await Promise.all([transactions.init(), claims.init()]);
@@ -373,7 +375,7 @@ export function createTransactionsConsumer(
         now: round.now,
         instanceId: round.instanceId,
       };
-      return message.event.type === 'order.placed' ? decidePlaced(message.event, state, claimLeaseMs) : decideCancelled(message.event, state, claimLeaseMs);
+      return message.event.type === TOPICS.orderPlaced ? decidePlaced(message.event, state, claimLeaseMs) : decideCancelled(message.event, state, claimLeaseMs);
     },
     persist: persistPayments,
     emits: transactionEvents,

@@ -10,7 +10,7 @@
 import { parseArgs } from 'node:util';
 import type { Config } from '../config';
 import { AppError } from '../errors';
-import { deadLetterTopic, parkingTopic, TOPICS } from '../events/topics';
+import { TOPICS } from '../events/topics';
 import { createKafka } from '../kafka/client';
 import type { Logger } from '../logger';
 import { connectMongo } from '../mongo/connection';
@@ -75,7 +75,7 @@ async function withServices<T>(config: Config, log: Logger, work: (s: { kafka: R
 }
 
 async function findLetters(config: Config, log: Logger, filter: LetterFilter, s: Parameters<Parameters<typeof withServices>[2]>[0]): Promise<Letter[]> {
-  const topics = letterTopicsOf(Object.values(TOPICS), filter, { deadLetter: deadLetterTopic, parking: parkingTopic });
+  const topics = letterTopicsOf(Object.values(TOPICS), filter);
   if (topics.length === 0) throw new AppError('BAD_USER_INPUT', `no dead-letter or parking topic matches --topic ${filter.topic}; topics: ${Object.values(TOPICS).join(', ')}`);
   const line = progressLine();
   const letters = await scanLetters(s.kafka, s.admin, config, topics, ({ scanned, total }: ScanProgress) => line.show(`scanning ${topics.length} topic(s): ${scanned} of ${total} message(s)`));

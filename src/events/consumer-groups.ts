@@ -2,9 +2,9 @@ import type { TopicName } from './topics';
 
 /**
  * The product's consumer groups (a consumer module's group is its name) and the topics each
- * reads. The consumer modules declare their own topics; this table restates them for the
- * GraphQL side, which may not import a consumer module (.dependency-cruiser.cjs) but reports
- * each group's lag. consumer-groups.test.ts fails when the two disagree.
+ * reads: the one home of that fact. Each consumer module takes its topics from here, and so
+ * does the GraphQL side, which may not import a consumer module (.dependency-cruiser.cjs) but
+ * reports each group's lag. consumer-groups.test.ts fails when a module is missing or extra.
  */
 export const CONSUMER_GROUP_TOPICS = {
   transactions: ['order.placed', 'order.cancelled'],

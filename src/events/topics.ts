@@ -24,15 +24,28 @@ export type TopicName = (typeof TOPICS)[keyof typeof TOPICS];
 
 export const eventSchemas = { ...orderEventSchemas, ...analyticsEventSchemas } as const;
 
+/** The suffixes of the topics a consumer sets messages aside in, by kind. */
+const SET_ASIDE_SUFFIXES = { 'dead-letter': '.dlq', parked: '.parked' } as const;
+export type SetAsideKind = keyof typeof SET_ASIDE_SUFFIXES;
+
 /** Where a consumer puts a message it cannot handle, with the reason in its headers. */
-export const deadLetterTopic = (topic: string): string => `${topic}.dlq`;
+export const deadLetterTopic = (topic: string): string => `${topic}${SET_ASIDE_SUFFIXES['dead-letter']}`;
 
 /**
  * Where a consumer parks a message that may well be fine but kept failing (restarts at it in a
  * row, or retriable failures past their budget), with the reason in its headers: set aside so
  * the stream goes on, kept byte for byte to be redriven once the cause is fixed.
  */
-export const parkingTopic = (topic: string): string => `${topic}.parked`;
+export const parkingTopic = (topic: string): string => `${topic}${SET_ASIDE_SUFFIXES.parked}`;
+
+/** The inverse of deadLetterTopic and parkingTopic: a set-aside topic's kind and source topic; null for any other topic. */
+export function setAsideTopicOf(topic: string): { readonly kind: SetAsideKind; readonly source: string } | null {
+  for (const kind of ['dead-letter', 'parked'] as const) {
+    const suffix = SET_ASIDE_SUFFIXES[kind];
+    if (topic.endsWith(suffix) && topic.length > suffix.length) return { kind, source: topic.slice(0, -suffix.length) };
+  }
+  return null;
+}
 
 /** The topic's name on the cluster: the logical name behind the deployment's KAFKA_NAMESPACE. */
 export function physicalTopic(config: Config, topic: string): string {

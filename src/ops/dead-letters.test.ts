@@ -1,8 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { letterOf, letterTopicsOf, matchesFilter, parseLetterId, redriveMessageOf } from './dead-letters';
 
-const names = { deadLetter: (t: string) => `${t}.dlq`, parking: (t: string) => `${t}.parked` };
-
 const letter = (topic: string, headers: Record<string, string> = {}) =>
   letterOf(topic, 2, { offset: '17', key: Buffer.from('ord-1'), value: Buffer.from('{'), headers: { 'trace-id': 'abc', ...headers } });
 
@@ -34,9 +32,9 @@ describe('dead letters', () => {
 
   it('reads only the topics a filter can match', () => {
     const sources = ['order.placed', 'order.cancelled'];
-    expect(letterTopicsOf(sources, {}, names)).toEqual(['order.placed.dlq', 'order.placed.parked', 'order.cancelled.dlq', 'order.cancelled.parked']);
-    expect(letterTopicsOf(sources, { topic: 'order.placed', kind: 'parked' }, names)).toEqual(['order.placed.parked']);
-    expect(letterTopicsOf(sources, { topic: 'order.cancelled.dlq' }, names)).toEqual(['order.cancelled.dlq']);
-    expect(letterTopicsOf(sources, { ids: ['order.placed.dlq:0:1'] }, names)).toEqual(['order.placed.dlq']);
+    expect(letterTopicsOf(sources, {})).toEqual(['order.placed.dlq', 'order.placed.parked', 'order.cancelled.dlq', 'order.cancelled.parked']);
+    expect(letterTopicsOf(sources, { topic: 'order.placed', kind: 'parked' })).toEqual(['order.placed.parked']);
+    expect(letterTopicsOf(sources, { topic: 'order.cancelled.dlq' })).toEqual(['order.cancelled.dlq']);
+    expect(letterTopicsOf(sources, { ids: ['order.placed.dlq:0:1'] })).toEqual(['order.placed.dlq']);
   });
 });

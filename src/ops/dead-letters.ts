@@ -9,9 +9,10 @@
  */
 import type { IHeaders } from 'kafkajs';
 import { AppError } from '../errors';
+import { deadLetterTopic, parkingTopic, setAsideTopicOf, type SetAsideKind } from '../events/topics';
 import { DEAD_LETTER_HEADERS } from '../kafka/dead-letter';
 
-export type LetterKind = 'dead-letter' | 'parked';
+export type LetterKind = SetAsideKind;
 
 /** One dead letter or parked message, read from its topic. */
 export interface Letter {
@@ -32,23 +33,26 @@ export interface Letter {
   readonly failedAt: string;
 }
 
-const SUFFIXES: Readonly<Record<LetterKind, string>> = { 'dead-letter': '.dlq', parked: '.parked' };
-
 /** The id of the message at `partition`/`offset` of logical topic `topic`. */
 export const letterId = (topic: string, partition: number, offset: string): string => `${topic}:${partition}:${offset}`;
 
 /** Parses an id back into its position; a malformed one is the operator's typo, said plainly. */
 export function parseLetterId(id: string): { topic: string; partition: number; offset: string; kind: LetterKind } {
-  const match = /^(.+\.(dlq|parked)):(\d+):(\d+)$/.exec(id);
-  if (!match) throw new AppError('BAD_USER_INPUT', `"${id}" is not a dead-letter id: expected <topic>.dlq:<partition>:<offset> or <topic>.parked:<partition>:<offset>, as \`./dev dlq list\` prints them`);
-  return { topic: match[1]!, kind: match[2] === 'dlq' ? 'dead-letter' : 'parked', partition: Number(match[3]), offset: match[4]! };
+  const match = /^(.+):(\d+):(\d+)$/.exec(id);
+  const setAside = match ? setAsideTopicOf(match[1]!) : null;
+  if (!match || !setAside) {
+    const expected = `${deadLetterTopic('<topic>')}:<partition>:<offset> or ${parkingTopic('<topic>')}:<partition>:<offset>`;
+    throw new AppError('BAD_USER_INPUT', `"${id}" is not a dead-letter id: expected ${expected}, as \`./dev dlq list\` prints them`);
+  }
+  return { topic: match[1]!, kind: setAside.kind, partition: Number(match[2]), offset: match[3]! };
 }
 
 const text = (value: IHeaders[string]): string => (value === undefined ? '' : Array.isArray(value) ? value.map(String).join(',') : String(value));
 
 /** PURE: a letter from a message of logical topic `topic` (a `.dlq` or `.parked` topic). */
 export function letterOf(topic: string, partition: number, message: { offset: string; key: Buffer | null; value: Buffer | null; headers?: IHeaders }): Letter {
-  const kind: LetterKind = topic.endsWith(SUFFIXES.parked) ? 'parked' : 'dead-letter';
+  const setAside = setAsideTopicOf(topic);
+  const kind: LetterKind = setAside?.kind ?? 'dead-letter';
   const headers = message.headers ?? {};
   const header = (name: string) => text(headers[name]);
   return {
@@ -58,7 +62,7 @@ export function letterOf(topic: string, partition: number, message: { offset: st
     partition,
     offset: message.offset,
     // The header says where it came from; the topic's name says the same for a letter without it.
-    sourceTopic: header(DEAD_LETTER_HEADERS.originalTopic) || topic.slice(0, -SUFFIXES[kind].length),
+    sourceTopic: header(DEAD_LETTER_HEADERS.originalTopic) || (setAside?.source ?? topic),
     key: message.key,
     value: message.value,
     headers,
@@ -102,12 +106,12 @@ export function matchesFilter(letter: Letter, filter: LetterFilter): boolean {
 }
 
 /** The logical dead-letter and parking topics of `sourceTopics` that `filter` may match. */
-export function letterTopicsOf(sourceTopics: readonly string[], filter: LetterFilter, names: { deadLetter: (t: string) => string; parking: (t: string) => string }): string[] {
+export function letterTopicsOf(sourceTopics: readonly string[], filter: LetterFilter): string[] {
   const kinds: LetterKind[] = filter.kind ? [filter.kind] : ['dead-letter', 'parked'];
   const wanted = (filter.ids ?? []).map((id) => parseLetterId(id).topic);
   return sourceTopics
-    .filter((t) => !filter.topic || filter.topic === t || filter.topic === names.deadLetter(t) || filter.topic === names.parking(t))
-    .flatMap((t) => kinds.map((k) => (k === 'dead-letter' ? names.deadLetter(t) : names.parking(t))))
-    .filter((t) => !filter.topic || filter.topic === t || !filter.topic.match(/\.(dlq|parked)$/))
+    .filter((t) => !filter.topic || filter.topic === t || filter.topic === deadLetterTopic(t) || filter.topic === parkingTopic(t))
+    .flatMap((t) => kinds.map((k) => (k === 'dead-letter' ? deadLetterTopic(t) : parkingTopic(t))))
+    .filter((t) => !filter.topic || filter.topic === t || setAsideTopicOf(filter.topic) === null)
     .filter((t) => wanted.length === 0 || wanted.includes(t));
 }

@@ -62,7 +62,7 @@ export async function requestTransition(services: ApiServices, request: PersonRe
       requestedAt: services.now().toISOString(),
       confirmation: null,
     },
-    { id: stableEventId('order.transition-requested', requestId) },
+    { id: stableEventId(TOPICS.orderTransitionRequested, requestId) },
   );
   // Listening before asking: the decision cannot arrive before we listen.
   const decisions = services.pubSub.subscribe(TOPICS.orderTransitionDecided, [routingKey.order(order._id)]);

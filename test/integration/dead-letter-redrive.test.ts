@@ -9,7 +9,7 @@ import type { Connection } from 'mongoose';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { dlqCommand } from '../../src/devstack/ops-commands';
 import { AppError } from '../../src/errors';
-import { deadLetterTopic, ensureTopics, parkingTopic, TOPICS } from '../../src/events/topics';
+import { ensureTopics, TOPICS } from '../../src/events/topics';
 import { connectFreshProducer, createKafka } from '../../src/kafka/client';
 import { connectDeadLetterProducer, type DeadLetterProducer } from '../../src/kafka/dead-letter';
 import { connectMongo } from '../../src/mongo/connection';
@@ -23,7 +23,7 @@ const mongoUrl = uniqueMongoUrl('dlq');
 const config = testConfig({ KAFKA_NAMESPACE: namespace, MONGO_URL: mongoUrl });
 const log = testLogger('dlq-test');
 const kafka = createKafka(config, uniqueName('dlq-test'), log);
-const ALL_TOPICS = letterTopicsOf(Object.values(TOPICS), {}, { deadLetter: deadLetterTopic, parking: parkingTopic });
+const ALL_TOPICS = letterTopicsOf(Object.values(TOPICS), {});
 
 let admin: Admin;
 let deadLetters: DeadLetterProducer;
