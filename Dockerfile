@@ -21,6 +21,8 @@ COPY package.json package-lock.json ./
 RUN npm ci --omit=dev && npm cache clean --force
 # Files stay owned by root: the app can read but not modify its own code.
 COPY --from=build /app/dist ./dist
+# Static files the API serves as they are (tsc compiles only src/): the operations dashboard's page.
+COPY public ./public
 USER node
 EXPOSE 4000
 CMD ["node", "dist/api.js"]

@@ -32,7 +32,7 @@ export async function developmentTokens(policy: TokenPolicy, restaurantId: strin
 }
 
 /** The one log block that tells a developer how to call the API. */
-export function describeDevelopmentTokens(tokens: DevelopmentTokens, restaurantId: string, graphiqlUrl: string | null): string {
+export function describeDevelopmentTokens(tokens: DevelopmentTokens, restaurantId: string, graphiqlUrl: string | null, dashboardUrl: string | null = null): string {
   return [
     'Development access tokens (valid 24 h). Send one as the header  Authorization: Bearer <token>',
     `  CUSTOMER   (${DEMO_CUSTOMER.id}, ${DEMO_CUSTOMER.email})`,
@@ -42,5 +42,6 @@ export function describeDevelopmentTokens(tokens: DevelopmentTokens, restaurantI
     `  ADMIN      (${DEMO_ADMIN_ID})`,
     `    Bearer ${tokens.admin}`,
     graphiqlUrl ? `GraphiQL: ${graphiqlUrl}  (the customer token is pre-filled)` : 'GraphiQL is off',
+    dashboardUrl ? `Operations dashboard: ${dashboardUrl}  (opens with the admin token)` : 'The operations dashboard is off',
   ].join('\n');
 }

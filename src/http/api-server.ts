@@ -19,6 +19,7 @@ import type { EventPubSubOptions } from '../subscriptions/event-pubsub';
 import { openApiServices, type OpenedApiServices } from './api-services';
 import { buildApiSchema } from './build-schema';
 import { formatApiError } from './format-error';
+import { DASHBOARD_PATH, dashboardRoutes } from './dashboard';
 import { graphiqlPage, graphiqlRoute } from './graphiql';
 import { metricsPlugin } from './metrics-plugin';
 import { DEFAULT_LIMITS, operationCostPlugin, operationLimitsGate, subscriptionsOverHttpRefused, type OperationLimits } from './operation-limits';
@@ -137,6 +138,8 @@ async function serveGraphql(
     const tokens = config.demoTokens && !config.jwtSecret ? await developmentTokens(tokenPolicy, restaurantId) : null;
     const graphiql = config.graphql.graphiql;
     if (graphiql) app.get(GRAPHQL_PATH, graphiqlRoute(graphiqlPage({ endpoint: GRAPHQL_PATH, token: tokens?.customer ?? null })));
+    // The operations dashboard (src/http/dashboard.ts); in development it opens with the demo admin token.
+    if (config.dashboard.enabled) app.use(dashboardRoutes({ graphqlPath: GRAPHQL_PATH, token: tokens?.admin ?? null }));
     const identifyRequest = (authorization: unknown) => identify(authorization, tokenPolicy);
     app.use(
       GRAPHQL_PATH,
@@ -158,7 +161,9 @@ async function serveGraphql(
     const host = ['0.0.0.0', '::'].includes(address.address) ? '127.0.0.1' : address.address.includes(':') ? `[${address.address}]` : address.address;
     const graphqlUrl = `http://${host}:${address.port}${GRAPHQL_PATH}`;
     log.info({ url: graphqlUrl, instanceId }, `API listening on ${graphqlUrl}`);
-    if (tokens) log.info({ graphiql: graphiql ? graphqlUrl : null }, describeDevelopmentTokens(tokens, restaurantId, graphiql ? graphqlUrl : null));
+    const dashboardUrl = config.dashboard.enabled ? `http://${host}:${address.port}${DASHBOARD_PATH}` : null;
+    if (dashboardUrl) log.info({ url: dashboardUrl }, `operations dashboard on ${dashboardUrl}`);
+    if (tokens) log.info({ graphiql: graphiql ? graphqlUrl : null }, describeDevelopmentTokens(tokens, restaurantId, graphiql ? graphqlUrl : null, dashboardUrl));
     return {
       graphqlUrl,
       developmentTokens: tokens,
