@@ -67,6 +67,7 @@ import { CURRENCY } from '../src/domain/catalog';
 import { priceOrder } from '../src/domain/pricing';
 import { orderPlaced, type OrderPlaced } from '../src/events/order-events';
 import { createServedTopics, deadLetterTopic, ensureTopics, eventSchemas, physicalGroupId, physicalTopic, TOPICS } from '../src/events/topics';
+import { isDuplicateKeyError } from '../src/mongo/mongo-errors';
 import { withRetry, withTimeout } from '../src/retry';
 import { buildIfNeeded, ROOT } from '../test/support/processes';
 import { removeTestNamespace, testConfig, uniqueMongoUrl, uniqueName } from '../test/support/services';
@@ -861,8 +862,8 @@ async function runBareKafkajs(backlog: Backlog): Promise<BareResult> {
           inserted += (await orders.insertMany(documents, { ordered: false })).insertedCount;
         } catch (error) {
           // A redelivered batch: its documents are there already (duplicate keys); the rest went in.
-          const e = error as { code?: number; insertedCount?: number; writeErrors?: { code: number }[] };
-          const duplicatesOnly = e.code === 11000 || (e.writeErrors?.length ?? 0) > 0 && e.writeErrors!.every((w) => w.code === 11000);
+          const e = error as { insertedCount?: number; writeErrors?: { code: number }[] };
+          const duplicatesOnly = isDuplicateKeyError(error) || ((e.writeErrors?.length ?? 0) > 0 && e.writeErrors!.every(isDuplicateKeyError));
           if (!duplicatesOnly) {
             failure ??= error;
             throw error;

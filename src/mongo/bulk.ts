@@ -59,7 +59,7 @@ export async function insertEach(collection: Collection<mongo.Document>, docs: r
       await collection.insertMany(chunk as mongo.OptionalId<mongo.Document>[], { ordered: false });
     } catch (error) {
       const writeErrors = writeErrorsOf(error);
-      if (!writeErrors || writeErrors.some((e) => e.code !== 11000) || !everyDocumentAccounted(error, writeErrors, chunk.length)) {
+      if (!writeErrors || !writeErrors.every(isDuplicateKeyError) || !everyDocumentAccounted(error, writeErrors, chunk.length)) {
         if (isDuplicateKeyError(error) && chunk.length === 1) results[0] = false;
         else throw error;
       } else for (const e of writeErrors) results[e.index] = false;

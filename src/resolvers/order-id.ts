@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { nameBasedUuid } from '../events/envelope';
+import { TOPICS } from '../events/topics';
 
 /** This product's UUID namespace for ids derived from other ids (fixed forever: changing it re-keys orders). */
 const NAMESPACE = Buffer.from('3f8a9d2e6c414b7a9e150d2c7b4f6a81', 'hex');
@@ -18,7 +19,7 @@ export function orderIdForKey(customerId: string, idempotencyKey: string): strin
 
 /** The order.placed event id of such an order: a re-produced event is recognisably the same event. */
 export function placedEventIdFor(orderId: string): string {
-  return uuidV5(JSON.stringify(['order.placed', orderId]));
+  return uuidV5(JSON.stringify([TOPICS.orderPlaced, orderId]));
 }
 
 /** What a request asked for, hashed: a repeat with the same key must ask for the same thing. */
