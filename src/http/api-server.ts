@@ -24,6 +24,7 @@ import { graphiqlPage, graphiqlRoute } from './graphiql';
 import { metricsPlugin } from './metrics-plugin';
 import { DEFAULT_LIMITS, operationCostPlugin, operationLimitsGate, subscriptionsOverHttpRefused, type OperationLimits } from './operation-limits';
 import { anonymousLimit, identityOf, rateLimitedStatusPlugin } from './rate-limit-http';
+import { requestTracing } from './request-tracing';
 import { attachSubscriptionServer } from './websocket';
 
 export const GRAPHQL_PATH = '/graphql';
@@ -99,6 +100,8 @@ async function serveGraphql(
   const app = express();
   app.disable('x-powered-by');
   const httpServer = createServer(app);
+  // The request span (tracing on; nothing otherwise): request-tracing.ts.
+  const traced = requestTracing();
   const ws = attachSubscriptionServer({ httpServer, path: GRAPHQL_PATH, schema, services, tokens: tokenPolicy, introspection: config.graphql.introspection, limits, log });
   const apollo = new ApolloServer<ApiContext>({
     schema,
@@ -115,6 +118,7 @@ async function serveGraphql(
     plugins: [
       ApolloServerPluginDrainHttpServer({ httpServer, stopGracePeriodMillis: 5000 }),
       metricsPlugin(),
+      ...traced.plugins,
       { serverWillStart: async () => ({ drainServer: () => ws.dispose() }) },
       operationCostPlugin(limits),
       subscriptionsOverHttpRefused(),
@@ -146,6 +150,7 @@ async function serveGraphql(
       // Before the body is even parsed: requests without a valid token are counted per address.
       anonymousLimit({ limiter: rateLimits.anonymous, trustProxyHops: config.limits.trustProxyHops, identify: identifyRequest }),
       express.json({ limit: limits.maxBodyBytes }),
+      ...traced.middleware,
       operationLimitsGate(schema, limits),
       expressMiddleware(apollo, {
         context: async ({ req, res }) => ({
