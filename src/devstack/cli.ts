@@ -1,10 +1,11 @@
 /**
  * The local stack's command line, run through `./dev`:
- *   ./dev up                 services + API + every consumer module, in the foreground
+ *   ./dev up [--scale transactions=3,api=2]   services + API + every consumer module (N instances of those named: scale.ts), in the foreground
  *   ./dev services start     Kafka, FerretDB (on its PostgreSQL) and Mailpit in the background (reused by tests)
  *   ./dev services stop|status
  *   ./dev cluster start|stop three Kafka nodes for fault tests (ports 19092-19097)
- *   ./dev install            fetch the Kafka jars, build FerretDB and Mailpit, install PostgreSQL if missing; start nothing
+ *   ./dev install            fetch the Kafka jars, build FerretDB and Mailpit, install PostgreSQL if missing, build the
+ *                            deployment's tools (Helm, kube-validate: deploy-tools.ts); start nothing
  *   ./dev clean              stop everything and delete the local state folder
  *   ./dev dlq list|show|redrive   dead letters and parked messages (ops-commands.ts)
  *   ./dev replay <module> [--switch]   rebuild a read model from the log (ops-commands.ts)
@@ -13,11 +14,13 @@ import { rmSync } from 'node:fs';
 import { ConfigError, loadConfig, type Config } from '../config';
 import { AppError } from '../errors';
 import { chooseLogFormat, createLogger, withoutPassword, type Logger } from '../logger';
+import { ensureDeployTools } from './deploy-tools';
 import { startKafka, stopKafka } from './kafka';
 import { mailpitUrls } from './mailpit';
 import { postgresPid } from './postgres';
 import { dlqCommand, replayCommand } from './ops-commands';
 import { runningPid } from './processes';
+import { parseUpArguments } from './scale';
 import { superviseApplication } from './supervise';
 import { ensureStack, FAULT_CLUSTER, installStack, pathsFor, stopStack } from './stack';
 
@@ -50,9 +53,12 @@ async function main(args: readonly string[], log: Logger, config: Config): Promi
   const [command, sub] = args;
   if (command === 'dlq') return dlqCommand(args.slice(1), config, log);
   if (command === 'replay') return replayCommand(args.slice(1), config, log);
+  if (command === 'up') return superviseApplication(config, log, parseUpArguments(args.slice(1)).scale);
   switch (`${command ?? ''} ${sub ?? ''}`.trim()) {
     case 'install':
-      return installStack(config, log);
+      // The chart's test needs the deployment's tools; `./dev up` does not, so only here.
+      await Promise.all([installStack(config, log), ensureDeployTools(pathsFor(config), log)]);
+      return;
     case 'services start': {
       const stack = await ensureStack(config, log);
       log.info({ kafka: stack.kafkaBrokers.join(','), mongo: withoutPassword(stack.mongoUrl), mailpit: stack.mailUiUrl }, 'services are up; `./dev services stop` stops them');
@@ -69,8 +75,6 @@ async function main(args: readonly string[], log: Logger, config: Config): Promi
     }
     case 'cluster stop':
       return stopKafka(pathsFor(config), FAULT_CLUSTER, log);
-    case 'up':
-      return superviseApplication(config, log);
     case 'clean': {
       await stopStack(config, log);
       rmSync(pathsFor(config).local, { recursive: true, force: true });
@@ -78,7 +82,7 @@ async function main(args: readonly string[], log: Logger, config: Config): Promi
       return;
     }
     default:
-      console.error(`usage: ./dev up | test [vitest args] | bench | services start|stop|status | cluster start|stop | install | clean | dlq list|show|redrive | replay <module> [--switch]`);
+      console.error(`usage: ./dev up [--scale <process>=<count>,…] | test [vitest args] | bench | services start|stop|status | cluster start|stop | install | clean | dlq list|show|redrive | replay <module> [--switch]`);
       process.exitCode = 2;
   }
 }
