@@ -4,26 +4,29 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Config } from '../config';
-import { CONSUMER_MODULE_NAMES, type ConsumerModuleName } from '../consumers/modules';
-import { ensureTopics } from '../events/topics';
+import { developmentTokens, describeDevelopmentTokens, generateDevelopmentSecret } from '../auth/dev-tokens';
+import { CATALOG } from '../catalog/catalog.fixture';
+import { CONSUMER_GROUP_TOPICS } from '../events/consumer-groups';
+import { ensureTopics, physicalTopic } from '../events/topics';
 import { createKafka } from '../kafka/client';
 import { chooseLogFormat, type Logger } from '../logger';
 import { backoffDelay } from '../retry';
+import { entryOf, idleInstances, planInstances, PROCESS_NAMES, type PlannedInstance, type ProcessName, type Scale } from './scale';
 import { ensureStack, stopStack } from './stack';
-import { waitUntilReady } from './processes';
+import { assertPortFree, waitUntilReady } from './processes';
 
 /** Every process of the product, as `./dev up` runs them: the API and each consumer module. */
-export const applicationProcesses: readonly { readonly name: 'api' | ConsumerModuleName; readonly entry: string }[] = [
-  { name: 'api', entry: 'api.js' },
-  ...CONSUMER_MODULE_NAMES.map((name) => ({ name, entry: `consumers/${name}.js` })),
-];
+export const applicationProcesses: readonly { readonly name: ProcessName; readonly entry: string }[] = PROCESS_NAMES.map((name) => ({ name, entry: entryOf(name) }));
 
 /**
  * `./dev up`: brings up the services, then runs the API and every consumer module as its own
- * process, restarting one that crashes (with backoff), until Ctrl-C stops them all and the
- * services this command started.
+ * process (as many instances of each as `scale` asks: scale.ts), restarting one that crashes
+ * (with backoff, on the same ports), until Ctrl-C stops them all and the services this command
+ * started.
  */
-export async function superviseApplication(config: Config, log: Logger): Promise<void> {
+export async function superviseApplication(config: Config, log: Logger, scale: Scale = new Map()): Promise<void> {
+  // Planned first: a wrong --scale stops here, before anything starts.
+  const plan = planInstances(scale, { apiPort: config.http.port, healthPort: config.http.healthPort, partitions: config.kafka.topicPartitions });
   // Caught from the very start: a stop asked for during start-up must still stop whatever was
   // launched by then, not leave it running as orphans.
   const stop = new AbortController();
@@ -32,10 +35,24 @@ export async function superviseApplication(config: Config, log: Logger): Promise
   process.once('SIGINT', () => stop.abort());
   process.once('SIGTERM', () => stop.abort());
 
-  const stack = await ensureStack(config, log);
   const dist = join(__dirname, '..');
+  // Ports too, before any service starts: a taken one stops `./dev up` with one sentence.
+  const present = plan.filter((p) => existsSync(join(dist, p.entry)));
+  const instances: (PlannedInstance & { readonly ports: NodeJS.ProcessEnv })[] = [];
+  for (const p of present) {
+    if (p.port !== undefined) await assertPortFree(p.port, p.label, 'set PORT to a free port (API instance k takes PORT + k - 1)');
+    if (p.healthPort !== undefined) await assertPortFree(p.healthPort, `${p.label} probes`, 'set HEALTH_PORT to a free base, or to 0 to let the OS pick');
+    const ports = p.name === 'api' ? { PORT: String(p.port) } : { HEALTH_PORT: String(p.healthPort ?? (await freePort())) };
+    instances.push({ ...p, ports });
+  }
+  const stack = await ensureStack(config, log);
   // Created once here, so five processes starting at the same moment do not race to create them.
-  if (!stopping()) await createTopicsOnce(config, log);
+  if (!stopping()) await createTopicsOnce(config, log, scale);
+  const apiCount = plan.filter((p) => p.name === 'api').length;
+  // Several API instances must verify each other's tokens: without JWT_SECRET each would
+  // generate its own, so this run generates one for all of them and prints the demo tokens
+  // itself (GraphiQL's headers are then not pre-filled).
+  const sharedSecret = config.demoTokens && apiCount > 1 ? generateDevelopmentSecret() : undefined;
   const env: NodeJS.ProcessEnv = {
     ...process.env,
     KAFKA_BROKERS: stack.kafkaBrokers.join(','),
@@ -43,50 +60,59 @@ export async function superviseApplication(config: Config, log: Logger): Promise
     // The operator's SMTP_URL, or the local Mailpit's: confirmation emails land where a person can read them.
     SMTP_URL: stack.smtpUrl,
     NODE_ENV: config.nodeEnv,
-    // Only a secret the operator gave; without one the API generates its own and prints demo
-    // tokens signed with it (only the API verifies tokens).
-    JWT_SECRET: config.jwtSecret ?? '',
+    // Only a secret the operator gave (or the one shared by this run's API instances); without
+    // one the API generates its own and prints demo tokens signed with it (only the API
+    // verifies tokens).
+    JWT_SECRET: config.jwtSecret ?? sharedSecret ?? '',
     // Readable lines with each process's name at a terminal; JSON in a pipe, a file or production.
     LOG_FORMAT: chooseLogFormat(process.env.LOG_FORMAT || undefined, process.stdout.isTTY === true, config.nodeEnv),
   };
   const children = new Map<string, ChildProcess>();
 
-  // Each consumer process gets a probe port of its own (/livez, /readyz), kept across restarts.
-  const probePorts = new Map<string, number>();
-  const launch = (name: string, entry: string, crashes = 0): void => {
-    const healthPort = probePorts.get(name);
-    const childEnv = healthPort === undefined ? env : { ...env, HEALTH_PORT: String(healthPort) };
-    const child = spawn(process.execPath, ['--enable-source-maps', join(dist, entry)], { env: childEnv, stdio: 'inherit' });
-    children.set(name, child);
+  // Each instance keeps its ports across restarts: the API its PORT, a consumer its probe
+  // port (/livez, /readyz, /metrics), fixed by the plan or picked here once.
+  const launch = (p: PlannedInstance & { readonly ports: NodeJS.ProcessEnv }, crashes = 0): void => {
+    const child = spawn(process.execPath, ['--enable-source-maps', join(dist, p.entry)], { env: { ...env, ...p.ports }, stdio: 'inherit' });
+    children.set(p.label, child);
     const startedAt = Date.now();
     child.on('exit', (code, signal) => {
-      children.delete(name);
+      children.delete(p.label);
       if (stopping()) return;
       // A process that ran a while before dying gets a fresh backoff.
       const attempt = Date.now() - startedAt > 60_000 ? 1 : crashes + 1;
       const delay = backoffDelay(attempt, { initialDelayMs: 1000, maxDelayMs: 30_000 });
-      log.error({ process: name, code, signal, restartInMs: delay }, `${name} exited; restarting`);
-      setTimeout(() => !stopping() && launch(name, entry, attempt), delay).unref();
+      log.error({ process: p.label, code, signal, restartInMs: delay }, `${p.label} exited; restarting`);
+      setTimeout(() => !stopping() && launch(p, attempt), delay).unref();
     });
   };
 
-  const present = stopping() ? [] : applicationProcesses.filter((p) => existsSync(join(dist, p.entry)));
-  for (const p of present) if (p.name !== 'api') probePorts.set(p.name, await freePort());
-  if (probePorts.size > 0) log.info({ probes: Object.fromEntries([...probePorts].map(([name, port]) => [name, `http://127.0.0.1:${port}/readyz`])) }, 'consumer probes (/livez, /readyz)');
-  for (const p of present) launch(p.name, p.entry);
+  const consumers = instances.filter((p) => p.name !== 'api');
+  if (consumers.length > 0) log.info({ probes: Object.fromEntries(consumers.map((p) => [p.label, `http://127.0.0.1:${p.ports.HEALTH_PORT}/readyz`])) }, 'consumer probes (/livez, /readyz, /metrics)');
+  if (scale.size > 0) log.info({ instances: Object.fromEntries(PROCESS_NAMES.map((n) => [n, instances.filter((p) => p.name === n).length])) }, 'instances per process (--scale)');
+  for (const p of stopping() ? [] : instances) launch(p);
   const host = config.http.host === '0.0.0.0' ? '127.0.0.1' : config.http.host;
-  const base = `http://${host}:${config.http.port}`;
+  const apis = instances.filter((p) => p.name === 'api');
+  const baseOf = (p: (typeof apis)[number]) => `http://${host}:${p.ports.PORT}`;
   // SMTP_URL is not printed: it may carry credentials.
   const mail = stack.mailUiUrl ? `Mailpit (emails): ${stack.mailUiUrl}` : 'emails go to SMTP_URL';
-  if (present.some((p) => p.name === 'api')) {
-    const check = async () => (await fetch(`${base}/readyz`)).ok;
-    const healthy = waitUntilReady({ what: 'the API', check, log, timeoutMs: 120_000, signal: stop.signal }).then(
-      () => !stopping() && log.info({ processes: present.map((p) => p.name), smtp: stack.mailUiUrl ? stack.smtpUrl : undefined }, `GraphiQL: ${base}/graphql  ${mail}  (Ctrl-C stops everything)`),
+  if (apis.length > 0) {
+    const check = async () => (await Promise.all(apis.map(async (p) => (await fetch(`${baseOf(p)}/readyz`)).ok))).every(Boolean);
+    const what = apis.length === 1 ? 'the API' : `the ${apis.length} API instances`;
+    const healthy = waitUntilReady({ what, check, log, timeoutMs: 120_000, signal: stop.signal }).then(
+      async () => {
+        if (stopping()) return;
+        if (sharedSecret) log.info(await sharedTokens(config, sharedSecret, baseOf(apis[0]!)));
+        const others = apis.slice(1).map((p) => `${p.label}: ${baseOf(p)}/graphql`);
+        log.info(
+          { processes: instances.map((p) => p.label), smtp: stack.mailUiUrl ? stack.smtpUrl : undefined },
+          `GraphiQL: ${baseOf(apis[0]!)}/graphql  ${others.length > 0 ? `(${others.join(', ')})  ` : ''}${mail}  (Ctrl-C stops everything)`,
+        );
+      },
       (error: unknown) => !stopping() && log.error({ err: error }, 'the API did not become healthy; see its log lines above'),
     );
     await Promise.race([healthy, stopRequested]);
   } else if (!stopping()) {
-    log.info({ processes: present.map((p) => p.name) }, `services are up; ${mail}  (Ctrl-C stops them)`);
+    log.info({ processes: instances.map((p) => p.label) }, `services are up; ${mail}  (Ctrl-C stops them)`);
   }
 
   await stopRequested;
@@ -98,12 +124,29 @@ export async function superviseApplication(config: Config, log: Logger): Promise
   await stopStack(config, log, stack.started);
 }
 
-async function createTopicsOnce(config: Config, log: Logger): Promise<void> {
+/**
+ * The demo tokens, signed with the secret this run gave all its API instances. The APIs fill
+ * GraphiQL's headers and open the dashboard only with tokens of their own, so the text says
+ * to paste one instead.
+ */
+async function sharedTokens(config: Config, secret: string, base: string): Promise<string> {
+  const restaurantId = CATALOG[0]!.id;
+  const tokens = await developmentTokens({ secret, ...config.tokens }, restaurantId);
+  const text = describeDevelopmentTokens(tokens, restaurantId, config.graphql.graphiql ? `${base}/graphql` : null, config.dashboard.enabled ? `${base}/dashboard` : null);
+  return text.replace('(the customer token is pre-filled)', '(paste a token into its headers)').replace('(opens with the admin token)', '(sign in with the admin token)');
+}
+
+async function createTopicsOnce(config: Config, log: Logger, scale: Scale): Promise<void> {
   const admin = createKafka(config, 'devstack', log).admin();
   await admin.connect();
   try {
     const created = await ensureTopics(admin, config, log);
     if (created.length > 0) log.info({ topics: created.length }, 'topics created');
+    // Topics made earlier keep their partitions: instances beyond them would sit idle.
+    const topics = [...new Set(Object.values(CONSUMER_GROUP_TOPICS).flat())];
+    const { topics: found } = await admin.fetchTopicMetadata({ topics: topics.map((t) => physicalTopic(config, t)) });
+    const partitionsOf = (topic: string) => found.find((t) => t.name === physicalTopic(config, topic))?.partitions.length;
+    for (const warning of idleInstances(scale, partitionsOf)) log.warn(warning);
   } finally {
     await admin.disconnect();
   }
