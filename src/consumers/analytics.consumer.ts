@@ -2,6 +2,8 @@ import { ROOT_CONTEXT, type SpanContext } from '@opentelemetry/api';
 import { emptyAnalytics, foldAnalytics, scopesOf, toSnapshot, type AnalyticsFact, type AnalyticsSnapshot, type AnalyticsState, type EventPosition } from '../domain/analytics';
 import { analyticsUpdated } from '../events/analytics-events';
 import type { EventOf } from '../events/parse-event';
+import { CONSUMER_GROUP_TOPICS } from '../events/consumer-groups';
+import { TOPICS } from '../events/topics';
 import { settledFailed, settledOk, StaleDecisionError, type ConsumedEvent, type ConsumerModule, type Settled } from '../kafka/consumer-module';
 import { findByIds, insertEach } from '../mongo/bulk';
 import {
@@ -34,23 +36,23 @@ import { createThrottle, type Throttle } from './snapshot-throttle';
  * scope it touched once.
  */
 
-type AnalyticsTopic = 'order.placed' | 'order.confirmed' | 'order.payment-failed' | 'order.cancelled' | 'order.status-changed' | 'payment.refunded';
+type AnalyticsTopic = (typeof CONSUMER_GROUP_TOPICS.analytics)[number];
 
 /** PURE: the fact an event is for analytics, or null when it does not count (only DELIVERED status changes do; no refund of an order never confirmed). */
 export function factOf(event: EventOf<AnalyticsTopic>): AnalyticsFact | null {
   const { restaurantId } = event.data;
   switch (event.type) {
-    case 'order.placed':
+    case TOPICS.orderPlaced:
       return { kind: 'placed', restaurantId, items: event.data.items };
-    case 'order.confirmed':
+    case TOPICS.orderConfirmed:
       return { kind: 'confirmed', restaurantId, totalCents: event.data.totalCents };
-    case 'order.payment-failed':
+    case TOPICS.orderPaymentFailed:
       return { kind: 'payment-failed', restaurantId };
-    case 'order.cancelled':
+    case TOPICS.orderCancelled:
       return { kind: 'cancelled', restaurantId };
-    case 'order.status-changed':
+    case TOPICS.orderStatusChanged:
       return event.data.status === 'DELIVERED' ? { kind: 'delivered', restaurantId } : null;
-    case 'payment.refunded':
+    case TOPICS.paymentRefunded:
       // A capture given back before the order was ever confirmed was never counted as revenue.
       return event.data.orderWasConfirmed === false ? null : { kind: 'refunded', restaurantId, amountCents: event.data.amountCents };
   }
@@ -212,7 +214,7 @@ async function persistAnalytics(effects: readonly AnalyticsEffects[], deps: Anal
 export function createAnalyticsConsumer(options: AnalyticsOptions = {}): ConsumerModule<AnalyticsTopic, AnalyticsDeps, AnalyticsRound, AnalyticsEffects> {
   return {
     name: 'analytics',
-    topics: ['order.placed', 'order.confirmed', 'order.payment-failed', 'order.cancelled', 'order.status-changed', 'payment.refunded'],
+    topics: CONSUMER_GROUP_TOPICS.analytics,
     // Every round writes the global scope: one round at a time, so this instance never races itself.
     partitionsConcurrently: 1,
     async setup({ connection, producer, log }) {
@@ -229,7 +231,7 @@ export function createAnalyticsConsumer(options: AnalyticsOptions = {}): Consume
         const event = analyticsUpdated({ ...snapshot, topItems: [...snapshot.topItems], byRestaurant: [...snapshot.byRestaurant] });
         // A trace of its own, linked to the events it counts: no one order is its parent.
         const traced = folded ? { traceParent: ROOT_CONTEXT, traceLinks: folded } : {};
-        return withRetry(() => producer.publish([{ topic: 'analytics.updated', key: scope, event, ...traced }]), { retries: 3 }).catch(
+        return withRetry(() => producer.publish([{ topic: TOPICS.analyticsUpdated, key: scope, event, ...traced }]), { retries: 3 }).catch(
           (error: unknown) => log.warn({ err: error, scope }, 'analytics.updated not published; the next update carries the figures'),
         );
       };
