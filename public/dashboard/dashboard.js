@@ -96,7 +96,7 @@
   function lineChart(canvas, label, color) {
     return new Chart(canvas, {
       type: 'line',
-      data: { labels: [], datasets: [{ label, data: [], borderColor: color, backgroundColor: color, pointRadius: 0, tension: 0.2 }] },
+      data: { labels: [], datasets: [{ label, data: [], borderColor: color, backgroundColor: color, pointRadius: 0, tension: 0 }] },
       options: { animation: false, maintainAspectRatio: false, plugins: { legend: { display: false } }, scales: { y: { beginAtZero: true } } },
     });
   }
@@ -248,7 +248,10 @@
   /** Fetches the current figures (after a sign-in, a reconnect or a change of scope). */
   async function catchUp(s) {
     const { analytics } = await graphql(ANALYTICS, { restaurantId: s.restaurantId }, s.token);
-    if (session === s) render(analytics);
+    if (session !== s) return;
+    render(analytics);
+    // The time charts start when the figures do, not a tick later.
+    if (s.charts.rate.data.labels.length === 0) tick();
   }
 
   function follow(s) {

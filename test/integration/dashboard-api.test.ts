@@ -2,7 +2,8 @@
  * What the operations dashboard reads, through the public API on the real broker and store:
  * `consumerLag` (ADMIN; every group's lag from the Kafka admin API) and the `restaurantId`
  * argument of `analytics` / `analyticsUpdated` (an ADMIN picks a restaurant; a RESTAURANT may
- * name only its own).
+ * name only its own), and the page's route (headers, assets, off when disabled). The page itself
+ * is driven in Chromium by test/browser/dashboard.test.ts.
  */
 import type { TypedDocumentNode } from '@graphql-typed-document-node/core';
 import { parse } from 'graphql';
@@ -73,6 +74,38 @@ describe('consumerLag', () => {
     for (const token of [tokens.napoli, tokens.customer]) {
       expect(onlyError(await gql(world.api.graphqlUrl, LAG, {}, token)).code).toBe('FORBIDDEN');
     }
+  });
+});
+
+describe('GET /dashboard', () => {
+  const origin = () => new URL(world.api.graphqlUrl).origin;
+
+  it('serves the page under a strict CSP, without a token outside development', async () => {
+    const response = await fetch(`${origin()}/dashboard`);
+    expect(response.status).toBe(200);
+    expect(response.headers.get('content-type')).toBe('text/html; charset=utf-8');
+    expect(response.headers.get('content-security-policy')).toContain("script-src 'self'; style-src 'self'");
+    expect(response.headers.get('cache-control')).toBe('no-store');
+    const html = await response.text();
+    expect(html).toContain('<meta name="dashboard-token" content="">');
+    expect(html).toContain('<meta name="graphql-path" content="/graphql">');
+  });
+
+  it('serves its script, styles and the vendored libraries from this machine, and nothing else', async () => {
+    for (const [name, type] of [['dashboard.js', 'text/javascript'], ['dashboard.css', 'text/css'], ['chart.umd.min.js', 'text/javascript'], ['graphql-ws.min.js', 'text/javascript']]) {
+      const response = await fetch(`${origin()}/dashboard/assets/${name}`);
+      expect(response.status, name).toBe(200);
+      expect(response.headers.get('content-type'), name).toBe(`${type}; charset=utf-8`);
+      expect(response.headers.get('x-content-type-options'), name).toBe('nosniff');
+    }
+    expect((await fetch(`${origin()}/dashboard/assets/..%2F..%2Fpackage.json`)).status).toBe(404);
+    expect((await fetch(`${origin()}/dashboard/assets/index.html`)).status).toBe(404);
+  });
+
+  it('is not served when DASHBOARD_ENABLED=false', async () => {
+    const off = await world.startAnotherInstance({}, { ...world.config, dashboard: { enabled: false } });
+    expect((await fetch(new URL('/dashboard', off.graphqlUrl))).status).toBe(404);
+    expect((await fetch(new URL('/dashboard/assets/dashboard.js', off.graphqlUrl))).status).toBe(404);
   });
 });
 
