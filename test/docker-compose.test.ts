@@ -1,98 +1,28 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { parse } from 'yaml';
 import { configOptions, loadConfig } from '../src/config';
-import { CONSUMER_MODULE_NAMES } from '../src/consumers/modules';
 import { MAILPIT_VERSION } from '../src/devstack/mailpit';
+import {
+  appServices,
+  commandOf,
+  EXPECTED_ENTRY_POINTS,
+  environmentOf,
+  infraServices,
+  interpolate,
+  read,
+  root,
+  service,
+  services,
+  SHELL,
+  sourceOf,
+  variablesIn,
+} from './support/compose-file';
 
 // ---------------------------------------------------------------------------------------
-// Helpers: read docker-compose.yml, the Dockerfile and the build config; a small model of
-// Compose's variable interpolation, so the values the containers would really see can be
-// checked against src/config.ts.
+// Helpers beyond those of support/compose-file.ts (the services, their environments, Compose's
+// interpolation): healthchecks, dependencies, published ports, the Dockerfile's stages.
 // ---------------------------------------------------------------------------------------
-
-const root = join(__dirname, '..');
-const read = (file: string) => readFileSync(join(root, file), 'utf8');
-
-interface Healthcheck {
-  test: string[] | string;
-}
-interface Service {
-  image?: string;
-  build?: string | { context?: string; dockerfile?: string };
-  command?: string[] | string;
-  environment?: Record<string, string | number | boolean | null> | string[];
-  ports?: (string | number | { target: number; published?: string | number })[];
-  depends_on?: string[] | Record<string, { condition?: string }>;
-  healthcheck?: Healthcheck;
-}
-interface Compose {
-  services: Record<string, Service>;
-}
-
-const compose = parse(read('docker-compose.yml'), { merge: true }) as Compose;
-const services = compose.services;
-
-const infraServices = ['kafka', 'mongo', 'mailpit'] as const;
-
-/** Every app service and the source file its entry point is compiled from. */
-const EXPECTED_ENTRY_POINTS: Record<string, string> = {
-  api: 'src/api.ts',
-  ...Object.fromEntries(CONSUMER_MODULE_NAMES.map((name) => [name, `src/consumers/${name}.ts`])),
-};
-const appServices = Object.keys(EXPECTED_ENTRY_POINTS);
-
-const service = (name: string): Service => {
-  const s = services[name];
-  if (!s) throw new Error(`docker-compose.yml has no service "${name}"`);
-  return s;
-};
-
-/** The environment map of a service as written (values uninterpolated, as strings). */
-const environmentOf = (name: string): Record<string, string> => {
-  const env = service(name).environment ?? {};
-  const entries = Array.isArray(env)
-    ? env.map((line) => {
-        const i = line.indexOf('=');
-        return i === -1 ? [line, ''] : [line.slice(0, i), line.slice(i + 1)];
-      })
-    : Object.entries(env).map(([k, v]) => [k, v == null ? '' : String(v)]);
-  return Object.fromEntries(entries);
-};
-
-const VARIABLE = /\$\{([A-Za-z_][A-Za-z0-9_]*)(?:(:?[-?])([^}]*))?\}|\$([A-Za-z_][A-Za-z0-9_]*)/g;
-
-/** Shell variables a Compose value refers to: `${NAME}`, `${NAME:-x}`, `${NAME:?x}`, `$NAME`. */
-const variablesIn = (value: string): string[] =>
-  [...value.replace(/\$\$/g, '').matchAll(VARIABLE)].map((m) => (m[1] ?? m[4]) as string);
-
-/** Compose interpolation of one value, given the shell environment. */
-const interpolate = (value: string, shell: Record<string, string>): string =>
-  value
-    .split('$$')
-    .map((part) =>
-      part.replace(VARIABLE, (_match, braced?: string, op?: string, arg?: string, bare?: string) => {
-        const name = (braced ?? bare) as string;
-        const set = shell[name];
-        const present = op?.startsWith(':') ? Boolean(set) : set !== undefined;
-        if (op?.endsWith('?') && !present) throw new Error(`${name}: ${arg}`);
-        if (op?.endsWith('-') && !present) return arg ?? '';
-        return set ?? '';
-      }),
-    )
-    .join('$');
-
-const commandOf = (name: string): string[] => {
-  const command = service(name).command;
-  return typeof command === 'string' ? command.split(/\s+/) : (command ?? []);
-};
-
-/** `dist/X.js` is compiled from `src/X.ts` (tsconfig.build.json: rootDir src, outDir dist). */
-const sourceOf = (distFile: string): string | undefined => {
-  const m = /^dist\/(.+)\.js$/.exec(distFile);
-  return m ? `src/${m[1]}.ts` : undefined;
-};
 
 const hasHealthcheck = (name: string) => {
   const test = service(name).healthcheck?.test;
@@ -145,7 +75,6 @@ const publishedAddresses = (name: string): string[] =>
   });
 
 const configKeys = Object.keys(configOptions);
-const SHELL = { JWT_SECRET: 'x'.repeat(64), MONGO_ROOT_PASSWORD: 'mongo0pass', KAFKA_EXTERNAL_PASSWORD: 'kafka0pass' };
 
 /** Shell variables the infrastructure services read: credentials an app service may share (MongoDB's root password). */
 const infraVariables = new Set(infraServices.flatMap((name) => Object.values(environmentOf(name)).flatMap(variablesIn)));
