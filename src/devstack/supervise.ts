@@ -103,9 +103,10 @@ export async function superviseApplication(config: Config, log: Logger, scale: S
         if (stopping()) return;
         if (sharedSecret) log.info(await sharedTokens(config, sharedSecret, baseOf(apis[0]!)));
         const others = apis.slice(1).map((p) => `${p.label}: ${baseOf(p)}/graphql`);
+        const dashboard = config.dashboard.enabled ? `Dashboard: ${baseOf(apis[0]!)}/dashboard  ` : '';
         log.info(
           { processes: instances.map((p) => p.label), smtp: stack.mailUiUrl ? stack.smtpUrl : undefined },
-          `GraphiQL: ${baseOf(apis[0]!)}/graphql  ${others.length > 0 ? `(${others.join(', ')})  ` : ''}${mail}  (Ctrl-C stops everything)`,
+          `GraphiQL: ${baseOf(apis[0]!)}/graphql  ${others.length > 0 ? `(${others.join(', ')})  ` : ''}${dashboard}${mail}  (Ctrl-C stops everything)`,
         );
       },
       (error: unknown) => !stopping() && log.error({ err: error }, 'the API did not become healthy; see its log lines above'),
