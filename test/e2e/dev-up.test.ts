@@ -147,6 +147,15 @@ describe('./dev up with the services given', () => {
     expect(html).not.toMatch(/@import\s+(url\()?\s*["']?(https?:)?\/\//i);
   });
 
+  it('prints the operations dashboard\'s address, and the page opens with the demo admin token', async () => {
+    const dashboardUrl = `http://127.0.0.1:${port}/dashboard`;
+    expect(graphiqlLine()?.msg).toContain(`Dashboard: ${dashboardUrl}`);
+    const html = await (await fetch(dashboardUrl)).text();
+    const admin = printedTokens()[2]!;
+    expect(html).toContain(`<meta name="dashboard-token" content="${admin}">`);
+    expect((await gql(graphqlUrl, MeDocument, {}, admin)).data?.me).toMatchObject({ id: 'demo-admin', role: 'ADMIN' });
+  });
+
   it('takes an order placed over HTTP to CONFIRMED: the consumer processes did the work', async () => {
     const [token] = printedTokens();
     const input = { restaurantId: 'pizzeria-napoli', items: [{ menuItemId: 'margherita', quantity: 1 }], deliveryAddress: '1 Main Street', paymentToken: 'tok_visa' };
