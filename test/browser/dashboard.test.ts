@@ -172,6 +172,16 @@ describe.skipIf(skip)('the operations dashboard in headless Chromium', () => {
     await untilShown(restaurant, { ordersPlaced: '6' });
   });
 
+  it('lets an admin pick one restaurant\'s figures', async () => {
+    const picking = await openDashboard();
+    await expect.poll(() => picking.locator('#scope option').count(), { timeout: 20_000 }).toBeGreaterThan(1);
+    await untilShown(picking, { ordersPlaced: '8' });
+    await picking.locator('#scope').selectOption('sushi-sakura');
+    await untilShown(picking, { ordersPlaced: '2', ordersConfirmed: '2', ordersPaymentFailed: '0' });
+    expect(await picking.locator('#top-items li').allInnerTexts()).toEqual(['Miso Soup: 6']);
+    await picking.close();
+  });
+
   it('says so when a token is refused, or is not for the dashboard', async () => {
     await signInWith(restaurant, 'not-a-token');
     await expect.poll(() => restaurant.locator('#problem').innerText()).toMatch(/^The token was refused: .*\(UNAUTHENTICATED\)/);
