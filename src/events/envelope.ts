@@ -29,11 +29,7 @@ export interface EnvelopeOptions {
   readonly occurredAt?: string;
 }
 
-export function createEnvelope<TType extends string, TData>(
-  type: TType,
-  data: TData,
-  options: EnvelopeOptions = {},
-): EventEnvelope<TType, TData> {
+export function createEnvelope<TType extends string, TData>(type: TType, data: TData, options: EnvelopeOptions = {}): EventEnvelope<TType, TData> {
   return { id: options.id ?? randomUUID(), type, version: 1, occurredAt: options.occurredAt ?? new Date().toISOString(), data };
 }
 
@@ -64,10 +60,10 @@ export function stableEventId(...names: readonly string[]): string {
 }
 
 /** One event type: its constructor (call it), its `type` (also its topic) and its envelope `schema` (the parser). */
-export type EventDefinition<TType extends string, TData extends z.ZodType> = ((
-  data: z.infer<TData>,
-  options?: EnvelopeOptions,
-) => EventEnvelope<TType, z.infer<TData>>) & { readonly type: TType; readonly schema: ReturnType<typeof envelopeSchema<TType, TData>> };
+export type EventDefinition<TType extends string, TData extends z.ZodType> = ((data: z.infer<TData>, options?: EnvelopeOptions) => EventEnvelope<TType, z.infer<TData>>) & {
+  readonly type: TType;
+  readonly schema: ReturnType<typeof envelopeSchema<TType, TData>>;
+};
 
 /** Defines an event type in one line: `export const orderPlaced = defineEvent('order.placed', orderPlacedData)`. */
 export function defineEvent<TType extends string, TData extends z.ZodType>(type: TType, data: TData): EventDefinition<TType, TData> {

@@ -146,7 +146,17 @@ export type NotificationSent = EventOfDefinition<typeof notificationSent>;
 export type OrderTransitionRequested = EventOfDefinition<typeof orderTransitionRequested>;
 export type OrderTransitionDecided = EventOfDefinition<typeof orderTransitionDecided>;
 
-export const orderEventSchemas = schemasOf(orderPlaced, orderConfirmed, orderPaymentFailed, orderStatusChanged, orderCancelled, paymentRefunded, notificationSent, orderTransitionRequested, orderTransitionDecided);
+export const orderEventSchemas = schemasOf(
+  orderPlaced,
+  orderConfirmed,
+  orderPaymentFailed,
+  orderStatusChanged,
+  orderCancelled,
+  paymentRefunded,
+  notificationSent,
+  orderTransitionRequested,
+  orderTransitionDecided,
+);
 
 /**
  * A transition request's id: the same order, target status and requester make the same
