@@ -97,7 +97,7 @@ export async function superviseApplication(config: Config, log: Logger, scale: S
   const mail = stack.mailUiUrl ? `Mailpit (emails): ${stack.mailUiUrl}` : 'emails go to SMTP_URL';
   if (apis.length > 0) {
     const check = async () => (await Promise.all(apis.map(async (p) => (await fetch(`${baseOf(p)}/readyz`)).ok))).every(Boolean);
-    const what = apis.length === 1 ? 'the API' : `the ${apis.length} API instances`;
+    const what = apis.length === 1 ? 'the API' : `the API (${apis.length} instances)`;
     const healthy = waitUntilReady({ what, check, log, timeoutMs: 120_000, signal: stop.signal }).then(
       async () => {
         if (stopping()) return;
