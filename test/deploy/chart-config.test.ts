@@ -227,6 +227,8 @@ describe.skipIf(skipChartTests)('the Helm chart agrees with the configuration mo
     expect(pool.metadata.labels?.['strimzi.io/cluster']).toBe(kafka.metadata.name);
     expect(kafka.spec.kafka.config).toMatchObject({ 'default.replication.factor': 3, 'min.insync.replicas': 2, 'offsets.topic.replication.factor': 3, 'auto.create.topics.enable': false });
     expect(config.kafka.brokers).toEqual([`${kafka.metadata.name}-kafka-bootstrap:9093`]);
+    // Uninstalling the release must not delete the log, the source of truth.
+    for (const o of [kafka, pool, ...ofKind(all, 'KafkaTopic')]) expect(o.metadata.annotations?.['helm.sh/resource-policy'], `${o.kind} ${o.metadata.name}`).toBe('keep');
     const user = ofKind(all, 'KafkaUser')[0]!;
     expect(config.kafka.sasl?.username).toBe(user.metadata.name);
     expect(user.spec.authentication.type).toBe(`${config.kafka.sasl?.mechanism}`);
