@@ -2,6 +2,7 @@ import type { Model, mongo } from 'mongoose';
 
 type Collection<T extends mongo.Document> = mongo.Collection<T>;
 import { isDuplicateKeyError } from './mongo-errors';
+import { deadlineOptions } from './operation-deadline';
 
 /**
  * Bulk writes the consumers persist rounds with. Chunk sizes stay well under the statement
@@ -56,7 +57,7 @@ export async function insertEach(collection: Collection<mongo.Document>, docs: r
   for (const chunk of chunks(docs, INSERT_CHUNK)) {
     const results = chunk.map(() => true);
     try {
-      await collection.insertMany(chunk as mongo.OptionalId<mongo.Document>[], { ordered: false });
+      await collection.insertMany(chunk as mongo.OptionalId<mongo.Document>[], { ordered: false, ...deadlineOptions(collection) });
     } catch (error) {
       const writeErrors = writeErrorsOf(error);
       if (!writeErrors || !writeErrors.every(isDuplicateKeyError) || !everyDocumentAccounted(error, writeErrors, chunk.length)) {
@@ -101,7 +102,7 @@ export async function bulkUpdate<T extends mongo.Document>(collection: Collectio
   const typed = collection as unknown as Collection<T>;
   let matched = 0;
   for (const chunk of chunks(operations, UPDATE_CHUNK)) {
-    const result = await typed.bulkWrite(chunk, { ordered: false });
+    const result = await typed.bulkWrite(chunk, { ordered: false, ...deadlineOptions(collection) });
     matched += result.matchedCount + result.upsertedCount;
   }
   return matched;

@@ -2,6 +2,7 @@ import mongoose, { type Connection } from 'mongoose';
 import type { Config } from '../config';
 import type { Logger } from '../logger';
 import { observeCommands } from './command-metrics';
+import { applyOperationDeadlines } from './operation-deadline';
 
 /**
  * One connection per process. Models are registered on it by the modules that use them
@@ -23,6 +24,8 @@ export async function connectMongo(config: Config, log: Logger): Promise<Connect
     // Each command's latency on /metrics (command-metrics.ts).
     monitorCommands: true,
   });
+  // socketTimeoutMS does not bound a write stuck on a closed socket: operation-deadline.ts.
+  applyOperationDeadlines(connection, bound);
   observeCommands(connection.getClient());
   connection.on('disconnected', () => log.warn('MongoDB disconnected'));
   connection.on('reconnected', () => log.info('MongoDB reconnected'));

@@ -1,5 +1,6 @@
 import { MongoBulkWriteError, MongoNetworkError, MongoServerSelectionError, type BulkWriteResult } from 'mongodb';
 import { describe, expect, it } from 'vitest';
+import { StoreDeadlineExceeded } from './operation-deadline';
 import { isDuplicateKeyError, isTransientMongoError } from './mongo-errors';
 
 const named = (name: string, extra: Record<string, unknown> = {}) => Object.assign(new Error('x'), { name }, extra);
@@ -29,5 +30,13 @@ describe('MongoDB error meanings', () => {
     expect(isTransientMongoError(new MongoBulkWriteError(new MongoServerSelectionError('no server', { type: 'Unknown' } as never), result))).toBe(true);
     const refused = new MongoBulkWriteError({ message: 'E11000 duplicate key', code: 11000, writeErrors: [] }, result);
     expect(isTransientMongoError(refused)).toBe(false);
+  });
+
+  it('calls an operation stopped at its deadline transient, bare or wrapped in a bulk error, and a socket failure passed on unwrapped', () => {
+    const result = { insertedCount: 0 } as BulkWriteResult;
+    expect(isTransientMongoError(new StoreDeadlineExceeded(10_000))).toBe(true);
+    expect(isTransientMongoError(new MongoBulkWriteError(new StoreDeadlineExceeded(10_000) as never, result))).toBe(true);
+    expect(isTransientMongoError(Object.assign(new Error('This socket has been ended by the other party'), { code: 'EPIPE' }))).toBe(true);
+    expect(isTransientMongoError(Object.assign(new Error('no such file'), { code: 'ENOENT' }))).toBe(false);
   });
 });

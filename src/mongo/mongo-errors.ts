@@ -1,3 +1,5 @@
+import { isStoreDeadlineExceeded } from './operation-deadline';
+
 /**
  * What the MongoDB driver's failures mean for a caller, in one place: retry and dead-letter
  * decisions ask these instead of reading error texts all over the code.
@@ -18,6 +20,9 @@ const TRANSIENT_NAMES = new Set([
   'MongoPoolClearedError',
 ]);
 
+/** A socket failing under the driver, which passes some write failures on unwrapped (mongodb 7.8). */
+const TRANSIENT_SOCKET_CODES = new Set(['EPIPE', 'ECONNRESET', 'ECONNREFUSED', 'ETIMEDOUT', 'ERR_STREAM_DESTROYED']);
+
 /** Server codes for "not now" (shutting down, not primary, interrupted): see the driver's retryable set. */
 const TRANSIENT_CODES = new Set([6, 7, 89, 91, 189, 262, 9001, 10107, 11600, 11602, 13435, 13436]);
 
@@ -25,10 +30,11 @@ const TRANSIENT_CODES = new Set([6, 7, 89, 91, 189, 262, 9001, 10107, 11600, 116
 export function isTransientMongoError(error: unknown): boolean {
   if (!(error instanceof Error)) return false;
   if (TRANSIENT_NAMES.has(error.name)) return true;
-  if (isUnreachedBulkWrite(error)) return true;
+  if (isUnreachedBulkWrite(error) || isStoreDeadlineExceeded(error)) return true;
   const labelled = error as Error & { hasErrorLabel?: (label: string) => boolean; code?: unknown };
   if (labelled.hasErrorLabel?.('RetryableWriteError') || labelled.hasErrorLabel?.('ResetPool')) return true;
   if (typeof labelled.code === 'number' && TRANSIENT_CODES.has(labelled.code)) return true;
+  if (typeof labelled.code === 'string' && TRANSIENT_SOCKET_CODES.has(labelled.code)) return true;
   // While disconnected, mongoose queues operations and then fails them with a plain
   // MongooseError; this text is the only mark it gives (mongoose 9, `bufferTimeoutMS`).
   return error.name === 'MongooseError' && /buffering timed out/.test(error.message);

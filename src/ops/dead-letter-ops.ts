@@ -22,6 +22,7 @@ import { connectFreshProducer } from '../kafka/client';
 import { redriveModel, type RedriveDocument } from '../mongo/models/redrive.model';
 import { isDuplicateKeyError } from '../mongo/mongo-errors';
 import { letterOf, redriveMessageOf, type Letter } from './dead-letters';
+import { deadlineOptions } from '../mongo/operation-deadline';
 
 /** A redrive claim older than this is taken to have crashed, and is taken over. */
 export const REDRIVE_LEASE_MS = 60_000;
@@ -119,7 +120,8 @@ async function claim(connection: Connection, letter: Letter, runId: string, now:
   const ledger = redriveModel(connection);
   try {
     const doc: RedriveDocument = { _id: letter.id, state: 'sending', sourceTopic: letter.sourceTopic, claimedAt: now, claimedBy: runId, sentAt: null, sentTo: null };
-    await ledger.collection.insertOne(doc as never); // the driver's types want an ObjectId _id; ours is the letter's id
+    // The driver's types want an ObjectId _id (ours is the letter's id) and name `signal` on few operations (it reads it on all).
+    await ledger.collection.insertOne(doc as never, deadlineOptions(ledger.collection) as object);
     return null;
   } catch (error) {
     if (!isDuplicateKeyError(error)) throw error;
