@@ -103,6 +103,7 @@ import { consumerEnv } from './support/consumer-env';
 import { BENCH_RATE_LIMITS } from './support/rate-limits';
 import { perSecond, seconds, summarise, table, type LatencySummary } from './support/figures';
 import { withTimeout } from '../src/retry';
+import { startCpuProfile } from './support/cpu-profile';
 import { describeMachine } from './support/machine';
 import { whole } from './support/params';
 
@@ -683,6 +684,7 @@ it(`end to end: sustainable rate, then ${params.measureSeconds} s at half of it,
   const config = testConfig({ KAFKA_NAMESPACE: uniqueName(name), MONGO_URL: uniqueMongoUrl(name), JWT_SECRET: jwtSecret, ...BENCH_RATE_LIMITS, LOG_LEVEL: 'error' });
   const log = createLogger(name, { level: 'error' });
   const machine = describeMachine(loadAtStart);
+  const profile = await startCpuProfile(name);
 
   say(`end to end: ${params.customers} customers; search over ${params.rates.join(', ')} orders/s (${params.stepSeconds} s a step, ${params.bisectSteps} bisection steps, at most ${params.searchSeconds} s), then ${params.measureSeconds} s at half the sustainable rate`);
   say(`namespace ${config.kafka.namespace} (${config.kafka.topicPartitions} partitions per topic) on ${config.kafka.brokers.join(',')}, database ${new URL(config.mongo.url).pathname.slice(1)}`);
@@ -1014,6 +1016,8 @@ it(`end to end: sustainable rate, then ${params.measureSeconds} s at half of it,
   await mkdir(path.dirname(params.output), { recursive: true });
   await writeFile(params.output, `${JSON.stringify(report, null, 2)}\n`);
   say(`figures written to ${path.relative(process.cwd(), params.output)}`);
+  const profiled = await profile.stop();
+  if (profiled) say(`CPU profile of this process written to ${profiled}`);
 
   if (!report.passed) throw new Error(`the benchmark found problems: ${problems.join('; ')}`);
 });
