@@ -4,7 +4,7 @@ import { parseEvent } from '../events/parse-event';
 import type { ClaimDocument } from '../mongo/models/claim.model';
 import type { NotificationDocument } from '../mongo/models/notification.model';
 import { claimFixture } from './claim.fixture';
-import { confirmationEvents, decideConfirmation, type ConfirmationsState } from './confirmations.consumer';
+import { confirmationEvents, decideConfirmation, notificationRecord, type ConfirmationsState } from './confirmations.consumer';
 
 const LEASE = 60_000;
 const now = new Date('2030-01-01T12:00:00.000Z');
@@ -22,24 +22,8 @@ const confirmed = (customerEmail: string | null): OrderConfirmed =>
     confirmedAt: now.toISOString(),
   });
 
-function notification(overrides: Partial<NotificationDocument>): NotificationDocument {
-  return {
-    _id: 'ord-7:email',
-    orderId: 'ord-7',
-    channel: 'email',
-    recipient: 'ada@example.com',
-    status: 'sent',
-    claimedBy: 'confirmations-a',
-    attempts: 1,
-    messageId: null,
-    delivery: null,
-    sentAt: null,
-    reason: null,
-    createdAt: now,
-    updatedAt: now,
-    ...overrides,
-  };
-}
+const notification = (overrides: Partial<NotificationDocument>): NotificationDocument =>
+  notificationRecord('ord-7', { recipient: 'ada@example.com', status: 'sent', claimedBy: 'confirmations-a', attempts: 1, createdAt: now, updatedAt: now, ...overrides });
 
 const claim = (overrides: Partial<ClaimDocument> = {}) =>
   claimFixture({ effect: 'email', orderId: 'ord-7', claimedBy: 'confirmations-a', claimedAt: new Date(now.getTime() - 5_000), ...overrides });

@@ -119,7 +119,7 @@ export function confirmationEvents(outcome: ConfirmationOutcome): OutgoingEvent[
 }
 
 /** A notification as inserted: every field set, since bulk inserts bypass the model's defaults. */
-function notificationRecord(orderId: string, fields: Partial<NotificationDocument> & Pick<NotificationDocument, 'status'>): NotificationDocument {
+export function notificationRecord(orderId: string, fields: Partial<NotificationDocument> & Pick<NotificationDocument, 'status'>): NotificationDocument {
   const now = new Date();
   return {
     _id: notificationId(orderId, EMAIL),

@@ -4,7 +4,7 @@ import { parseEvent } from '../events/parse-event';
 import type { ClaimDocument } from '../mongo/models/claim.model';
 import type { TransactionDocument } from '../mongo/models/transaction.model';
 import { claimFixture } from './claim.fixture';
-import { decideCancelled, decidePlaced, transactionEvents, type PaymentState } from './transactions.consumer';
+import { decideCancelled, decidePlaced, transactionEvents, transactionRecord, type PaymentState } from './transactions.consumer';
 
 const LEASE = 30_000;
 const now = new Date('2030-01-01T12:00:00.000Z');
@@ -24,27 +24,12 @@ const placed: OrderPlaced = orderPlaced({
 });
 const cancelled = orderCancelled({ orderId: 'ord-1', customerId: 'cust-1', restaurantId: 'trattoria', reason: null, cancelledBy: 'cust-1', cancelledAt: now.toISOString() });
 
-function tx(overrides: Partial<TransactionDocument>): TransactionDocument {
-  return {
-    _id: 'ord-1',
-    transactionId: 'b3c1f7d2-5f0e-4d8e-9a47-0c1e5b2a9d11',
-    status: 'captured',
-    customerId: 'cust-1',
-    restaurantId: 'trattoria',
-    amountCents: 1700,
-    currency: 'EUR',
-    claimedBy: 'transactions-a',
-    chargeReference: null,
-    declineReason: null,
-    settledAt: null,
-    refundReference: null,
-    refundedAt: null,
-    voidedAt: null,
-    createdAt: now,
-    updatedAt: now,
-    ...overrides,
-  };
-}
+const tx = (overrides: Partial<TransactionDocument>): TransactionDocument =>
+  transactionRecord(
+    { orderId: 'ord-1', customerId: 'cust-1', restaurantId: 'trattoria' },
+    { transactionId: 'b3c1f7d2-5f0e-4d8e-9a47-0c1e5b2a9d11', status: 'captured', claimedBy: 'transactions-a', amountCents: 1700, ...overrides },
+    now,
+  );
 
 const claim = (overrides: Partial<ClaimDocument>) =>
   claimFixture({ effect: 'payment', orderId: 'ord-1', claimedBy: 'transactions-a', claimedAt: new Date(now.getTime() - 1000), ...overrides });

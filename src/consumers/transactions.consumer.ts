@@ -178,7 +178,7 @@ export function transactionEvents(outcome: TransactionOutcome): OutgoingEvent[] 
 }
 
 /** A settled transaction as inserted: every field set, since bulk inserts bypass the model's defaults. */
-function transactionRecord(
+export function transactionRecord(
   ids: { orderId: string; customerId: string; restaurantId: string },
   fields: Partial<TransactionDocument> & Pick<TransactionDocument, 'status' | 'claimedBy'>,
   now: Date,

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { kafkaNodes, serverProperties } from './kafka';
 import { scramFormatArgs, type SaslSslListener } from './kafka-sasl-ssl';
+import { parseProperties } from './server-properties.fixture';
 
 const listener: SaslSslListener = {
   port: 9096,
@@ -9,16 +10,6 @@ const listener: SaslSslListener = {
   plainUsers: { 'orders-plain': 'pw-1' },
   scramUsers: { 'orders-scram': 'pw-2' },
 };
-
-/** server.properties as a map of key to value (the JAAS values hold `=` too: split at the first). */
-function parseProperties(text: string): Map<string, string> {
-  return new Map(
-    text.split('\n').filter((line) => line.trim() !== '' && !line.startsWith('#')).map((line) => {
-      const at = line.indexOf('=');
-      return [line.slice(0, at), line.slice(at + 1)] as const;
-    }),
-  );
-}
 
 describe('a SASL_SSL listener on a local Kafka node', () => {
   const [node] = kafkaNodes('/s', 1, 9092);

@@ -1,18 +1,7 @@
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { kafkaClusterId, kafkaNodes, serverProperties } from './kafka';
-
-/** server.properties as a map of key to value, ignoring comments and blank lines. */
-function parseProperties(text: string): Map<string, string> {
-  const entries = text
-    .split('\n')
-    .filter((line) => line.trim() !== '' && !line.startsWith('#'))
-    .map((line) => {
-      const at = line.indexOf('=');
-      return [line.slice(0, at), line.slice(at + 1)] as const;
-    });
-  return new Map(entries);
-}
+import { parseProperties } from './server-properties.fixture';
 
 describe('kafkaNodes', () => {
   it('puts a single node on 9092 with its controller on 9093', () => {
@@ -55,26 +44,21 @@ describe('serverProperties', () => {
     expect(parseProperties(serverProperties(three[2]!, three)).get('log.dirs')).toBe(join('/c/node-3', 'data'));
   });
 
+  /** The replication settings of a node's properties. */
+  const replication = (props: Map<string, string>) => ({
+    offsets: props.get('offsets.topic.replication.factor'),
+    transactions: props.get('transaction.state.log.replication.factor'),
+    transactionsIsr: props.get('transaction.state.log.min.isr'),
+    defaultRf: props.get('default.replication.factor'),
+    minIsr: props.get('min.insync.replicas'),
+  });
+
   it('uses replication factor 1 and min ISR 1 for a single node', () => {
-    const props = parseProperties(serverProperties(one[0]!, one));
-    expect({
-      offsets: props.get('offsets.topic.replication.factor'),
-      transactions: props.get('transaction.state.log.replication.factor'),
-      transactionsIsr: props.get('transaction.state.log.min.isr'),
-      defaultRf: props.get('default.replication.factor'),
-      minIsr: props.get('min.insync.replicas'),
-    }).toEqual({ offsets: '1', transactions: '1', transactionsIsr: '1', defaultRf: '1', minIsr: '1' });
+    expect(replication(parseProperties(serverProperties(one[0]!, one)))).toEqual({ offsets: '1', transactions: '1', transactionsIsr: '1', defaultRf: '1', minIsr: '1' });
   });
 
   it('uses replication factor 3 and min ISR 2 for three nodes', () => {
-    const props = parseProperties(serverProperties(three[0]!, three));
-    expect({
-      offsets: props.get('offsets.topic.replication.factor'),
-      transactions: props.get('transaction.state.log.replication.factor'),
-      transactionsIsr: props.get('transaction.state.log.min.isr'),
-      defaultRf: props.get('default.replication.factor'),
-      minIsr: props.get('min.insync.replicas'),
-    }).toEqual({ offsets: '3', transactions: '3', transactionsIsr: '2', defaultRf: '3', minIsr: '2' });
+    expect(replication(parseProperties(serverProperties(three[0]!, three)))).toEqual({ offsets: '3', transactions: '3', transactionsIsr: '2', defaultRf: '3', minIsr: '2' });
   });
 
   it('turns automatic topic creation off', () => {
