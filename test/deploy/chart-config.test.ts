@@ -227,6 +227,13 @@ describe.skipIf(skipChartTests)('the Helm chart agrees with the configuration mo
     expect(pool.metadata.labels?.['strimzi.io/cluster']).toBe(kafka.metadata.name);
     expect(kafka.spec.kafka.config).toMatchObject({ 'default.replication.factor': 3, 'min.insync.replicas': 2, 'offsets.topic.replication.factor': 3, 'auto.create.topics.enable': false });
     expect(config.kafka.brokers).toEqual([`${kafka.metadata.name}-kafka-bootstrap:9093`]);
+    // Strimzi copies these labels onto the broker pods: none of the release's selectors may match them.
+    for (const policy of ofKind(all, 'NetworkPolicy')) {
+      for (const o of [kafka, pool]) {
+        const selector = policy.spec.podSelector.matchLabels as Record<string, string>;
+        expect(Object.entries(selector).every(([k, v]) => o.metadata.labels?.[k] === v), `${policy.metadata.name} selects ${o.kind}'s pods`).toBe(false);
+      }
+    }
     // Uninstalling the release must not delete the log, the source of truth.
     for (const o of [kafka, pool, ...ofKind(all, 'KafkaTopic')]) expect(o.metadata.annotations?.['helm.sh/resource-policy'], `${o.kind} ${o.metadata.name}`).toBe('keep');
     const user = ofKind(all, 'KafkaUser')[0]!;

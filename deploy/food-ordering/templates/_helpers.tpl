@@ -21,6 +21,17 @@ app.kubernetes.io/managed-by: {{ .Release.Service }}
 helm.sh/chart: {{ printf "%s-%s" .Chart.Name .Chart.Version }}
 {{- end -}}
 
+{{/*
+Labels of the Kafka and KafkaNodePool resources. Strimzi copies a resource's labels onto the
+pods it runs, so these carry none of the selector labels: the release's NetworkPolicies and
+PodDisruptionBudgets must never select the brokers.
+*/}}
+{{- define "food-ordering.strimziLabels" -}}
+food-ordering/release: {{ .Release.Name }}
+app.kubernetes.io/managed-by: {{ .Release.Service }}
+helm.sh/chart: {{ printf "%s-%s" .Chart.Name .Chart.Version }}
+{{- end -}}
+
 {{- define "food-ordering.serviceAccountName" -}}
 {{- .Values.serviceAccount.name | default (include "food-ordering.fullname" .) -}}
 {{- end -}}
