@@ -130,6 +130,7 @@ describe.skipIf(skipChartTests)('the Helm chart validates strictly against Kuber
       [{ 'config.KAFKA_SASL_PASSWORD': 'in-plain-values' }, /config\.KAFKA_SASL_PASSWORD is set by the chart itself/],
       [{ 'kafka.strimzi.enabled': 'false', 'kafka.bootstrapServers': 'b:9092', 'kafka.sasl.mechanism': 'scram-sha-512', 'kafka.sasl.username': 'u' }, /kafka\.sasl\.mechanism needs kafka\.sasl\.username and kafka\.sasl\.existingSecret/],
       [{ 'kafka.strimzi.enabled': 'false' }, /kafka\.bootstrapServers is required/],
+      [{ 'kafka.strimzi.enabled': 'false', 'kafka.bootstrapServers': 'b:9092', 'kafka.sasl.mechanism': 'plain', 'kafka.sasl.username': 'u', 'kafka.sasl.existingSecret': 's' }, /kafka\.sasl\.mechanism plain needs kafka\.tls\.enabled/],
       [{ 'kafka.strimzi.replicas': '2' }, /kafka\.strimzi\.replicas \(2\) is below kafka\.replicationFactor \(3\)/],
     ];
     for (const [set, message] of refusals) {

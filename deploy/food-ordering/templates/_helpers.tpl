@@ -113,6 +113,9 @@ passwordKey: {{ $k.sasl.passwordKey }}
 {{- if and $k.sasl.mechanism (or (not $k.sasl.username) (not $k.sasl.existingSecret)) }}
 {{- fail "kafka.sasl.mechanism needs kafka.sasl.username and kafka.sasl.existingSecret (the password never goes in values)" }}
 {{- end }}
+{{- if and (eq $k.sasl.mechanism "plain") (not $k.tls.enabled) }}
+{{- fail "kafka.sasl.mechanism plain needs kafka.tls.enabled: the password would cross the network in clear (the processes refuse it in production)" }}
+{{- end }}
 {{- if and $k.tls.caSecret (not $k.tls.enabled) }}
 {{- fail "kafka.tls.caSecret is set but kafka.tls.enabled is false" }}
 {{- end }}
