@@ -75,3 +75,22 @@ describe('createLogger pretty (a terminal)', () => {
     expect(written).not.toMatch(/^\{/m); // not JSON
   });
 });
+
+describe('error lines', () => {
+  it('keep the message, the type and a cause of an error whose fields are deep and circular (a driver error)', () => {
+    const lines: string[] = [];
+    const log = createLogger('errors', { destination: { write: (line: string) => void lines.push(line) } });
+    const connection: Record<string, unknown> = { id: 7 };
+    connection.self = connection;
+    const error = Object.assign(new Error('connection 7 closed', { cause: Object.assign(new Error('socket ended'), { code: 'EPIPE' }) }), {
+      name: 'MongoBulkWriteError',
+      code: 6,
+      result: { connection, nested: { deeper: { still: [connection] } } },
+    });
+    log.warn({ err: error }, 'retrying');
+    const { err } = JSON.parse(lines[0]!) as { err: Record<string, unknown> };
+    expect(err).toMatchObject({ message: expect.stringContaining('connection 7 closed') as string, code: 6, cause: { message: 'socket ended', code: 'EPIPE' } });
+    expect(err).not.toHaveProperty('result');
+    expect(String(err.stack)).toContain('connection 7 closed');
+  });
+});

@@ -34,6 +34,23 @@ export function chooseLogFormat(given: string | undefined, stdoutIsTerminal: boo
 }
 
 /**
+ * pino's error serializer, keeping only fields a person reads: the driver's errors carry their
+ * whole operation (a bulk write's result, a connection) as fields, deep and circular enough
+ * that a line came out as "[unable to serialize, circular reference is too complex]" with no
+ * message at all. Nested values are dropped, except a cause, kept as its own short error.
+ */
+export function serializeError(error: unknown): unknown {
+  if (!(error instanceof Error)) return error;
+  const full = pino.stdSerializers.err(error) as unknown as Record<string, unknown>;
+  const kept: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(full)) {
+    if (value === null || ['string', 'number', 'boolean'].includes(typeof value)) kept[key] = value;
+  }
+  if (error.cause instanceof Error) kept.cause = serializeError(error.cause);
+  return kept;
+}
+
+/**
  * One pino logger per process, named after the module it serves (`api`, `transactions`,
  * `devstack`...). JSON lines by default; `pretty` is for people watching a terminal: one line
  * `[12:00:00] INFO (confirmations): handled order.confirmed` with the fields indented below,
@@ -44,6 +61,7 @@ export function chooseLogFormat(given: string | undefined, stdoutIsTerminal: boo
 export function createLogger(name: string, options: { level?: string; pretty?: boolean; destination?: DestinationStream } = {}): Logger {
   const level = options.level ?? 'info';
   const redact = { paths: [...REDACTED_PATHS], censor: '[redacted]' };
+  const serializers = { err: serializeError };
   if (options.pretty) {
     // Loaded only here: pino-pretty is a dev dependency, absent from a production install.
     const pretty = require('pino-pretty') as typeof import('pino-pretty');
@@ -54,7 +72,7 @@ export function createLogger(name: string, options: { level?: string; pretty?: b
       sync: true,
       destination: options.destination ?? 1,
     });
-    return pino({ name, level, redact }, stream);
+    return pino({ name, level, redact, serializers }, stream);
   }
-  return options.destination ? pino({ name, level, redact }, options.destination) : pino({ name, level, redact });
+  return options.destination ? pino({ name, level, redact, serializers }, options.destination) : pino({ name, level, redact, serializers });
 }
