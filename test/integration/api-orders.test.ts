@@ -3,7 +3,10 @@
  * acknowledged order.placed, idempotency keys, cancel/advance decisions and their events,
  * and the queries over the read models (set up directly, as the projector would leave them).
  */
+import { CATALOG } from '../../src/catalog/catalog.fixture';
 import { emptyAnalytics } from '../../src/domain/analytics';
+import { CURRENCY } from '../../src/domain/catalog';
+import { priceOrder } from '../../src/domain/pricing';
 import { analyticsFieldsOf } from '../../src/mongo/models/analytics.model';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseEvent } from '../../src/events/parse-event';
@@ -144,28 +147,16 @@ describe('placeOrder', () => {
     const orderId = orderIdForKey(alice, key);
     const request = input({ idempotencyKey: key });
     const placedAt = new Date(Date.now() - 60_000);
+    const restaurant = CATALOG.find((r) => r.id === request.restaurantId)!;
+    const lines = request.items.map((l) => ({ menuItemId: String(l.menuItemId), quantity: l.quantity }));
+    const deliveryAddress = request.deliveryAddress.trim();
+    const { items, totalCents } = priceOrder(restaurant, lines);
     await idempotencyModel(world.mongo).create({
       _id: orderId,
       customerId: alice,
       key,
-      requestHash: requestHash({
-        restaurantId: 'pizzeria-napoli',
-        lines: request.items.map((l) => ({ menuItemId: String(l.menuItemId), quantity: l.quantity })),
-        deliveryAddress: request.deliveryAddress.trim(),
-        paymentToken: request.paymentToken,
-      }),
-      order: {
-        restaurantId: 'pizzeria-napoli',
-        items: [
-          { menuItemId: 'margherita', name: 'Pizza Margherita', quantity: 2, unitPriceCents: 950, lineTotalCents: 1900 },
-          { menuItemId: 'tiramisu', name: 'Tiramisù', quantity: 1, unitPriceCents: 550, lineTotalCents: 550 },
-        ],
-        totalCents: 2450,
-        currency: 'EUR',
-        deliveryAddress: '12 Via Roma, Napoli',
-        placedAt,
-        eventId: placedEventIdFor(orderId),
-      },
+      requestHash: requestHash({ restaurantId: restaurant.id, lines, deliveryAddress, paymentToken: request.paymentToken }),
+      order: { restaurantId: restaurant.id, items: [...items], totalCents, currency: CURRENCY, deliveryAddress, placedAt, eventId: placedEventIdFor(orderId) },
       claimedAt: placedAt,
     });
     const answer = await gql(world.api.graphqlUrl, PlaceOrderDocument, { input: request }, tokens.alice);
