@@ -86,6 +86,27 @@ module.exports = {
       to: { path: '^src/devstack/' },
     },
     {
+      name: 'product-does-not-use-tests',
+      comment: 'src/ never imports test or benchmark code (fixtures for the specs beside the code are src/**/*.fixture.ts).',
+      severity: 'error',
+      from: { path: '^src/' },
+      to: { path: '^(test|bench)/' },
+    },
+    {
+      name: 'test-support-scope',
+      comment: "test/support/ (the tests' harness) uses src/, the generated GraphQL client code and itself: never a test or a benchmark.",
+      severity: 'error',
+      from: { path: '^test/support/' },
+      to: { path: '^(bench/|test/(?!support/|generated/))' },
+    },
+    {
+      name: 'bench-support-scope',
+      comment: "bench/support/ (the benchmarks' and drills' process helpers) uses src/, test/support/ and itself: never a benchmark or a test.",
+      severity: 'error',
+      from: { path: '^bench/support/' },
+      to: { path: '^(bench/(?!support/)|test/(?!support/))' },
+    },
+    {
       name: 'no-circular',
       severity: 'error',
       from: { path: '^src/' },
@@ -99,3 +120,7 @@ module.exports = {
     exclude: { path: '\\.test\\.ts$' },
   },
 };
+
+// For test/architecture.test.ts (the README's layout table must agree); not enumerable, since
+// dependency-cruiser refuses unknown keys in its configuration.
+Object.defineProperty(module.exports, 'RUNGS', { value: RUNGS, enumerable: false });
