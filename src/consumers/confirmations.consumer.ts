@@ -22,6 +22,8 @@ import { EffectInProgressError } from './consumer.errors';
  * inserted after. A redelivery finds the notification and only repeats notification.sent
  * (same event id); one that finds another instance's live claim waits for it.
  *
+ * The store failing between the send and the notification's write is covered: the instance
+ * remembers what it sent until it is recorded, and its retry records it without sending.
  * The one window left is a crash after the SMTP server accepted the email but before the
  * notification was written. Nothing can close it without the server's help, so we choose: a
  * redelivery that finds a claim older than its lease takes it over and SENDS AGAIN. A customer
@@ -79,6 +81,12 @@ interface ConfirmationsDeps {
   readonly claims: ClaimModel;
   readonly mailer: Mailer;
   readonly instanceId: string;
+  /**
+   * Emails this instance sent whose notification is not stored yet, by order: when the store
+   * fails the round after the send, the retry (which finds its own claim and no notification)
+   * records these instead of sending again. Emptied as they are stored.
+   */
+  readonly sentNotRecorded: Map<string, NotificationDocument>;
 }
 
 /** PURE: what to do about an order.confirmed given the order's email notification and claim (if any). */
@@ -155,6 +163,8 @@ async function persistConfirmations(effects: readonly ConfirmationEffects[], dep
         results[i] = settledFailed(claim);
         return [];
       }
+      const alreadySent = deps.sentNotRecorded.get(e.orderId);
+      if (alreadySent) return [{ i, record: alreadySent }];
       try {
         const { messageId } = await deps.mailer.send(e.email);
         const sent = notificationRecord(e.orderId, {
@@ -166,6 +176,7 @@ async function persistConfirmations(effects: readonly ConfirmationEffects[], dep
           delivery: deps.mailer.delivery,
           sentAt: new Date(),
         });
+        deps.sentNotRecorded.set(e.orderId, sent);
         return [{ i, record: sent }];
       } catch (error) {
         results[i] = settledFailed(error); // retriable: tried again under our own claim; refused: dead-lettered
@@ -187,6 +198,7 @@ async function persistConfirmations(effects: readonly ConfirmationEffects[], dep
     deps.notifications,
     records.map((r) => r.record),
   );
+  for (const { record } of records) deps.sentNotRecorded.delete(record.orderId);
   await Promise.all(
     records.map(async ({ i, record }, n) => {
       let notification = stored[n]!;
@@ -221,7 +233,7 @@ export function createConfirmationsConsumer(
       await Promise.all([notifications.init(), claims.init()]);
       const mailer = (options.mailer ?? defaultMailer)(config, log);
       if (mailer.delivery === 'log') log.warn('SMTP_URL is unset: confirmation emails are recorded and logged, not sent');
-      return { notifications, claims, mailer, instanceId };
+      return { notifications, claims, mailer, instanceId, sentNotRecorded: new Map() };
     },
     async load(messages, deps, mode) {
       const now = new Date();

@@ -6,7 +6,6 @@
  * deadline signal (src/mongo/operation-deadline.ts) these operations never settled, which is
  * how drill 4 left placeOrder requests unanswered for good.
  */
-import { createServer, Socket, type Server } from 'node:net';
 import type { Connection } from 'mongoose';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { connectMongo } from '../../src/mongo/connection';
@@ -14,54 +13,11 @@ import { insertEach } from '../../src/mongo/bulk';
 import { isTransientMongoError } from '../../src/mongo/mongo-errors';
 import { idempotencyModel } from '../../src/mongo/models/idempotency.model';
 import { testConfig, testLogger, uniqueName } from '../support/services';
+import { startStoreProxy, type StoreProxy } from '../support/store-proxy';
 
 const DEADLINE_MS = 2000;
 /** Larger than the loopback's socket buffers, so the driver's write cannot complete while the link is frozen. */
 const BIG = 'x'.repeat(12 * 1024 * 1024);
-
-/** A loopback TCP proxy to the store that can freeze: it stops reading from, and writing to, every connection. */
-interface FreezingProxy {
-  readonly port: number;
-  freeze(): void;
-  close(): Promise<void>;
-}
-
-async function startFreezingProxy(target: { host: string; port: number }): Promise<FreezingProxy> {
-  const sockets = new Set<Socket>();
-  let frozen = false;
-  const server: Server = createServer((client) => {
-    if (frozen) {
-      // Accepted and never read: a connection made while frozen stalls too.
-      sockets.add(client);
-      client.pause();
-      return;
-    }
-    const upstream = new Socket();
-    for (const s of [client, upstream]) {
-      sockets.add(s);
-      s.on('error', () => s.destroy());
-      s.on('close', () => sockets.delete(s));
-    }
-    upstream.connect(target.port, target.host);
-    client.pipe(upstream);
-    upstream.pipe(client);
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return {
-    port: (server.address() as { port: number }).port,
-    freeze() {
-      frozen = true;
-      for (const s of sockets) {
-        s.unpipe();
-        s.pause();
-      }
-    },
-    close: async () => {
-      for (const s of sockets) s.destroy();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
-    },
-  };
-}
 
 /** Settles with the operation's error, or says it is still pending after `ms`. */
 async function outcomeWithin(operation: Promise<unknown>, ms: number): Promise<{ settled: false } | { settled: true; error: unknown }> {
@@ -69,13 +25,12 @@ async function outcomeWithin(operation: Promise<unknown>, ms: number): Promise<{
   return Promise.race([operation.then(() => ({ settled: true as const, error: undefined }), (error: unknown) => ({ settled: true as const, error })), pending]);
 }
 
-let proxy: FreezingProxy;
+let proxy: StoreProxy;
 let connection: Connection;
 
 beforeAll(async () => {
-  const store = new URL(inject('mongoUrl'));
-  proxy = await startFreezingProxy({ host: store.hostname, port: Number(store.port || 27017) });
-  const config = testConfig({ MONGO_URL: `mongodb://127.0.0.1:${proxy.port}/${uniqueName('stall')}`, MONGO_OPERATION_TIMEOUT_MS: String(DEADLINE_MS) });
+  proxy = await startStoreProxy(inject('mongoUrl'));
+  const config = testConfig({ MONGO_URL: proxy.url(uniqueName('stall')), MONGO_OPERATION_TIMEOUT_MS: String(DEADLINE_MS) });
   connection = await connectMongo(config, testLogger('store-stall-test'));
   await idempotencyModel(connection).init();
 });
