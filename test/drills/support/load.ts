@@ -25,6 +25,8 @@ export interface LoadOrder {
   readonly action: Action;
   readonly cancelAtOnce: boolean;
   readonly idempotencyKey: string;
+  /** The GraphQL endpoint this order's customer uses (one of LoadOptions' URLs). */
+  readonly graphqlUrl: string;
   /** Set once placeOrder returned the order: it is acknowledged. */
   id?: string;
   restaurantId?: string;
@@ -43,8 +45,15 @@ export interface LoadOrder {
 
 export interface LoadOptions {
   readonly graphqlUrl: string;
+  /**
+   * Several API instances: customer c (and the staff advancing its orders) sends everything
+   * to graphqlUrls[c % length], so each instance takes its share. @default [graphqlUrl]
+   */
+  readonly graphqlUrls?: readonly string[];
   readonly orders: number;
   readonly customers?: number;
+  /** Names the load's customers and staff (customerOf); a subscriber set up before the load passes the same. @default a unique name */
+  readonly run?: string;
   /** Placing stops trying an order after this long (the order is then not acknowledged). */
   readonly placeDeadlineMs?: number;
   /** Cancels and advances give up after this long. */
@@ -86,6 +95,12 @@ export function planOf(n: number): { paymentToken: PaymentToken; action: Action;
 
 const FULFILMENT: readonly string[] = ['CONFIRMED', 'PREPARING', 'OUT_FOR_DELIVERY', 'DELIVERED'];
 
+/** Customer c of a load run: its id and its token (the one the load orders with; a subscriber may use it too). */
+export async function customerOf(run: string, c: number): Promise<{ id: string; token: string }> {
+  const id = `${run}-customer-${c}`;
+  return { id, token: await tokenFor({ sub: id, role: 'CUSTOMER', email: `customer-${c}@example.com` }, { expiresInSeconds: 3600 }) };
+}
+
 const codeOf = <T>(answer: GraphQLAnswer<T>) => String(answer.errors?.[0]?.extensions?.code ?? (answer.status >= 500 ? `HTTP_${answer.status}` : 'UNKNOWN'));
 
 /** One request; a dropped connection or a non-JSON answer becomes an answer with code NETWORK. */
@@ -102,12 +117,9 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
   const customers = options.customers ?? 8;
   const placeDeadline = options.placeDeadlineMs ?? 90_000;
   const actionDeadline = options.actionDeadlineMs ?? 120_000;
-  const run = uniqueName('load');
-  const customerTokens = await Promise.all(
-    Array.from({ length: customers }, (_, c) =>
-      tokenFor({ sub: `${run}-customer-${c}`, role: 'CUSTOMER', email: `customer-${c}@example.com` }, { expiresInSeconds: 3600 }),
-    ),
-  );
+  const run = options.run ?? uniqueName('load');
+  const customerTokens = await Promise.all(Array.from({ length: customers }, async (_, c) => (await customerOf(run, c)).token));
+  const urls = options.graphqlUrls ?? [options.graphqlUrl];
   const restaurantTokens = new Map<string, string>();
   for (const r of new Set(BASKETS.map((b) => b.restaurantId))) {
     restaurantTokens.set(r, await tokenFor({ sub: `${run}-staff-${r}`, role: 'RESTAURANT', restaurantId: r }, { expiresInSeconds: 3600 }));
@@ -115,13 +127,13 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
   const orders: LoadOrder[] = Array.from({ length: options.orders }, (_, n) => ({
     n,
     customerId: `${run}-customer-${n % customers}`,
+    graphqlUrl: urls[(n % customers) % urls.length]!,
     ...(options.plan ?? planOf)(n),
     idempotencyKey: `${run}-order-${n}`,
     placeAttempts: 0,
     failures: [],
   }));
   let acknowledged = 0;
-  const url = options.graphqlUrl;
   /** The longest any request waited for its answer: the API bounds every call it makes, so it must answer within its caps. */
   let slowestAnswerMs = 0;
   const request: typeof call = async (...args) => {
@@ -141,7 +153,7 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
     while (performance.now() < deadline) {
       order.placeAttempts++;
       const sent = performance.now();
-      const answer = await request(url, ops.PlaceOrderDocument, { input }, token);
+      const answer = await request(order.graphqlUrl, ops.PlaceOrderDocument, { input }, token);
       const placed = answer.data?.placeOrder;
       if (placed) {
         Object.assign(order, { id: placed.id, restaurantId: placed.restaurantId, totalCents: placed.totalCents, items: placed.items.map((i) => ({ menuItemId: i.menuItemId, name: i.name, quantity: i.quantity })) });
@@ -167,7 +179,7 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
     return undefined;
   }
 
-  const statusOf = async (order: LoadOrder, token: string) => (await request(url, ops.OrderDocument, { id: order.id! }, token)).data?.order?.status;
+  const statusOf = async (order: LoadOrder, token: string) => (await request(order.graphqlUrl, ops.OrderDocument, { id: order.id! }, token)).data?.order?.status;
 
   async function cancel(order: LoadOrder): Promise<void> {
     const token = customerTokens[order.n % customers]!;
@@ -182,7 +194,7 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
     // The read model must know the order before it can be cancelled (NOT_FOUND until then).
     const answer = await until(
       order,
-      () => request(url, ops.CancelOrderDocument, { id: order.id!, reason: 'drill' }, token),
+      () => request(order.graphqlUrl, ops.CancelOrderDocument, { id: order.id!, reason: 'drill' }, token),
       (a) => Boolean(a.data?.cancelOrder) || codeOf(a) === 'CONFLICT',
       deadline,
     );
@@ -204,7 +216,7 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
           // An earlier attempt whose answer was lost may have moved it already.
           const shown = await statusOf(order, token);
           if (shown && FULFILMENT.indexOf(shown) >= FULFILMENT.indexOf(status)) return { status: 200, data: { advanceOrder: { status } } };
-          return request(url, ops.AdvanceOrderDocument, { id: order.id!, status }, token);
+          return request(order.graphqlUrl, ops.AdvanceOrderDocument, { id: order.id!, status }, token);
         },
         (a) => (a.data as { advanceOrder?: { status: string } } | undefined)?.advanceOrder?.status === status,
         deadline,
