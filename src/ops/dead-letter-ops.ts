@@ -21,7 +21,7 @@ import { logicalTopic, physicalGroupId, physicalTopic } from '../events/topics';
 import { connectFreshProducer } from '../kafka/client';
 import { redriveModel, type RedriveDocument } from '../mongo/models/redrive.model';
 import { isDuplicateKeyError } from '../mongo/mongo-errors';
-import { letterOf, redriveMessageOf, type Letter } from './dead-letters';
+import { judgeRedriveClaim, letterOf, redriveMessageOf, type Letter } from './dead-letters';
 import { deadlineOptions } from '../mongo/operation-deadline';
 
 /** A redrive claim older than this is taken to have crashed, and is taken over. */
@@ -115,24 +115,27 @@ export type RedriveOutcome =
   | { readonly id: string; readonly outcome: 'already redriven'; readonly at: Date | null }
   | { readonly id: string; readonly outcome: 'being redriven elsewhere'; readonly since: Date };
 
-/** Claims a letter for this run: null when it may be sent now, otherwise why not. */
+/** Claims a letter for this run: null when it may be sent now, otherwise why not (judgeRedriveClaim). */
 async function claim(connection: Connection, letter: Letter, runId: string, now: Date): Promise<RedriveOutcome | null> {
   const ledger = redriveModel(connection);
-  try {
-    const doc: RedriveDocument = { _id: letter.id, state: 'sending', sourceTopic: letter.sourceTopic, claimedAt: now, claimedBy: runId, sentAt: null, sentTo: null };
-    // The driver's types want an ObjectId _id (ours is the letter's id) and name `signal` on few operations (it reads it on all).
-    await ledger.collection.insertOne(doc as never, deadlineOptions(ledger.collection) as object);
-    return null;
-  } catch (error) {
-    if (!isDuplicateKeyError(error)) throw error;
+  // At most twice: again only when the claim in the way was removed in between.
+  for (const claimedAgain of [false, true]) {
+    try {
+      const doc: RedriveDocument = { _id: letter.id, state: 'sending', sourceTopic: letter.sourceTopic, claimedAt: now, claimedBy: runId, sentAt: null, sentTo: null };
+      await ledger.collection.insertOne(doc as never); // the driver's types want an ObjectId _id; ours is the letter's id
+      return null;
+    } catch (error) {
+      if (!isDuplicateKeyError(error)) throw error;
+    }
+    const held = await ledger.findById(letter.id).lean();
+    const verdict = judgeRedriveClaim(held, now, REDRIVE_LEASE_MS, claimedAgain);
+    if (verdict.kind === 'claim-again') continue;
+    if (verdict.kind === 'refused') return { id: letter.id, ...verdict.outcome };
+    // A run that crashed mid-redrive: take its claim over, unless another run just did.
+    const taken = await ledger.updateOne({ _id: letter.id, state: 'sending', claimedAt: verdict.since }, { $set: { claimedAt: now, claimedBy: runId } });
+    return taken.modifiedCount === 1 ? null : { id: letter.id, outcome: 'being redriven elsewhere', since: now };
   }
-  const held = await ledger.findById(letter.id).lean();
-  if (!held) return claim(connection, letter, runId, now); // released in between: try again
-  if (held.state === 'sent') return { id: letter.id, outcome: 'already redriven', at: held.sentAt };
-  if (now.getTime() - new Date(held.claimedAt).getTime() < REDRIVE_LEASE_MS) return { id: letter.id, outcome: 'being redriven elsewhere', since: held.claimedAt };
-  // A run that crashed mid-redrive: take its claim over, unless another run just did.
-  const taken = await ledger.updateOne({ _id: letter.id, state: 'sending', claimedAt: held.claimedAt }, { $set: { claimedAt: now, claimedBy: runId } });
-  return taken.modifiedCount === 1 ? null : { id: letter.id, outcome: 'being redriven elsewhere', since: now };
+  return { id: letter.id, outcome: 'being redriven elsewhere', since: now };
 }
 
 /**

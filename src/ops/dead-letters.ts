@@ -115,3 +115,30 @@ export function letterTopicsOf(sourceTopics: readonly string[], filter: LetterFi
     .filter((t) => !filter.topic || filter.topic === t || setAsideTopicOf(filter.topic) === null)
     .filter((t) => wanted.length === 0 || wanted.includes(t));
 }
+
+/** What a redrive found in the ledger under a letter's id, as far as its claim goes. */
+export interface RedriveClaim {
+  readonly state: 'sending' | 'sent';
+  readonly claimedAt: Date;
+  readonly sentAt: Date | null;
+}
+
+/** Why a letter is not sent now (RedriveOutcome without its id). */
+export type RedriveRefusal = { readonly outcome: 'already redriven'; readonly at: Date | null } | { readonly outcome: 'being redriven elsewhere'; readonly since: Date };
+
+export type RedriveClaimVerdict =
+  /** The claim was removed in between (by hand): claim again, once. */
+  | { readonly kind: 'claim-again' }
+  /** Not now: sent already, or being sent by a run within its lease (or gone twice: something removes claims as they are made). */
+  | { readonly kind: 'refused'; readonly outcome: RedriveRefusal }
+  /** Its run is presumed crashed (lease over): take it over, conditional on the claim seen (`since`). */
+  | { readonly kind: 'take-over'; readonly since: Date };
+
+/** PURE: what a redrive may do about the claim it found on a letter; `claimedAgain`: this run already claimed it a second time. */
+export function judgeRedriveClaim(held: RedriveClaim | null, now: Date, leaseMs: number, claimedAgain: boolean): RedriveClaimVerdict {
+  if (!held) return claimedAgain ? { kind: 'refused', outcome: { outcome: 'being redriven elsewhere', since: now } } : { kind: 'claim-again' };
+  if (held.state === 'sent') return { kind: 'refused', outcome: { outcome: 'already redriven', at: held.sentAt } };
+  const claimedAt = new Date(held.claimedAt);
+  if (now.getTime() - claimedAt.getTime() < leaseMs) return { kind: 'refused', outcome: { outcome: 'being redriven elsewhere', since: held.claimedAt } };
+  return { kind: 'take-over', since: held.claimedAt };
+}
