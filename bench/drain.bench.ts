@@ -79,6 +79,11 @@ import { perSecond, seconds, table } from './support/figures';
 import { describeMachine } from './support/machine';
 import { whole } from './support/params';
 import { measureStoreCeiling, WRITES_PER_ORDER, type StoreCeiling } from './support/store-ceiling';
+import { clockTicksPerSecond, cpuMeter, cpuSecondsOf, withChildren } from './support/process-cpu';
+import { kafkaNodePidFile } from '../src/devstack/kafka';
+import { stackPaths } from '../src/devstack/paths';
+import { postgresPid } from '../src/devstack/postgres';
+import { runningPid } from '../src/devstack/processes';
 
 // ---------------------------------------------------------------------------------------------
 // Parameters
@@ -354,6 +359,36 @@ interface ProcessFigures {
   readonly firstWarnings: string[];
 }
 
+/**
+ * A consumer process's CPU over the drain (/proc/<pid>/stat: user + system, every thread),
+ * for the capacity plan: CPU-seconds per order carry over to other machines where a rate
+ * measured on two shared cores does not.
+ */
+interface ModuleCpu {
+  /** At the moment its group was first seen Stable with members: start-up (loading, connecting) is not the drain's. */
+  readonly cpuSecondsAtJoin: number | null;
+  /** At its finish (interpolated between the readings around it, one per poll). */
+  readonly cpuSecondsAtFinish: number | null;
+  /** (at finish − at join) ÷ orders: what one order costs this module, idle polling included. */
+  readonly cpuMsPerOrder: number | null;
+  /** Its CPU from its finish to the end of the drain, in % of one core: what it costs idle. */
+  readonly idlePercentOfCore: number | null;
+}
+
+interface DrainCpu {
+  readonly method: string;
+  readonly clockTicksPerSecond: number;
+  readonly modules: Record<ConsumerModuleName, ModuleCpu>;
+  /** The modules' cpuMsPerOrder summed: the consumer side's CPU per order. */
+  readonly consumersCpuMsPerOrder: number | null;
+  /**
+   * The local servers' CPU from the processes' start to the end of the drain, per order (null
+   * where not run locally). The machine is shared: other runs' work on the same servers counts
+   * too, so these are upper bounds.
+   */
+  readonly services: Record<'kafka' | 'ferretdb' | 'postgres', { readonly cpuSeconds: number; readonly cpuMsPerOrder: number } | null>;
+}
+
 interface DrainResult extends PipelineResult {
   readonly namespace: string;
   readonly produce: Produced;
@@ -368,13 +403,14 @@ interface DrainResult extends PipelineResult {
   /** The costly end-state reads (counts over a whole collection): how many, how long. */
   readonly storeCounts: { readonly reads: number; readonly meanSeconds: number; readonly maxSeconds: number };
   readonly processes: Record<string, ProcessFigures>;
+  readonly cpu: DrainCpu;
 }
 
 /** Extra node flags for the consumer processes (profiling): BENCH_DRAIN_NODE_ARGS, split on spaces. */
 const nodeArgs = (process.env.BENCH_DRAIN_NODE_ARGS ?? '').split(' ').filter((a) => a !== '');
 
-/** Watches the namespace's consumer groups and notes when each first became Stable with members. */
-function watchGroupJoins(admin: Admin, namespace: string, expected: number): { joinedAt: Map<string, number>; stop: () => Promise<void> } {
+/** Watches the namespace's consumer groups and notes when each first became Stable with members (and tells onJoined at once). */
+function watchGroupJoins(admin: Admin, namespace: string, expected: number, onJoined: (groupId: string) => void = () => undefined): { joinedAt: Map<string, number>; stop: () => Promise<void> } {
   const joinedAt = new Map<string, number>();
   let stopped = false;
   const loop = (async () => {
@@ -384,7 +420,10 @@ function watchGroupJoins(admin: Admin, namespace: string, expected: number): { j
         const mine = (await admin.listGroups()).groups.map((g) => g.groupId).filter((id) => id.startsWith(`${namespace}.`) && !joinedAt.has(id));
         if (mine.length > 0) {
           for (const group of (await admin.describeGroups(mine)).groups) {
-            if (group.state === 'Stable' && group.members.length > 0) joinedAt.set(group.groupId, at);
+            if (group.state === 'Stable' && group.members.length > 0) {
+              joinedAt.set(group.groupId, at);
+              onJoined(group.groupId);
+            }
           }
         }
       } catch {
@@ -471,6 +510,7 @@ async function runDrain(backlog: Backlog): Promise<DrainResult> {
 
     say(`drain: starting ${CONSUMER_MODULES.map((m) => `node dist/consumers/${m}.js`).join(', ')} (LOG_LEVEL=${params.logLevel}, SMTP ${mailbox.url})…`);
     const env = consumerEnv(config, { smtpUrl: mailbox.url, jwtSecret: randomBytes(24).toString('hex'), logLevel: params.logLevel });
+    const services = localServiceMeters(config.kafka.brokers);
     const t0 = performance.now();
     for (const module of CONSUMER_MODULES) {
       const seen = { count: 0, first: [] as string[] };
@@ -494,7 +534,20 @@ async function runDrain(backlog: Backlog): Promise<DrainResult> {
         }),
       );
     }
-    const groups = watchGroupJoins(admin, namespace, CONSUMER_MODULES.length);
+    // Each consumer's CPU: read when its group joins, then at every poll (cpuOfModules).
+    const cpuAtJoin = new Map<string, number>();
+    const cpuReadings = new Map<string, { at: number; cpu: number }[]>(CONSUMER_MODULES.map((m) => [m, []]));
+    const readCpu = (at: number) => {
+      for (const c of children) {
+        const cpu = cpuSecondsOf(c.pid);
+        if (cpu !== undefined) cpuReadings.get(c.name)!.push({ at, cpu });
+      }
+    };
+    const groups = watchGroupJoins(admin, namespace, CONSUMER_MODULES.length, (groupId) => {
+      const child = children.find((c) => physicalGroupId(config, c.name) === groupId);
+      const cpu = child && cpuSecondsOf(child.pid);
+      if (child && cpu !== undefined) cpuAtJoin.set(child.name, cpu);
+    });
 
     const tracks = Object.fromEntries(CONSUMER_MODULES.map((m) => [m, new ModuleTrack(n, t0)])) as Record<ConsumerModuleName, ModuleTrack>;
     const signs = {
@@ -541,6 +594,7 @@ async function runDrain(backlog: Backlog): Promise<DrainResult> {
     const isDone = () => CONSUMER_MODULES.every((m) => tracks[m].finished);
     for (;;) {
       const pollAt = performance.now();
+      readCpu(pollAt);
       const nth = mailbox.reachedAt(n);
       if (nth !== undefined) tracks.confirmations.finished ??= { at: nth, after: nth, before: nth }; // known to the millisecond
       tracks.confirmations.record(mailbox.distinct(), pollAt, pollAt);
@@ -604,6 +658,8 @@ async function runDrain(backlog: Backlog): Promise<DrainResult> {
       await sleep(Math.max(0, pollAt + params.pollSeconds * 1000 - performance.now()));
     }
     const givenUpAt = performance.now();
+    readCpu(givenUpAt);
+    const servicesCpu = services.read();
     await groups.stop();
 
     const complete = isDone();
@@ -657,6 +713,14 @@ async function runDrain(backlog: Backlog): Promise<DrainResult> {
         maxSeconds: storeReads.length ? seconds(Math.max(...storeReads)) : 0,
       },
       processes,
+      cpu: {
+        method: '/proc/<pid>/stat utime + stime of each consumer process (every thread), read when its group joined and at every poll; per order = (at finish − at join) ÷ orders',
+        clockTicksPerSecond: clockTicksPerSecond(),
+        ...cpuOfModules(tracks, cpuAtJoin, cpuReadings, done, givenUpAt),
+        services: Object.fromEntries(
+          Object.entries(servicesCpu).map(([k, v]) => [k, v === null ? null : { cpuSeconds: round3(v), cpuMsPerOrder: done > 0 ? round3((1000 * v) / done) : 0 }]),
+        ) as DrainCpu['services'],
+      },
     };
   } finally {
     await Promise.all(children.map((c) => c.stop(STOP_GRACE_MS)));
@@ -665,6 +729,69 @@ async function runDrain(backlog: Backlog): Promise<DrainResult> {
     await admin.disconnect().catch(() => undefined);
     await removeTestNamespace(namespace, config.mongo.url).catch((error: unknown) => problems.push(`clean-up of ${namespace} failed: ${String(error)}`));
   }
+}
+
+const round3 = (x: number) => Math.round(x * 1000) / 1000;
+
+/** CPU at time `at` from the readings around it (linear between the two; the nearest at either end). */
+function cpuAt(readings: readonly { at: number; cpu: number }[], at: number): number | null {
+  const after = readings.findIndex((r) => r.at >= at);
+  if (after === -1) return readings.at(-1)?.cpu ?? null;
+  const b = readings[after]!;
+  const a = readings[after - 1];
+  if (!a || b.at === a.at) return b.cpu;
+  return a.cpu + ((b.cpu - a.cpu) * (at - a.at)) / (b.at - a.at);
+}
+
+/** Each module's CPU figures (ModuleCpu), and their sum per order. */
+function cpuOfModules(
+  tracks: Record<ConsumerModuleName, ModuleTrack>,
+  atJoin: ReadonlyMap<string, number>,
+  readings: ReadonlyMap<string, readonly { at: number; cpu: number }[]>,
+  done: number,
+  endAt: number,
+): { modules: Record<ConsumerModuleName, ModuleCpu>; consumersCpuMsPerOrder: number | null } {
+  const modules = Object.fromEntries(
+    CONSUMER_MODULES.map((m): [ConsumerModuleName, ModuleCpu] => {
+      const mine = readings.get(m) ?? [];
+      const join = atJoin.get(m) ?? null;
+      const finishedAt = tracks[m].finished?.at;
+      const atFinish = cpuAt(mine, finishedAt ?? endAt);
+      const handled = finishedAt !== undefined ? done : (tracks[m].last?.count ?? 0);
+      const atEnd = mine.at(-1);
+      // Idle only over a span long enough to say something (a few polls).
+      const idle = finishedAt !== undefined && atFinish !== null && atEnd && atEnd.at - finishedAt >= 3000 ? (100 * (atEnd.cpu - atFinish)) / ((atEnd.at - finishedAt) / 1000) : null;
+      return [
+        m,
+        {
+          cpuSecondsAtJoin: join === null ? null : round3(join),
+          cpuSecondsAtFinish: atFinish === null ? null : round3(atFinish),
+          cpuMsPerOrder: join !== null && atFinish !== null && handled > 0 ? round3((1000 * (atFinish - join)) / handled) : null,
+          idlePercentOfCore: idle === null ? null : Math.round(idle * 10) / 10,
+        },
+      ];
+    }),
+  ) as Record<ConsumerModuleName, ModuleCpu>;
+  const each = CONSUMER_MODULES.map((m) => modules[m].cpuMsPerOrder);
+  return { modules, consumersCpuMsPerOrder: each.every((x) => x !== null) ? round3(each.reduce((s, x) => s + x!, 0)) : null };
+}
+
+/**
+ * CPU meters of the local servers the drain writes to, when they run here (the stack's pid
+ * files under .local; the single broker on 9092): Kafka, FerretDB, and PostgreSQL with its
+ * backends. null for a server given from elsewhere.
+ */
+function localServiceMeters(brokers: readonly string[]): { read(): Record<'kafka' | 'ferretdb' | 'postgres', number | null> } {
+  const paths = stackPaths('.local', ROOT);
+  const kafkaPid = brokers.length === 1 ? runningPid(kafkaNodePidFile(paths, 'single', 1)) : undefined;
+  const ferretPid = runningPid(paths.ferretPid);
+  const pgPid = postgresPid(paths);
+  const meters = {
+    kafka: kafkaPid === undefined ? null : cpuMeter(() => [kafkaPid]),
+    ferretdb: ferretPid === undefined ? null : cpuMeter(() => [ferretPid]),
+    postgres: pgPid === undefined ? null : cpuMeter(() => withChildren(pgPid)),
+  };
+  return { read: () => ({ kafka: meters.kafka?.read() ?? null, ferretdb: meters.ferretdb?.read() ?? null, postgres: meters.postgres?.read() ?? null }) };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1031,9 +1158,10 @@ it(`backlog drain: ${params.orders} orders through ${params.pipelines.join(', ')
       `product drain: from the first group joined (${drain.firstGroupJoinedAfterSeconds ?? '-'} s; all four at ${drain.allGroupsJoinedAfterSeconds ?? '-'} s): ` +
         `${drain.fromFirstJoined?.seconds ?? '-'} s, ${drain.fromFirstJoined?.ordersPerSecond ?? '-'} orders/s`,
       table(
-        ['module', 'done', 'finished after (s)', 'orders/s'],
-        CONSUMER_MODULES.map((m) => [m, drain.modules[m].count, drain.modules[m].finishedAfterSeconds ?? '-', drain.modules[m].ordersPerSecond]),
+        ['module', 'done', 'finished after (s)', 'orders/s', 'CPU ms/order', 'idle CPU %'],
+        CONSUMER_MODULES.map((m) => [m, drain.modules[m].count, drain.modules[m].finishedAfterSeconds ?? '-', drain.modules[m].ordersPerSecond, drain.cpu.modules[m].cpuMsPerOrder ?? '-', drain.cpu.modules[m].idlePercentOfCore ?? '-']),
       ),
+      `CPU per order: consumers ${drain.cpu.consumersCpuMsPerOrder ?? '-'} ms; servers over the drain (shared machine: upper bounds) Kafka ${drain.cpu.services.kafka?.cpuMsPerOrder ?? '-'} ms, FerretDB ${drain.cpu.services.ferretdb?.cpuMsPerOrder ?? '-'} ms, PostgreSQL ${drain.cpu.services.postgres?.cpuMsPerOrder ?? '-'} ms`,
     );
   }
   lines.push(
