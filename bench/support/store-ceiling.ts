@@ -51,7 +51,7 @@ export async function measureStoreCeiling(db: Db, orders: readonly CeilingOrder[
   const claim = (effect: string, o: CeilingOrder, intent: string) => ({
     _id: `${effect}:${o.orderId}`,
     effect,
-    orderId: o.orderId,
+    subjectId: o.orderId,
     intent,
     claimToken: randomUUID(),
     claimedBy: 'ceiling-1234-abcdef01',

@@ -1,20 +1,22 @@
 /**
  * Claims: how a consumer makes sure only one instance performs an outside effect (a charge,
- * an email) for an order, without transactions. Claim → effect → settle:
+ * an email) for an order, without transactions; and how an operator's redrive sends a dead
+ * letter back once (src/ops/dead-letter-ops.ts, the letter as subject, the run as claimant).
+ * Claim → effect → settle:
  *
- * 1. **Claim.** A claim document (unique per effect and order) is inserted, naming the
+ * 1. **Claim.** A claim document (unique per effect and subject) is inserted, naming the
  *    claimant instance, a fresh token and the time. Only the instance whose insert won
  *    performs the effect. Whoever finds a claim that is not theirs waits (a retriable failure)
  *    until the effect is settled, unless the claim has outlived its lease: then the claimant is
  *    presumed dead (crashed between claim and settle) and the claim is taken over by an update
- *    conditional on the token it replaces, so a crash never strands an order and two
+ *    conditional on the token it replaces, so a crash never strands an effect and two
  *    instances never both take over one claim.
  * 2. **Effect.** Performed by the claimant only, idempotent at its far end where it can be
  *    (the payment gateway keys charges by order id).
- * 3. **Settle.** The result is recorded by insert, unique per order: the first settlement
+ * 3. **Settle.** The result is recorded by insert, unique per subject: the first settlement
  *    wins, and a later one (after a take-over) reads back the first.
  *
- * Every step works on a whole round of orders at once (one insert for all new claims, one
+ * Every step works on a whole round of subjects at once (one insert for all new claims, one
  * for all settlements), and a lost race is a typed error (ClaimLostError).
  */
 import { randomUUID } from 'node:crypto';
@@ -45,9 +47,10 @@ export function judgeClaim(claim: Claim, instanceId: string, now: Date, leaseMs:
 }
 
 export interface ClaimRequest {
-  /** `payment`, `email`: one claim per effect and order. */
+  /** `payment`, `email`, `redrive`: one claim per effect and subject. */
   readonly effect: string;
-  readonly orderId: string;
+  /** What the effect is on: an order's id, a dead letter's id. */
+  readonly subjectId: string;
   /** What the claimant will do (`charge`, `void`, `send`). */
   readonly intent: string;
   /** null for a new claim; otherwise the token of the claim to take over. */
@@ -67,9 +70,9 @@ export async function claimEffects(
 ): Promise<(ClaimDocument | ClaimLostError)[]> {
   const docs = requests.map(
     (r): ClaimDocument => ({
-      _id: claimId(r.effect, r.orderId),
+      _id: claimId(r.effect, r.subjectId),
       effect: r.effect,
-      orderId: r.orderId,
+      subjectId: r.subjectId,
       intent: r.intent,
       claimToken: randomUUID(),
       claimedBy: instanceId,
@@ -78,7 +81,7 @@ export async function claimEffects(
       failedReason: null,
     }),
   );
-  const lost = (r: ClaimRequest) => new ClaimLostError(`the ${r.effect} of order ${r.orderId}`);
+  const lost = (r: ClaimRequest) => new ClaimLostError(`the ${r.effect} of ${r.subjectId}`);
   const fresh = requests.flatMap((r, i) => (r.takeOverToken === null ? [i] : []));
   const inserted = await insertEach(
     claims.collection,
@@ -106,7 +109,7 @@ export async function claimEffects(
 }
 
 /**
- * Records settlements (one per order, by `_id`) with one unordered insert. Per document, what is
+ * Records settlements (one per subject, by `_id`) with one unordered insert. Per document, what is
  * stored: this one, or the settlement another instance recorded first (read back), which
  * describes the same idempotent effect.
  */

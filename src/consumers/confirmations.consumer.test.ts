@@ -26,7 +26,7 @@ const notification = (overrides: Partial<NotificationDocument>): NotificationDoc
   notificationRecord('ord-7', { recipient: 'ada@example.com', status: 'sent', claimedBy: 'confirmations-a', attempts: 1, createdAt: now, updatedAt: now, ...overrides });
 
 const claim = (overrides: Partial<ClaimDocument> = {}) =>
-  claimFixture({ effect: 'email', orderId: 'ord-7', claimedBy: 'confirmations-a', claimedAt: new Date(now.getTime() - 5_000), ...overrides });
+  claimFixture({ effect: 'email', subjectId: 'ord-7', claimedBy: 'confirmations-a', claimedAt: new Date(now.getTime() - 5_000), ...overrides });
 
 const state = (n: NotificationDocument | null, instanceId = 'confirmations-b', held: ClaimDocument | null = null): ConfirmationsState => ({
   notification: n,

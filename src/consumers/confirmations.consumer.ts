@@ -152,7 +152,7 @@ async function persistConfirmations(effects: readonly ConfirmationEffects[], dep
   const sends = effects.flatMap((e, i) => (e.kind === 'send' ? [{ e, i }] : []));
   const claimed = await claimEffects(
     deps.claims,
-    sends.map(({ e }) => ({ effect: EMAIL, orderId: e.orderId, intent: 'send', takeOverToken: e.takeOverToken })),
+    sends.map(({ e }) => ({ effect: EMAIL, subjectId: e.orderId, intent: 'send', takeOverToken: e.takeOverToken })),
     deps.instanceId,
   );
 

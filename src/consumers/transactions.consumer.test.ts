@@ -32,7 +32,7 @@ const tx = (overrides: Partial<TransactionDocument>): TransactionDocument =>
   );
 
 const claim = (overrides: Partial<ClaimDocument>) =>
-  claimFixture({ effect: 'payment', orderId: 'ord-1', claimedBy: 'transactions-a', claimedAt: new Date(now.getTime() - 1000), ...overrides });
+  claimFixture({ effect: 'payment', subjectId: 'ord-1', claimedBy: 'transactions-a', claimedAt: new Date(now.getTime() - 1000), ...overrides });
 
 const state = (transaction: TransactionDocument | null, instanceId = 'transactions-b', held: ClaimDocument | null = null): PaymentState => ({
   transaction,

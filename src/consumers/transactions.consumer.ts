@@ -99,7 +99,7 @@ export function decidePlaced(placed: OrderPlaced, state: PaymentState, claimLeas
   if (claim.intent === 'void') return { kind: 'ignore', reason: 'cancelled before payment: not charged' };
   if (claim.failedReason !== null) return { kind: 'charge', placed, takeOverToken: claim.claimToken };
   const verdict = judgeClaim(claim, state.instanceId, state.now, claimLeaseMs);
-  if (verdict.kind === 'held') return { kind: 'wait', orderId: claim.orderId, holder: claim.claimedBy, until: verdict.expiresAt };
+  if (verdict.kind === 'held') return { kind: 'wait', orderId: placed.data.orderId, holder: claim.claimedBy, until: verdict.expiresAt };
   return { kind: 'charge', placed, takeOverToken: claim.claimToken };
 }
 
@@ -124,7 +124,7 @@ export function decideCancelled(cancelled: OrderCancelled, state: PaymentState, 
   if (!claim) return { kind: 'void', cancelled, claimed: false };
   if (claim.intent === 'void') return { kind: 'void', cancelled, claimed: true }; // the void's record is missing: finish it
   const verdict = judgeClaim(claim, state.instanceId, state.now, claimLeaseMs);
-  if (verdict.kind === 'held') return { kind: 'wait', orderId: claim.orderId, holder: claim.claimedBy, until: verdict.expiresAt };
+  if (verdict.kind === 'held') return { kind: 'wait', orderId: cancelled.data.orderId, holder: claim.claimedBy, until: verdict.expiresAt };
   // The charger went silent past its lease (or it was us, and we are retrying): wait no longer.
   return { kind: 'close', cancelled, takeOverToken: claim.claimToken };
 }
@@ -240,7 +240,7 @@ async function refund(cancelled: OrderCancelled, transaction: TransactionDocumen
  */
 async function closeAbandonedCharge(e: Extract<TransactionEffects, { kind: 'close' }>, deps: TransactionsDeps): Promise<TransactionOutcome> {
   const c = e.cancelled.data;
-  const [claim] = await claimEffects(deps.claims, [{ effect: PAYMENT, orderId: c.orderId, intent: 'void', takeOverToken: e.takeOverToken }], deps.instanceId);
+  const [claim] = await claimEffects(deps.claims, [{ effect: PAYMENT, subjectId: c.orderId, intent: 'void', takeOverToken: e.takeOverToken }], deps.instanceId);
   if (claim instanceof Error) throw claim;
   const answer = await deps.gateway.closeCharge(c.orderId);
   const now = new Date();
@@ -274,7 +274,7 @@ async function persistPayments(effects: readonly TransactionEffects[], deps: Tra
     needClaim.map((i) => {
       const e = effects[i] as Extract<TransactionEffects, { kind: 'charge' | 'void' }>;
       const orderId = e.kind === 'charge' ? e.placed.data.orderId : e.cancelled.data.orderId;
-      return { effect: PAYMENT, orderId, intent: e.kind, takeOverToken: e.kind === 'charge' ? e.takeOverToken : null };
+      return { effect: PAYMENT, subjectId: orderId, intent: e.kind, takeOverToken: e.kind === 'charge' ? e.takeOverToken : null };
     }),
     deps.instanceId,
   );

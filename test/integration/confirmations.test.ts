@@ -101,7 +101,7 @@ describe('confirmations consumer', () => {
     await claimModel(connection).create({
       _id: `email:${orderId}`,
       effect: 'email',
-      orderId,
+      subjectId: orderId,
       intent: 'send',
       claimToken: 'token-of-the-dead',
       claimedBy: 'confirmations-crashed',

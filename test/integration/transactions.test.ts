@@ -46,7 +46,7 @@ const confirmRequestsFor = (orderId: string) => requestsFor(orderId, 'confirm');
 
 /** A charge claim an instance left behind (it crashed or went silent after claiming). */
 const leftChargeClaim = (orderId: string, claimedBy: string, claimedAt: Date) =>
-  claimModel(connection).create({ _id: `payment:${orderId}`, effect: 'payment', orderId, intent: 'charge', claimToken: `token-of-${claimedBy}`, claimedBy, claimedAt });
+  claimModel(connection).create({ _id: `payment:${orderId}`, effect: 'payment', subjectId: orderId, intent: 'charge', claimToken: `token-of-${claimedBy}`, claimedBy, claimedAt });
 
 beforeAll(async () => {
   first = await startConsumer(module, { config, log });

@@ -1,16 +1,18 @@
 import { Schema, type Connection, type Model } from 'mongoose';
 
 /**
- * Claims on outside effects (a charge, an email): one per effect and order, inserted before the
- * effect is performed, so that only the instance whose insert won performs it. See
- * consumers/claim.ts. The effect's result is recorded elsewhere (transactions, notifications),
- * by insert too: claims are written once and taken over (rarely) by a conditional update.
+ * Claims on outside effects (a charge, an email, a dead letter's redrive): one per effect and
+ * subject (the order; for a redrive, the letter), inserted before the effect is performed, so
+ * that only the instance whose insert won performs it. See consumers/claim.ts. The effect's
+ * result is recorded elsewhere (transactions, notifications, dead_letter_redrives), by insert
+ * too: claims are written once and taken over (rarely) by a conditional update.
  */
 export interface ClaimDocument {
-  _id: string; // `<effect>:<orderId>`, e.g. `payment:ord-1`
+  _id: string; // `<effect>:<subjectId>`, e.g. `payment:ord-1`, `redrive:order.placed.dlq:3:17`
   effect: string;
-  orderId: string;
-  /** What the claim is for within its effect: `charge` or `void` for a payment, `send` for an email. */
+  /** What the effect is on: the order's id (payment, email), the dead letter's id (redrive). */
+  subjectId: string;
+  /** What the claim is for within its effect: `charge` or `void` for a payment, `send` for an email or a redrive. */
   intent: string;
   claimToken: string;
   claimedBy: string;
@@ -21,13 +23,13 @@ export interface ClaimDocument {
   failedReason: string | null;
 }
 
-export const claimId = (effect: string, orderId: string): string => `${effect}:${orderId}`;
+export const claimId = (effect: string, subjectId: string): string => `${effect}:${subjectId}`;
 
 const claimSchema = new Schema<ClaimDocument>(
   {
     _id: { type: String, required: true },
     effect: { type: String, required: true },
-    orderId: { type: String, required: true },
+    subjectId: { type: String, required: true },
     intent: { type: String, required: true },
     claimToken: { type: String, required: true },
     claimedBy: { type: String, required: true },
