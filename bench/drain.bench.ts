@@ -49,6 +49,7 @@
  *   BENCH_DRAIN_LOG_LEVEL         LOG_LEVEL of the consumer processes                      warn
  *   BENCH_DRAIN_OUTPUT            where the JSON goes                 bench/results/drain.json
  *   BENCH_DRAIN_NODE_ARGS         node flags of the consumer processes, e.g. '--cpu-prof --cpu-prof-dir=/tmp/prof'  (none)
+ *   BENCH_DRAIN_API               1: an API process listens beside the drain (no client): its CPU per order read (cpu.api)  0
  * KAFKA_TOPIC_PARTITIONS and the other product variables apply as usual.
  */
 import { randomBytes, randomUUID } from 'node:crypto';
@@ -115,6 +116,7 @@ const params = {
   pipelines: pipelines('BENCH_DRAIN_PIPELINES'),
   logLevel: level('BENCH_DRAIN_LOG_LEVEL', 'warn'),
   output: path.resolve(__dirname, '..', process.env.BENCH_DRAIN_OUTPUT?.trim() || 'bench/results/drain.json'),
+  api: whole('BENCH_DRAIN_API', 0, 0, 1) === 1,
 };
 
 /** The backlog is produced in batches of this many messages, this many batches in flight, acks=all. */
@@ -387,6 +389,20 @@ interface DrainCpu {
    * too, so these are upper bounds.
    */
   readonly services: Record<'kafka' | 'ferretdb' | 'postgres', { readonly cpuSeconds: number; readonly cpuMsPerOrder: number } | null>;
+  /**
+   * BENCH_DRAIN_API=1: an API process with no client, listening beside the drain. Every API
+   * instance reads every event of the streamed topics (its own consumer groups), so this is
+   * the tax each API pod pays per order whatever its connected apps; null when not run.
+   */
+  readonly api: {
+    readonly idlePercentOfCore: number;
+    readonly cpuSecondsOverDrain: number;
+    /** Streamed events (order.confirmed, order.status-changed, order.transition-decided, analytics.updated) produced during the drain. */
+    readonly eventsStreamed: number;
+    /** Net of its idle CPU over the same time. */
+    readonly cpuMsPerOrder: number;
+    readonly microsecondsPerEvent: number | null;
+  } | null;
 }
 
 interface DrainResult extends PipelineResult {
@@ -409,15 +425,15 @@ interface DrainResult extends PipelineResult {
 /** Extra node flags for the consumer processes (profiling): BENCH_DRAIN_NODE_ARGS, split on spaces. */
 const nodeArgs = (process.env.BENCH_DRAIN_NODE_ARGS ?? '').split(' ').filter((a) => a !== '');
 
-/** Watches the namespace's consumer groups and notes when each first became Stable with members (and tells onJoined at once). */
-function watchGroupJoins(admin: Admin, namespace: string, expected: number, onJoined: (groupId: string) => void = () => undefined): { joinedAt: Map<string, number>; stop: () => Promise<void> } {
+/** Watches the given consumer groups and notes when each first became Stable with members (and tells onJoined at once). */
+function watchGroupJoins(admin: Admin, groupIds: readonly string[], onJoined: (groupId: string) => void = () => undefined): { joinedAt: Map<string, number>; stop: () => Promise<void> } {
   const joinedAt = new Map<string, number>();
   let stopped = false;
   const loop = (async () => {
-    while (!stopped && joinedAt.size < expected) {
+    while (!stopped && joinedAt.size < groupIds.length) {
       const at = performance.now();
       try {
-        const mine = (await admin.listGroups()).groups.map((g) => g.groupId).filter((id) => id.startsWith(`${namespace}.`) && !joinedAt.has(id));
+        const mine = (await admin.listGroups()).groups.map((g) => g.groupId).filter((id) => groupIds.includes(id) && !joinedAt.has(id));
         if (mine.length > 0) {
           for (const group of (await admin.describeGroups(mine)).groups) {
             if (group.state === 'Stable' && group.members.length > 0) {
@@ -495,6 +511,7 @@ async function runDrain(backlog: Backlog): Promise<DrainResult> {
   let mongo: Connection | undefined;
   let mailbox: CountingMailbox | undefined;
   const children: Child[] = [];
+  let api: Awaited<ReturnType<typeof startListeningApi>> | undefined;
   const problems: string[] = [];
   const warnings = new Map<string, { count: number; first: string[] }>();
   try {
@@ -510,6 +527,7 @@ async function runDrain(backlog: Backlog): Promise<DrainResult> {
 
     say(`drain: starting ${CONSUMER_MODULES.map((m) => `node dist/consumers/${m}.js`).join(', ')} (LOG_LEVEL=${params.logLevel}, SMTP ${mailbox.url})…`);
     const env = consumerEnv(config, { smtpUrl: mailbox.url, jwtSecret: randomBytes(24).toString('hex'), logLevel: params.logLevel });
+    if (params.api) api = await startListeningApi(env);
     const services = localServiceMeters(config.kafka.brokers);
     const t0 = performance.now();
     for (const module of CONSUMER_MODULES) {
@@ -540,10 +558,10 @@ async function runDrain(backlog: Backlog): Promise<DrainResult> {
     const readCpu = (at: number) => {
       for (const c of children) {
         const cpu = cpuSecondsOf(c.pid);
-        if (cpu !== undefined) cpuReadings.get(c.name)!.push({ at, cpu });
+        if (cpu !== undefined) cpuReadings.get(c.name)?.push({ at, cpu });
       }
     };
-    const groups = watchGroupJoins(admin, namespace, CONSUMER_MODULES.length, (groupId) => {
+    const groups = watchGroupJoins(admin, CONSUMER_MODULES.map((m) => physicalGroupId(config, m)), (groupId) => {
       const child = children.find((c) => physicalGroupId(config, c.name) === groupId);
       const cpu = child && cpuSecondsOf(child.pid);
       if (child && cpu !== undefined) cpuAtJoin.set(child.name, cpu);
@@ -660,6 +678,8 @@ async function runDrain(backlog: Backlog): Promise<DrainResult> {
     const givenUpAt = performance.now();
     readCpu(givenUpAt);
     const servicesCpu = services.read();
+    const apiCpu = api ? cpuSecondsOf(api.child.pid) : undefined;
+    const streamed = api ? (await Promise.all(STREAMED.map((t) => highWatermarkSum(admin, physicalTopic(config, t))))).reduce((a, b) => a + b, 0) : 0;
     await groups.stop();
 
     const complete = isDone();
@@ -720,10 +740,25 @@ async function runDrain(backlog: Backlog): Promise<DrainResult> {
         services: Object.fromEntries(
           Object.entries(servicesCpu).map(([k, v]) => [k, v === null ? null : { cpuSeconds: round3(v), cpuMsPerOrder: done > 0 ? round3((1000 * v) / done) : 0 }]),
         ) as DrainCpu['services'],
+        api:
+          api && apiCpu !== undefined
+            ? (() => {
+                const over = apiCpu - api.cpuAtStart;
+                const net = Math.max(0, over - (api.idlePercentOfCore / 100) * ((givenUpAt - t0) / 1000));
+                return {
+                  idlePercentOfCore: Math.round(api.idlePercentOfCore * 10) / 10,
+                  cpuSecondsOverDrain: round3(over),
+                  eventsStreamed: streamed,
+                  cpuMsPerOrder: done > 0 ? round3((1000 * net) / done) : 0,
+                  microsecondsPerEvent: streamed > 0 ? Math.round((1e6 * net) / streamed) : null,
+                };
+              })()
+            : null,
       },
     };
   } finally {
     await Promise.all(children.map((c) => c.stop(STOP_GRACE_MS)));
+    await api?.child.stop(STOP_GRACE_MS).catch(() => undefined);
     await mailbox?.stop().catch(() => undefined);
     await mongo?.close().catch(() => undefined);
     await admin.disconnect().catch(() => undefined);
@@ -792,6 +827,43 @@ function localServiceMeters(brokers: readonly string[]): { read(): Record<'kafka
     postgres: pgPid === undefined ? null : cpuMeter(() => withChildren(pgPid)),
   };
   return { read: () => ({ kafka: meters.kafka?.read() ?? null, ferretdb: meters.ferretdb?.read() ?? null, postgres: meters.postgres?.read() ?? null }) };
+}
+
+/** The topics every API instance reads in full (src/subscriptions/event-pubsub.ts STREAMED_TOPICS). */
+const STREAMED = [TOPICS.orderConfirmed, TOPICS.orderStatusChanged, TOPICS.orderTransitionDecided, TOPICS.analyticsUpdated] as const;
+
+/**
+ * An API process on the drain's namespace with no client (BENCH_DRAIN_API=1): once ready (its
+ * subscription consumers joined), its idle CPU is read over a few seconds, then its CPU from
+ * the drain's start. runDrain stops it with the consumers.
+ */
+async function startListeningApi(env: NodeJS.ProcessEnv): Promise<{ child: Child; cpuAtStart: number; idlePercentOfCore: number }> {
+  const port = await freeLocalPort();
+  const child = startChild('api', process.execPath, ['dist/api.js'], { cwd: ROOT, env: { ...env, PORT: String(port), HOST: '127.0.0.1' } });
+  const deadline = performance.now() + 120_000;
+  while (!(await fetch(`http://127.0.0.1:${port}/readyz`).then((r) => r.ok, () => false))) {
+    if (child.exit || performance.now() > deadline) {
+      await child.stop(STOP_GRACE_MS);
+      throw new Error(`the API did not become ready: ${child.tail().slice(-5).join(' | ')}`);
+    }
+    await sleep(250);
+  }
+  await sleep(2000); // start-up's last work (JIT, first lag readings) is not idle
+  const idleFrom = { at: performance.now(), cpu: cpuSecondsOf(child.pid) ?? 0 };
+  await sleep(5000);
+  const cpuAtStart = cpuSecondsOf(child.pid) ?? 0;
+  const idlePercentOfCore = (100 * (cpuAtStart - idleFrom.cpu)) / ((performance.now() - idleFrom.at) / 1000);
+  say(`drain: an API listens on :${port} (idle ${idlePercentOfCore.toFixed(1)} % of a core)`);
+  return { child, cpuAtStart, idlePercentOfCore };
+}
+
+async function freeLocalPort(): Promise<number> {
+  const { createServer } = await import('node:net');
+  const server = createServer();
+  await new Promise<void>((done) => server.listen(0, '127.0.0.1', done));
+  const { port } = server.address() as { port: number };
+  await new Promise<void>((done) => server.close(() => done()));
+  return port;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1161,7 +1233,7 @@ it(`backlog drain: ${params.orders} orders through ${params.pipelines.join(', ')
         ['module', 'done', 'finished after (s)', 'orders/s', 'CPU ms/order', 'idle CPU %'],
         CONSUMER_MODULES.map((m) => [m, drain.modules[m].count, drain.modules[m].finishedAfterSeconds ?? '-', drain.modules[m].ordersPerSecond, drain.cpu.modules[m].cpuMsPerOrder ?? '-', drain.cpu.modules[m].idlePercentOfCore ?? '-']),
       ),
-      `CPU per order: consumers ${drain.cpu.consumersCpuMsPerOrder ?? '-'} ms; servers over the drain (shared machine: upper bounds) Kafka ${drain.cpu.services.kafka?.cpuMsPerOrder ?? '-'} ms, FerretDB ${drain.cpu.services.ferretdb?.cpuMsPerOrder ?? '-'} ms, PostgreSQL ${drain.cpu.services.postgres?.cpuMsPerOrder ?? '-'} ms`,
+      `CPU per order: consumers ${drain.cpu.consumersCpuMsPerOrder ?? '-'} ms; ${drain.cpu.api ? `a listening API ${drain.cpu.api.cpuMsPerOrder} ms (${drain.cpu.api.microsecondsPerEvent} µs per streamed event); ` : ''}servers over the drain (shared machine: upper bounds) Kafka ${drain.cpu.services.kafka?.cpuMsPerOrder ?? '-'} ms, FerretDB ${drain.cpu.services.ferretdb?.cpuMsPerOrder ?? '-'} ms, PostgreSQL ${drain.cpu.services.postgres?.cpuMsPerOrder ?? '-'} ms`,
     );
   }
   lines.push(
