@@ -14,8 +14,7 @@ import { TOPICS } from '../events/topics';
 import { createKafka } from '../kafka/client';
 import type { Logger } from '../logger';
 import { connectMongo } from '../mongo/connection';
-import type { RedriveDocument } from '../mongo/models/redrive.model';
-import { redriveLetters, redriveRecords, scanLetters, type ScanProgress } from '../ops/dead-letter-ops';
+import { redriveLetters, redriveRecords, scanLetters, type RedriveRecord, type ScanProgress } from '../ops/dead-letter-ops';
 import { letterTopicsOf, matchesFilter, parseLetterId, type Letter, type LetterFilter } from '../ops/dead-letters';
 import { diffGenerations, isIdentical } from '../ops/read-model-diff';
 import { replay, REPLAYABLE, SIDE_EFFECTS, type ReplayProgress } from '../ops/replay';
@@ -83,10 +82,10 @@ async function findLetters(config: Config, log: Logger, filter: LetterFilter, s:
   return letters.filter((l) => matchesFilter(l, filter));
 }
 
-const redrivenNote = (record: RedriveDocument | undefined) =>
-  !record ? '' : record.state === 'sent' ? `redriven ${record.sentAt?.toISOString() ?? ''}` : `redrive in progress since ${record.claimedAt.toISOString()}`;
+const redrivenNote = (record: RedriveRecord | undefined) =>
+  !record ? '' : record.state === 'sent' ? `redriven ${record.sentAt.toISOString()}` : `redrive in progress since ${record.since.toISOString()} (${record.by})`;
 
-function printList(letters: readonly Letter[], records: ReadonlyMap<string, RedriveDocument>): void {
+function printList(letters: readonly Letter[], records: ReadonlyMap<string, RedriveRecord>): void {
   if (letters.length === 0) return void console.log('no dead letters or parked messages match');
   console.log(`${'ID'.padEnd(34)} ${'KIND'.padEnd(6)} ${'FAILED AT'.padEnd(24)} ${'CODE'.padEnd(16)} ${'KEY'.padEnd(24)} REASON`);
   for (const l of letters) {
@@ -99,7 +98,7 @@ function printList(letters: readonly Letter[], records: ReadonlyMap<string, Redr
   console.log(`\n${letters.length - parked} dead letter(s), ${parked} parked; ${redriven} already redriven`);
 }
 
-function printLetter(letter: Letter, record: RedriveDocument | undefined): void {
+function printLetter(letter: Letter, record: RedriveRecord | undefined): void {
   const value = letter.value?.toString('utf8') ?? '(none)';
   let pretty = value;
   try {
@@ -164,7 +163,7 @@ export async function dlqCommand(args: readonly string[], config: Config, log: L
             o.outcome === 'redriven'
               ? `${o.id} → ${o.topic} partition ${o.partition} offset ${o.offset}`
               : o.outcome === 'already redriven'
-                ? `${o.id} skipped: already redriven ${o.at?.toISOString() ?? ''}`
+                ? `${o.id} skipped: already redriven ${o.at.toISOString()}`
                 : `${o.id} skipped: being redriven by another run since ${o.since.toISOString()}`,
           ),
       });

@@ -2,14 +2,16 @@
  * Reading dead letters (and parked messages) from Kafka and sending them back to their source
  * topic, once. Used by `./dev dlq` (src/devstack/ops-commands.ts).
  *
- * Redrive is idempotent through a ledger in Mongo, `dead_letter_redrives`, one document per
- * letter keyed by the letter's own position (dead-letters.ts): claimed before the send, marked
- * sent after it, so a second redrive of the same letter finds it and sends nothing. Why a
- * ledger and not a header on the redriven message: checking a header would mean reading the
- * whole source topic (kept forever) for every redrive; the ledger is one lookup by key and
- * outlives the dead-letter topic's 30 days. A redrive that crashed between claim and "sent"
- * is taken over once its lease is past and sent again: the consumers are idempotent by event
- * id, so that rare second copy changes nothing. A letter whose message fails again is
+ * Redrive is idempotent through the consumers' claim → effect → settle primitive
+ * (src/consumers/claim.ts), the letter as subject and the run as claimant: each letter's
+ * `redrive` claim (claims collection, `redrive:<letter id>`) is taken before the send, and the
+ * send is settled after it in `dead_letter_redrives`, one document per letter keyed by the
+ * letter's own position (dead-letters.ts), so a second redrive of the same letter finds it and
+ * sends nothing. Why a ledger and not a header on the redriven message: checking a header would
+ * mean reading the whole source topic (kept forever) for every redrive; the ledger is one lookup
+ * by key and outlives the dead-letter topic's 30 days. A redrive that crashed between claim and
+ * settlement is taken over once its lease is past and sent again: the consumers are idempotent
+ * by event id, so that rare second copy changes nothing. A letter whose message fails again is
  * dead-lettered again, as a new letter with its own id, to be redriven after the next fix.
  */
 import { randomUUID } from 'node:crypto';
@@ -19,10 +21,15 @@ import type { Config } from '../config';
 import { AppError } from '../errors';
 import { logicalTopic, physicalGroupId, physicalTopic } from '../events/topics';
 import { connectFreshProducer } from '../kafka/client';
-import { redriveModel, type RedriveDocument } from '../mongo/models/redrive.model';
-import { isDuplicateKeyError } from '../mongo/mongo-errors';
-import { judgeRedriveClaim, letterOf, redriveMessageOf, type Letter } from './dead-letters';
-import { deadlineOptions } from '../mongo/operation-deadline';
+import { claimEffects, settleEffects } from '../consumers/claim';
+import { ClaimLostError } from '../consumers/consumer.errors';
+import { findByIds } from '../mongo/bulk';
+import { claimId, claimModel, type ClaimDocument, type ClaimModel } from '../mongo/models/claim.model';
+import { redriveModel, type RedriveDocument, type RedriveModel } from '../mongo/models/redrive.model';
+import { judgeRedrive, letterOf, redriveMessageOf, type Letter } from './dead-letters';
+
+/** The claims' effect: one `redrive` claim per letter. */
+export const REDRIVE = 'redrive';
 
 /** A redrive claim older than this is taken to have crashed, and is taken over. */
 export const REDRIVE_LEASE_MS = 60_000;
@@ -101,41 +108,48 @@ export async function scanLetters(
   return letters.sort((a, b) => a.topic.localeCompare(b.topic) || a.partition - b.partition || Number(BigInt(a.offset) - BigInt(b.offset)));
 }
 
+/** A letter's redrive as `./dev dlq list|show` report it. */
+export type RedriveRecord =
+  | { readonly state: 'sent'; readonly sentAt: Date; readonly by: string }
+  /** Claimed and not (yet) recorded as sent: under way, or a crashed run's, taken over after its lease. */
+  | { readonly state: 'sending'; readonly since: Date; readonly by: string };
+
 /** Which of `ids` were redriven (or are being), by id. */
-export async function redriveRecords(connection: Connection, ids: readonly string[]): Promise<Map<string, RedriveDocument>> {
+export async function redriveRecords(connection: Connection, ids: readonly string[]): Promise<Map<string, RedriveRecord>> {
   if (ids.length === 0) return new Map();
   // One query for the whole ledger, filtered here: FerretDB v1 reads the whole collection for an $in anyway.
-  const docs = await redriveModel(connection).find().lean();
   const wanted = new Set(ids);
-  return new Map(docs.filter((d) => wanted.has(d._id)).map((d) => [d._id, d]));
+  const records = new Map<string, RedriveRecord>();
+  for (const d of await redriveModel(connection).find().lean()) {
+    if (wanted.has(d._id)) records.set(d._id, { state: 'sent', sentAt: d.sentAt, by: d.claimedBy });
+  }
+  // The claims collection holds every order's too: point reads of the letters not sent.
+  const unsent = ids.filter((id) => !records.has(id));
+  const claims = await findByIds(claimModel(connection), unsent.map((id) => claimId(REDRIVE, id)));
+  for (const c of claims.values()) records.set(c.subjectId, { state: 'sending', since: c.claimedAt, by: c.claimedBy });
+  return records;
 }
 
 export type RedriveOutcome =
   | { readonly id: string; readonly outcome: 'redriven'; readonly topic: string; readonly partition: number; readonly offset: string }
-  | { readonly id: string; readonly outcome: 'already redriven'; readonly at: Date | null }
+  | { readonly id: string; readonly outcome: 'already redriven'; readonly at: Date }
   | { readonly id: string; readonly outcome: 'being redriven elsewhere'; readonly since: Date };
 
-/** Claims a letter for this run: null when it may be sent now, otherwise why not (judgeRedriveClaim). */
-async function claim(connection: Connection, letter: Letter, runId: string, now: Date): Promise<RedriveOutcome | null> {
-  const ledger = redriveModel(connection);
-  // At most twice: again only when the claim in the way was removed in between.
-  for (const claimedAgain of [false, true]) {
-    try {
-      const doc: RedriveDocument = { _id: letter.id, state: 'sending', sourceTopic: letter.sourceTopic, claimedAt: now, claimedBy: runId, sentAt: null, sentTo: null };
-      await ledger.collection.insertOne(doc as never); // the driver's types want an ObjectId _id; ours is the letter's id
-      return null;
-    } catch (error) {
-      if (!isDuplicateKeyError(error)) throw error;
-    }
-    const held = await ledger.findById(letter.id).lean();
-    const verdict = judgeRedriveClaim(held, now, REDRIVE_LEASE_MS, claimedAgain);
-    if (verdict.kind === 'claim-again') continue;
-    if (verdict.kind === 'refused') return { id: letter.id, ...verdict.outcome };
-    // A run that crashed mid-redrive: take its claim over, unless another run just did.
-    const taken = await ledger.updateOne({ _id: letter.id, state: 'sending', claimedAt: verdict.since }, { $set: { claimedAt: now, claimedBy: runId } });
-    return taken.modifiedCount === 1 ? null : { id: letter.id, outcome: 'being redriven elsewhere', since: now };
-  }
-  return { id: letter.id, outcome: 'being redriven elsewhere', since: now };
+interface Ledger {
+  readonly claims: ClaimModel;
+  readonly redrives: RedriveModel;
+}
+
+/** Claims a letter for this run (judgeRedrive, then claimEffects): the claim, or why it is not sent now. */
+async function claimLetter({ claims, redrives }: Ledger, letter: Letter, runId: string): Promise<ClaimDocument | RedriveOutcome> {
+  const now = new Date();
+  const [sent, held] = await Promise.all([redrives.findById(letter.id).lean(), claims.findById(claimId(REDRIVE, letter.id)).lean()]);
+  const verdict = judgeRedrive(sent, held, runId, now, REDRIVE_LEASE_MS);
+  if (verdict.kind === 'refused') return { id: letter.id, ...verdict.outcome };
+  const [claim] = await claimEffects(claims, [{ effect: REDRIVE, subjectId: letter.id, intent: 'send', takeOverToken: verdict.takeOverToken }], runId, now);
+  // Another run claimed it (or took it over) since it was read.
+  if (claim instanceof ClaimLostError) return { id: letter.id, outcome: 'being redriven elsewhere', since: now };
+  return claim!;
 }
 
 /**
@@ -148,22 +162,24 @@ export async function redriveLetters(
   { kafka, config, connection, onRedriven }: { kafka: Kafka; config: Config; connection: Connection; onRedriven?: (outcome: RedriveOutcome) => void },
 ): Promise<RedriveOutcome[]> {
   const runId = `redrive-${process.pid}-${randomUUID().slice(0, 8)}`;
-  const ledger = redriveModel(connection);
-  await ledger.init();
+  const ledger: Ledger = { claims: claimModel(connection), redrives: redriveModel(connection) };
+  await Promise.all([ledger.claims.init(), ledger.redrives.init()]);
   const producer = await connectFreshProducer(kafka);
   const outcomes: RedriveOutcome[] = [];
   try {
     for (const letter of letters) {
-      const refused = await claim(connection, letter, runId, new Date());
-      if (refused) {
-        outcomes.push(refused);
-        onRedriven?.(refused);
+      const claim = await claimLetter(ledger, letter, runId);
+      if ('outcome' in claim) {
+        outcomes.push(claim);
+        onRedriven?.(claim);
         continue;
       }
       const { topic, key, value, headers } = redriveMessageOf(letter);
       const [sent] = await producer.use((p) => p.send({ topic: physicalTopic(config, topic), acks: -1, messages: [{ key, value, headers }] }));
       const sentTo = { partition: sent?.partition ?? -1, offset: sent?.baseOffset ?? '' };
-      await ledger.updateOne({ _id: letter.id, claimedBy: runId }, { $set: { state: 'sent', sentAt: new Date(), sentTo } });
+      const record: RedriveDocument = { _id: letter.id, state: 'sent', sourceTopic: letter.sourceTopic, claimedBy: runId, attempts: claim.attempts, sentAt: new Date(), sentTo };
+      // A run this one took over may have recorded its send first: that record stays (both sent).
+      await settleEffects(ledger.redrives, [record]);
       const outcome: RedriveOutcome = { id: letter.id, outcome: 'redriven', topic, ...sentTo };
       outcomes.push(outcome);
       onRedriven?.(outcome);

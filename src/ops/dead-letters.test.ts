@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { judgeRedriveClaim, letterOf, letterTopicsOf, matchesFilter, parseLetterId, redriveMessageOf } from './dead-letters';
+import { judgeRedrive, letterOf, letterTopicsOf, matchesFilter, parseLetterId, redriveMessageOf } from './dead-letters';
 
 const letter = (topic: string, headers: Record<string, string> = {}) =>
   letterOf(topic, 2, { offset: '17', key: Buffer.from('ord-1'), value: Buffer.from('{'), headers: { 'trace-id': 'abc', ...headers } });
@@ -39,22 +39,21 @@ describe('dead letters', () => {
   });
 });
 
-describe('judgeRedriveClaim', () => {
+describe('judgeRedrive', () => {
   const now = new Date('2030-01-01T12:00:00.000Z');
   const ago = (ms: number) => new Date(now.getTime() - ms);
-  const sending = (claimedAt: Date) => ({ state: 'sending' as const, claimedAt, sentAt: null });
+  const claim = (claimedBy: string, claimedAt: Date) => ({ claimToken: `token-of-${claimedBy}`, claimedBy, claimedAt });
 
-  it('refuses a letter sent already, or being sent by a run within its lease', () => {
-    expect(judgeRedriveClaim({ state: 'sent', claimedAt: ago(5_000), sentAt: ago(4_000) }, now, 60_000, false)).toEqual({ kind: 'refused', outcome: { outcome: 'already redriven', at: ago(4_000) } });
-    expect(judgeRedriveClaim(sending(ago(59_999)), now, 60_000, false)).toEqual({ kind: 'refused', outcome: { outcome: 'being redriven elsewhere', since: ago(59_999) } });
+  it('sends a letter nobody claimed, under a new claim', () => {
+    expect(judgeRedrive(null, null, 'redrive-b', now, 60_000)).toEqual({ kind: 'send', takeOverToken: null });
   });
 
-  it('takes over the claim of a run whose lease is over (crashed), conditional on that claim', () => {
-    expect(judgeRedriveClaim(sending(ago(60_000)), now, 60_000, false)).toEqual({ kind: 'take-over', since: ago(60_000) });
+  it('refuses a letter sent already (whatever its claim), or being sent by a run within its lease', () => {
+    expect(judgeRedrive({ sentAt: ago(4_000) }, claim('redrive-a', ago(5_000)), 'redrive-b', now, 60_000)).toEqual({ kind: 'refused', outcome: { outcome: 'already redriven', at: ago(4_000) } });
+    expect(judgeRedrive(null, claim('redrive-a', ago(59_999)), 'redrive-b', now, 60_000)).toEqual({ kind: 'refused', outcome: { outcome: 'being redriven elsewhere', since: ago(59_999) } });
   });
 
-  it('claims a letter whose claim was removed again, but only once', () => {
-    expect(judgeRedriveClaim(null, now, 60_000, false)).toEqual({ kind: 'claim-again' });
-    expect(judgeRedriveClaim(null, now, 60_000, true)).toEqual({ kind: 'refused', outcome: { outcome: 'being redriven elsewhere', since: now } });
+  it('takes over the claim of a run whose lease is over (crashed), conditional on its token', () => {
+    expect(judgeRedrive(null, claim('redrive-a', ago(60_000)), 'redrive-b', now, 60_000)).toEqual({ kind: 'send', takeOverToken: 'token-of-redrive-a' });
   });
 });

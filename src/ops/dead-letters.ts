@@ -8,6 +8,7 @@
  * unique and stable for as long as the topic keeps it.
  */
 import type { IHeaders } from 'kafkajs';
+import { judgeClaim, type Claim } from '../consumers/claim';
 import { AppError } from '../errors';
 import { deadLetterTopic, parkingTopic, setAsideTopicOf, type SetAsideKind } from '../events/topics';
 import { DEAD_LETTER_HEADERS } from '../kafka/dead-letter';
@@ -116,29 +117,25 @@ export function letterTopicsOf(sourceTopics: readonly string[], filter: LetterFi
     .filter((t) => wanted.length === 0 || wanted.includes(t));
 }
 
-/** What a redrive found in the ledger under a letter's id, as far as its claim goes. */
-export interface RedriveClaim {
-  readonly state: 'sending' | 'sent';
-  readonly claimedAt: Date;
-  readonly sentAt: Date | null;
-}
-
 /** Why a letter is not sent now (RedriveOutcome without its id). */
-export type RedriveRefusal = { readonly outcome: 'already redriven'; readonly at: Date | null } | { readonly outcome: 'being redriven elsewhere'; readonly since: Date };
+export type RedriveRefusal = { readonly outcome: 'already redriven'; readonly at: Date } | { readonly outcome: 'being redriven elsewhere'; readonly since: Date };
 
-export type RedriveClaimVerdict =
-  /** The claim was removed in between (by hand): claim again, once. */
-  | { readonly kind: 'claim-again' }
-  /** Not now: sent already, or being sent by a run within its lease (or gone twice: something removes claims as they are made). */
-  | { readonly kind: 'refused'; readonly outcome: RedriveRefusal }
-  /** Its run is presumed crashed (lease over): take it over, conditional on the claim seen (`since`). */
-  | { readonly kind: 'take-over'; readonly since: Date };
+export type RedriveVerdict =
+  /** Claim the letter (or take over `takeOverToken`'s claim) and send it. */
+  | { readonly kind: 'send'; readonly takeOverToken: string | null }
+  /** Not now: sent already, or being sent by a run within its lease. */
+  | { readonly kind: 'refused'; readonly outcome: RedriveRefusal };
 
-/** PURE: what a redrive may do about the claim it found on a letter; `claimedAgain`: this run already claimed it a second time. */
-export function judgeRedriveClaim(held: RedriveClaim | null, now: Date, leaseMs: number, claimedAgain: boolean): RedriveClaimVerdict {
-  if (!held) return claimedAgain ? { kind: 'refused', outcome: { outcome: 'being redriven elsewhere', since: now } } : { kind: 'claim-again' };
-  if (held.state === 'sent') return { kind: 'refused', outcome: { outcome: 'already redriven', at: held.sentAt } };
-  const claimedAt = new Date(held.claimedAt);
-  if (now.getTime() - claimedAt.getTime() < leaseMs) return { kind: 'refused', outcome: { outcome: 'being redriven elsewhere', since: held.claimedAt } };
-  return { kind: 'take-over', since: held.claimedAt };
+/**
+ * PURE: what redrive run `runId` may do about a letter, given its settlement (the redrive
+ * record) and its claim, null where there is none: the claim judged as the consumers judge
+ * theirs (judgeClaim), the run as the claimant.
+ */
+export function judgeRedrive(sent: { readonly sentAt: Date } | null, claim: Claim | null, runId: string, now: Date, leaseMs: number): RedriveVerdict {
+  if (sent) return { kind: 'refused', outcome: { outcome: 'already redriven', at: sent.sentAt } };
+  if (!claim) return { kind: 'send', takeOverToken: null };
+  // A run that crashed (or stopped) between claim and record: taken over once its lease is past.
+  const verdict = judgeClaim(claim, runId, now, leaseMs);
+  if (verdict.kind === 'held') return { kind: 'refused', outcome: { outcome: 'being redriven elsewhere', since: claim.claimedAt } };
+  return { kind: 'send', takeOverToken: claim.claimToken };
 }

@@ -13,8 +13,9 @@ import { ensureTopics, TOPICS } from '../../src/events/topics';
 import { connectFreshProducer, createKafka } from '../../src/kafka/client';
 import { connectDeadLetterProducer, type DeadLetterProducer } from '../../src/kafka/dead-letter';
 import { connectMongo } from '../../src/mongo/connection';
+import { claimId, claimModel } from '../../src/mongo/models/claim.model';
 import { redriveModel } from '../../src/mongo/models/redrive.model';
-import { redriveLetters, REDRIVE_LEASE_MS, scanLetters } from '../../src/ops/dead-letter-ops';
+import { REDRIVE, redriveLetters, REDRIVE_LEASE_MS, scanLetters } from '../../src/ops/dead-letter-ops';
 import { letterTopicsOf, matchesFilter, type Letter } from '../../src/ops/dead-letters';
 import { removeTestNamespace, startTap, testConfig, testKafka, testLogger, uniqueMongoUrl, uniqueName, waitFor, type Tap } from '../support/services';
 
@@ -128,19 +129,28 @@ describe('dead letters', () => {
 
     const letters = await scan();
     const [schema, cancel] = [byKey(letters, 'ord-schema'), byKey(letters, 'ord-cancel')];
-    const ledger = redriveModel(connection);
-    const claimedAt = (msAgo: number) => new Date(Date.now() - msAgo);
-    await ledger.collection.insertMany([
-      { _id: schema.id, state: 'sending', sourceTopic: 'order.placed', claimedAt: claimedAt(REDRIVE_LEASE_MS + 5_000), claimedBy: 'crashed-run', sentAt: null, sentTo: null },
-      { _id: cancel.id, state: 'sending', sourceTopic: 'order.cancelled', claimedAt: claimedAt(1_000), claimedBy: 'busy-run', sentAt: null, sentTo: null },
-    ] as never[]);
+    // Two runs' claims with nothing sent: one crashed long ago, one still at work.
+    const claimOf = (letter: Letter, claimedBy: string, msAgo: number) => ({
+      _id: claimId(REDRIVE, letter.id),
+      effect: REDRIVE,
+      subjectId: letter.id,
+      intent: 'send',
+      claimToken: `token-of-${claimedBy}`,
+      claimedBy,
+      claimedAt: new Date(Date.now() - msAgo),
+      attempts: 1,
+      failedReason: null,
+    });
+    await claimModel(connection).create([claimOf(schema, 'crashed-run', REDRIVE_LEASE_MS + 5_000), claimOf(cancel, 'busy-run', 1_000)]);
+    expect(await dlq('show', cancel.id)).toMatch(/redrive +redrive in progress since .* \(busy-run\)/);
     const outcomes = await redriveLetters([schema, cancel], { kafka, config, connection });
     expect(outcomes.map((o) => [o.id, o.outcome])).toEqual([
       [schema.id, 'redriven'],
       [cancel.id, 'being redriven elsewhere'],
     ]);
     await waitFor(() => tap.of('order.placed').some((m) => m.key === 'ord-schema'), 20_000, 'the taken-over redrive');
-    expect(await ledger.findById(schema.id).lean()).toMatchObject({ state: 'sent', claimedBy: expect.stringMatching(/^redrive-/) });
+    expect(await redriveModel(connection).findById(schema.id).lean()).toMatchObject({ state: 'sent', claimedBy: expect.stringMatching(/^redrive-/), attempts: 2 });
+    expect(await redriveModel(connection).findById(cancel.id).lean()).toBeNull();
     expect(tap.of('order.cancelled')).toEqual([]);
   }, 60_000);
 });

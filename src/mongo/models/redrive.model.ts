@@ -2,31 +2,34 @@ import { Schema, type Connection, type Model } from 'mongoose';
 
 /**
  * One document per dead letter (or parked message) sent back to its topic by `./dev dlq
- * redrive`, keyed by the letter's own position (`order.placed.dlq:3:17`): a second redrive of
- * the same letter finds it and does nothing. `sending` is a claim with a lease (a redrive that
- * crashed before `sent` is taken over once the lease is past); `sent` is final.
+ * redrive`, keyed by the letter's own position (`order.placed.dlq:3:17`): the settlement of the
+ * letter's `redrive` claim (claims collection, `redrive:<letter id>`; see consumers/claim.ts),
+ * inserted once the message is sent. A second redrive of the same letter finds it and does
+ * nothing; a claim with no settlement is a redrive under way (or crashed: taken over once its
+ * lease is past).
  */
 export interface RedriveDocument {
   _id: string; // the dead letter's id: `<dead-letter topic>:<partition>:<offset>`
-  state: 'sending' | 'sent';
+  state: 'sent';
   sourceTopic: string;
-  claimedAt: Date;
-  /** Which redrive run holds (or held) the claim. */
+  /** The redrive run that sent it, under its claim. */
   claimedBy: string;
-  sentAt: Date | null;
+  /** Claims made on this letter's redrive: more than one means a take-over happened. */
+  attempts: number;
+  sentAt: Date;
   /** Where the message landed on its source topic. */
-  sentTo: { partition: number; offset: string } | null;
+  sentTo: { partition: number; offset: string };
 }
 
 const redriveSchema = new Schema<RedriveDocument>(
   {
     _id: { type: String, required: true },
-    state: { type: String, enum: ['sending', 'sent'], required: true },
+    state: { type: String, enum: ['sent'], required: true },
     sourceTopic: { type: String, required: true },
-    claimedAt: { type: Date, required: true },
     claimedBy: { type: String, required: true },
-    sentAt: { type: Date, default: null },
-    sentTo: { type: Schema.Types.Mixed, default: null },
+    attempts: { type: Number, default: 1 },
+    sentAt: { type: Date, required: true },
+    sentTo: { type: Schema.Types.Mixed, required: true },
   },
   { collection: 'dead_letter_redrives', versionKey: false },
 );
