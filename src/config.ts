@@ -27,7 +27,7 @@ export const configOptions = {
   PORT: { default: '4000', doc: 'HTTP and WebSocket port of the API (`/graphql`; its probes `/livez` and `/readyz` too).' },
   HEALTH_PORT: {
     default: '0',
-    doc: 'Port of a consumer process\'s probe listener (`/livez`, `/readyz`) on HOST; `0` picks a free one, logged at start. The API serves its probes on PORT.',
+    doc: 'Port of a consumer process\'s probe listener (`/livez`, `/readyz`) on HOST; `0` picks a free one, logged at start. The API serves its probes on PORT. Given to `./dev up`, the first of fixed ports, one block per module (see Scaling locally).',
   },
   METRICS_LAG_INTERVAL_MS: {
     default: '10000',
