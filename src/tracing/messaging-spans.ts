@@ -40,16 +40,20 @@ export function startSendSpan(tracer: Tracer, topic: string, event: { readonly i
   return tracer.startSpan(`send ${topic}`, { kind: SpanKind.PRODUCER, attributes, links: linksTo(links) }, parent);
 }
 
-/** `process <topic>`: a round of `count` messages, the root of its own trace. */
-export function startRoundSpan(tracer: Tracer, place: ConsumerPlace, count: number): Span {
-  const attributes: Attributes = {
+/** What a round's span and its messages' spans say of where they were consumed. */
+function processAttributes(place: ConsumerPlace): Attributes {
+  return {
     [MESSAGING.system]: 'kafka',
     [MESSAGING.operationType]: 'process',
     [MESSAGING.destination]: place.topic,
     [MESSAGING.partition]: String(place.partition),
     [MESSAGING.consumerGroup]: place.groupId,
-    [MESSAGING.batchCount]: count,
   };
+}
+
+/** `process <topic>`: a round of `count` messages, the root of its own trace. */
+export function startRoundSpan(tracer: Tracer, place: ConsumerPlace, count: number): Span {
+  const attributes: Attributes = { ...processAttributes(place), [MESSAGING.batchCount]: count };
   return tracer.startSpan(`process ${place.topic}`, { kind: SpanKind.CONSUMER, attributes, root: true });
 }
 
@@ -61,14 +65,7 @@ export function startMessageSpan(
   parent: Context,
   round: SpanContext,
 ): Span {
-  const attributes: Attributes = {
-    [MESSAGING.system]: 'kafka',
-    [MESSAGING.operationType]: 'process',
-    [MESSAGING.destination]: place.topic,
-    [MESSAGING.partition]: String(place.partition),
-    [MESSAGING.consumerGroup]: place.groupId,
-    [MESSAGING.offset]: Number(message.offset),
-  };
+  const attributes: Attributes = { ...processAttributes(place), [MESSAGING.offset]: Number(message.offset) };
   if (message.key !== null) attributes[MESSAGING.key] = message.key;
   if (message.eventId !== null) attributes[MESSAGING.messageId] = message.eventId;
   return tracer.startSpan(`handle ${place.topic}`, { kind: SpanKind.CONSUMER, attributes, links: [{ context: round }] }, parent);

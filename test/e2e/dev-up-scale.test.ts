@@ -14,7 +14,7 @@ import { assertPortFree } from '../../src/devstack/processes';
 import { physicalGroupId } from '../../src/events/topics';
 import { MeDocument, OrderDocument, PlaceOrderDocument } from '../generated/graphql';
 import { gql } from '../support/api-harness';
-import { buildIfNeeded, childrenOf, commandLine, freePort, isRunning, ROOT } from '../support/processes';
+import { buildIfNeeded, childrenOf, commandLine, freePort, isRunning, killSupervisorTree, ROOT } from '../support/processes';
 import { removeTestNamespace, testConfig, testKafka, uniqueMongoUrl, uniqueName, waitFor } from '../support/services';
 
 interface LogLine {
@@ -85,17 +85,7 @@ beforeAll(async () => {
 }, 180_000);
 
 afterAll(async () => {
-  if (supervisor && supervisor.exitCode === null && supervisor.signalCode === null) {
-    // Only after a failure above: the processes this file started, by pid.
-    for (const pid of childrenOf(supervisor.pid!)) {
-      try {
-        process.kill(pid, 'SIGKILL');
-      } catch {
-        // already gone
-      }
-    }
-    supervisor.kill('SIGKILL');
-  }
+  killSupervisorTree(supervisor); // only after a failure above
   await removeTestNamespace(namespace, mongoUrl);
 });
 

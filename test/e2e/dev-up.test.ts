@@ -13,7 +13,7 @@ import { DEMO_CUSTOMER } from '../../src/auth/dev-tokens';
 import { applicationProcesses } from '../../src/devstack/supervise';
 import { MeDocument, OrderDocument, PlaceOrderDocument } from '../generated/graphql';
 import { gql } from '../support/api-harness';
-import { buildIfNeeded, childrenOf, commandLine, freePort, isRunning, ROOT } from '../support/processes';
+import { buildIfNeeded, childrenOf, commandLine, freePort, isRunning, killSupervisorTree, ROOT } from '../support/processes';
 import { removeTestNamespace, uniqueMongoUrl, uniqueName, waitFor } from '../support/services';
 
 const ENTRIES = applicationProcesses.map((p) => p.entry);
@@ -94,17 +94,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  if (supervisor && supervisor.exitCode === null && supervisor.signalCode === null) {
-    // Only after a failure above: the processes this file started, by pid.
-    for (const pid of childrenOf(supervisor.pid!)) {
-      try {
-        process.kill(pid, 'SIGKILL');
-      } catch {
-        // already gone
-      }
-    }
-    supervisor.kill('SIGKILL');
-  }
+  killSupervisorTree(supervisor); // only after a failure above
   await removeTestNamespace(namespace, mongoUrl);
 });
 

@@ -1,5 +1,5 @@
 /** Helpers for tests that run the product as real OS processes (Linux /proc). */
-import { execFile } from 'node:child_process';
+import { execFile, type ChildProcess } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join, resolve } from 'node:path';
@@ -46,6 +46,22 @@ export function childrenOf(pid: number): number[] {
     }
   });
 }
+/**
+ * After a failed test only: SIGKILLs a `./dev up` supervisor that is still running and the
+ * processes it started (by pid), so a failure leaves nothing behind. A no-op once it exited.
+ */
+export function killSupervisorTree(supervisor: ChildProcess | undefined): void {
+  if (!supervisor || supervisor.exitCode !== null || supervisor.signalCode !== null) return;
+  for (const pid of childrenOf(supervisor.pid!)) {
+    try {
+      process.kill(pid, 'SIGKILL');
+    } catch {
+      // already gone
+    }
+  }
+  supervisor.kill('SIGKILL');
+}
+
 export function commandLine(pid: number): string[] {
   try {
     return readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').filter(Boolean);
