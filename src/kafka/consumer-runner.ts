@@ -45,7 +45,7 @@ import type { ConsumerModule } from './consumer-module';
 import { watchConsumer } from './consumer-watch';
 import { connectDeadLetterProducer } from './dead-letter';
 import { connectEventProducer } from './event-producer';
-import { DeadLetterBreaker, isRebalanceError } from './failure-policy';
+import { CoordinatorLost, DeadLetterBreaker, isCoordinatorUnreachable, isRebalanceError } from './failure-policy';
 import { openRestartLedger } from './restart-ledger';
 import { ConsumerHalted, createRoundHandler, RoundAbandoned, type RoundContext } from './round-handler';
 import { roundsOf } from './rounds';
@@ -183,6 +183,7 @@ export async function startConsumer<T extends KnownEventType, D, S, E, O>(
     } catch (error) {
       // The work is durable; a lost commit only means a harmless redelivery after a rebalance.
       log.warn({ err: error, topic, partition, offset }, 'offset commit failed; the messages may be redelivered');
+      if (isCoordinatorUnreachable(error)) throw new CoordinatorLost(error);
     }
   }
 

@@ -1,11 +1,11 @@
-import { KafkaJSNumberOfRetriesExceeded, KafkaJSProtocolError } from 'kafkajs';
+import { KafkaJSBrokerNotFound, KafkaJSConnectionError, KafkaJSNumberOfRetriesExceeded, KafkaJSProtocolError } from 'kafkajs';
 import { describe, expect, it } from 'vitest';
 import { InvalidInputError, OrderTransitionError } from '../domain/domain.errors';
 import { MailDeliveryError } from '../email/mailer';
 import { AppError } from '../errors';
 import { InvalidEventError } from '../events/parse-event';
 import { PaymentRejectedError } from '../payments/payment-gateway';
-import { budgetSpent, classifyFailure, DeadLetterBreaker, isRebalanceError, restartVerdict } from './failure-policy';
+import { budgetSpent, classifyFailure, CoordinatorLost, DeadLetterBreaker, isCoordinatorUnreachable, isRebalanceError, restartVerdict } from './failure-policy';
 
 /** kafkajs builds its protocol errors from the broker's answer (its typings say otherwise). */
 const protocolError = (type: string, code: number, retriable: boolean) =>
@@ -82,5 +82,23 @@ describe('isRebalanceError', () => {
     expect(isRebalanceError(protocolError('REBALANCE_IN_PROGRESS', 27, false))).toBe(true);
     expect(isRebalanceError(protocolError('UNKNOWN_MEMBER_ID', 25, false))).toBe(true);
     expect(isRebalanceError(new Error('REBALANCE_IN_PROGRESS'))).toBe(false);
+  });
+});
+
+/** As kafkajs throws it, with its message (its typings take none). */
+const brokerNotFound = (message: string) => new (KafkaJSBrokerNotFound as unknown as new (message: string) => Error)(message);
+
+describe('isCoordinatorUnreachable', () => {
+  it('recognises a commit that could not reach the group coordinator, however kafkajs wraps it, and nothing else', () => {
+    const gone = brokerNotFound('Broker 3 not found in the cached metadata');
+    expect(isCoordinatorUnreachable(new KafkaJSNumberOfRetriesExceeded(gone, { retryCount: 5, retryTime: 1000 }))).toBe(true);
+    expect(isCoordinatorUnreachable(new KafkaJSConnectionError('Connection error: connect ECONNREFUSED 127.0.0.1:31660'))).toBe(true);
+    expect(isCoordinatorUnreachable(new KafkaJSProtocolError('The request timed out'))).toBe(false);
+    expect(isCoordinatorUnreachable(new Error('boom'))).toBe(false);
+    expect(isCoordinatorUnreachable(undefined)).toBe(false);
+  });
+
+  it('is rethrown as a rebalance, so that kafkajs joins again and asks for the current coordinator', () => {
+    expect(isRebalanceError(new CoordinatorLost(brokerNotFound('gone')))).toBe(true);
   });
 });

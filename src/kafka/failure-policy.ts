@@ -105,6 +105,35 @@ export function isRebalanceError(error: unknown): boolean {
   return typeof error === 'object' && error !== null && 'type' in error && REBALANCE_TYPES.has(String(error.type));
 }
 
+/**
+ * A commit that failed because the group's coordinator cannot be reached. kafkajs keeps sending
+ * commits (and heartbeats) to the broker it knew as coordinator, even once that broker is gone,
+ * and asks for the current one only when it joins the group again: drill 5 found a module
+ * committing into a dead broker for five minutes ("Broker 3 not found in the cached metadata"),
+ * every round redelivered, until kafkajs gave up. Walks the error's causes (kafkajs wraps them).
+ */
+const COORDINATOR_GONE = new Set(['KafkaJSConnectionError', 'KafkaJSConnectionClosedError', 'KafkaJSBrokerNotFound']);
+
+export function isCoordinatorUnreachable(error: unknown): boolean {
+  for (let e = error; typeof e === 'object' && e !== null; e = (e as { cause?: unknown }).cause) {
+    if (COORDINATOR_GONE.has((e as Error).name)) return true;
+  }
+  return false;
+}
+
+/**
+ * Thrown from a batch to make kafkajs join the group again, and so find the group's current
+ * coordinator: kafkajs rejoins on this type (`isRebalancing`) and restarts on anything else only
+ * after its retries. What the batch stored stays stored; its messages come again, harmlessly.
+ */
+export class CoordinatorLost extends Error {
+  readonly type = 'NOT_COORDINATOR_FOR_GROUP';
+  readonly retriable = true;
+  constructor(override readonly cause: unknown) {
+    super('the consumer group coordinator cannot be reached: joining the group again to find the current one');
+  }
+}
+
 /** Failures worth another attempt: the error base's flag, kafkajs' own, and MongoDB being unreachable. */
 export function isRetriableFailure(error: unknown): boolean {
   return isRetriable(error) || isTransientMongoError(error);

@@ -7,6 +7,7 @@
  */
 import { rmSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { Kafka, logLevel } from 'kafkajs';
 import { MongoClient } from 'mongodb';
 import { startChild, type Child } from '../../../bench/support/child';
 import { kafkaNodePidFile, startKafka, stopKafka } from '../../../src/devstack/kafka';
@@ -70,6 +71,30 @@ export async function startOwnKafka(nodeCount: number, options: { advertisedPort
       rmSync(paths.kafkaCluster(name), { recursive: true, force: true });
     },
   };
+}
+
+/** PURE: Java's String.hashCode, which Kafka uses to place a group on a partition of __consumer_offsets. */
+export function javaStringHash(text: string): number {
+  let hash = 0;
+  for (let i = 0; i < text.length; i++) hash = (Math.imul(31, hash) + text.charCodeAt(i)) | 0;
+  return hash;
+}
+
+/**
+ * The node that coordinates consumer group `groupId`: the leader of its partition of
+ * `__consumer_offsets` (Kafka: `Utils.abs(groupId.hashCode()) % partitions`).
+ */
+export async function groupCoordinatorNode(brokers: readonly string[], groupId: string): Promise<number> {
+  const admin = new Kafka({ clientId: uniqueName('drill-coordinator'), brokers: [...brokers], logLevel: logLevel.NOTHING }).admin();
+  await admin.connect();
+  try {
+    const { topics } = await admin.fetchTopicMetadata({ topics: ['__consumer_offsets'] });
+    const partitions = topics[0]!.partitions;
+    const partition = (javaStringHash(groupId) & 0x7fffffff) % partitions.length;
+    return partitions.find((p) => p.partitionId === partition)!.leader;
+  } finally {
+    await admin.disconnect();
+  }
 }
 
 export interface OwnFerretDb {
