@@ -9,8 +9,9 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, it } from 'vitest';
 import { startKafkaProxy } from '../support/kafka-proxy';
+import { freePortRun } from '../support/processes';
 import { auditAndReport, drillWorld, loadWithFault } from './support/drill';
-import { freePortRun, startOwnKafka } from './support/own-services';
+import { startOwnKafka } from './support/own-services';
 
 const DRILL = 'lost-produce-answers';
 const ROUNDS = 5;

@@ -20,15 +20,14 @@ import { createLogger } from '../../src/logger';
 import { readTopic } from '../support/api-harness';
 import { startKafkaProxy, type KafkaProxy } from '../support/kafka-proxy';
 import { cancelledEvent, placedEvent } from '../support/order-fixtures';
+import { freePortRun } from '../support/processes';
 import { uniqueName } from '../support/services';
 
 const CLUSTER = 'test-lost-answers';
-const BROKER_PORT = 39092; // its controller takes 39093
-const PROXY_PORT = 39099;
 
 const log = createLogger('test', { level: 'silent' });
 const paths = stackPaths('.local');
-const config = loadConfig({ ...process.env, NODE_ENV: 'test', KAFKA_BROKERS: `127.0.0.1:${PROXY_PORT}`, KAFKA_NAMESPACE: uniqueName('lost'), KAFKA_TOPIC_PARTITIONS: '1' });
+let config: ReturnType<typeof loadConfig>;
 
 let proxy: KafkaProxy;
 let kafka: Kafka;
@@ -43,10 +42,14 @@ describe('an order whose produce answer was lost', { timeout: 180_000 }, () => {
   beforeAll(async () => {
     await stopKafka(paths, CLUSTER, log);
     rmSync(paths.kafkaCluster(CLUSTER), { recursive: true, force: true });
-    proxy = await startKafkaProxy({ listenPort: PROXY_PORT, brokerPort: BROKER_PORT });
-    await startKafka({ paths, log, name: CLUSTER, nodeCount: 1, basePort: BROKER_PORT, advertisedPorts: [PROXY_PORT] });
+    // The broker and its controller take two ports, the proxy a third, all free right now.
+    const brokerPort = await freePortRun(3);
+    const proxyPort = brokerPort + 2;
+    config = loadConfig({ ...process.env, NODE_ENV: 'test', KAFKA_BROKERS: `127.0.0.1:${proxyPort}`, KAFKA_NAMESPACE: uniqueName('lost'), KAFKA_TOPIC_PARTITIONS: '1' });
+    proxy = await startKafkaProxy({ listenPort: proxyPort, brokerPort });
+    await startKafka({ paths, log, name: CLUSTER, nodeCount: 1, basePort: brokerPort, advertisedPorts: [proxyPort] });
     // Few, quick retries: the failure under test is the one after the last retry.
-    kafka = new Kafka({ clientId: uniqueName('lost'), brokers: [`127.0.0.1:${PROXY_PORT}`], logLevel: logLevel.NOTHING, retry: { retries: 2, initialRetryTime: 100, maxRetryTime: 500 } });
+    kafka = new Kafka({ clientId: uniqueName('lost'), brokers: [...config.kafka.brokers], logLevel: logLevel.NOTHING, retry: { retries: 2, initialRetryTime: 100, maxRetryTime: 500 } });
     admin = kafka.admin();
     await admin.connect();
     await ensureTopics(admin, config, log);

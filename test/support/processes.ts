@@ -4,6 +4,7 @@ import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
+import { assertPortFree } from '../../src/devstack/processes';
 
 export const ROOT = resolve(__dirname, '../..');
 
@@ -32,6 +33,21 @@ export async function freePort(): Promise<number> {
   const { port } = server.address() as { port: number };
   await new Promise<void>((done) => server.close(() => done()));
   return port;
+}
+
+/** `count` consecutive free ports (Kafka nodes take two each), from a range no default uses (a fixed port in it
+ * would collide with a neighbour's, or with the kernel's choice of a client port). */
+export async function freePortRun(count: number): Promise<number> {
+  for (let attempt = 0; attempt < 50; attempt++) {
+    const base = 31_000 + 2 * Math.floor(Math.random() * 4000);
+    try {
+      for (let p = base; p < base + count; p++) await assertPortFree(p, 'drill', 'another');
+      return base;
+    } catch {
+      // taken: another try
+    }
+  }
+  throw new Error(`no run of ${count} free ports found`);
 }
 
 /** Direct children of `pid`, from /proc (every thread's list). */

@@ -13,28 +13,14 @@ import { startChild, type Child } from '../../../bench/support/child';
 import { kafkaNodePidFile, startKafka, stopKafka } from '../../../src/devstack/kafka';
 import { stackPaths } from '../../../src/devstack/paths';
 import { postgresUrl } from '../../../src/devstack/postgres';
-import { assertPortFree, isAlive, runningPid } from '../../../src/devstack/processes';
+import { isAlive, runningPid } from '../../../src/devstack/processes';
 import { createLogger } from '../../../src/logger';
 import { UPDATE_CHUNK } from '../../../src/mongo/bulk';
-import { ROOT } from '../../support/processes';
+import { freePortRun, ROOT } from '../../support/processes';
 import { uniqueName } from '../../support/services';
 
 const log = createLogger('drill-services', { level: process.env.TEST_LOG_LEVEL ?? 'silent' });
 export const paths = stackPaths('.local', ROOT);
-
-/** `count` consecutive free ports (Kafka nodes take two each), from a range no default uses. */
-export async function freePortRun(count: number): Promise<number> {
-  for (let attempt = 0; attempt < 50; attempt++) {
-    const base = 31_000 + 2 * Math.floor(Math.random() * 4000);
-    try {
-      for (let p = base; p < base + count; p++) await assertPortFree(p, 'drill', 'another');
-      return base;
-    } catch {
-      // taken: another try
-    }
-  }
-  throw new Error(`no run of ${count} free ports found`);
-}
 
 export interface OwnKafka {
   readonly name: string;
