@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import mongoose from 'mongoose';
 import type { Logger } from '../logger';
@@ -8,24 +8,58 @@ import { requireTool } from './prerequisites';
 import { assertPortFree, runningPid, startDetached, stopByPidFile, waitUntilReady } from './processes';
 import { fingerprint, isUpToDate, markUpToDate, runProvisioning } from './provision';
 
-/** Builds FerretDB v1.24.2 from the Go module proxy into the local folder, once per machine. */
+const SOURCES = ['go.mod', 'go.sum', 'main.go'];
+/** infra/ferretdb/atomic-updates.patch: single-document updates made atomic (why: its header). */
+const PATCH = 'atomic-updates.patch';
+
+/**
+ * Builds FerretDB v1.24.2 from the Go module proxy into the local folder, once per machine,
+ * with one patch: its modules are vendored into a build folder, the patch is applied to
+ * FerretDB's copy (git apply, which refuses a patch that does not fit), and the vendored tree
+ * is built.
+ */
 export async function ensureFerretDbBinary(paths: StackPaths, log: Logger): Promise<void> {
   const stamp = `${paths.ferretBinary}.built`;
-  const sources = ['go.mod', 'go.sum', 'main.go'].map((f) => join(paths.ferretSource, f));
-  const print = fingerprint(sources);
+  const print = fingerprint([...SOURCES, PATCH].map((f) => join(paths.ferretSource, f)));
   if (isUpToDate(stamp, print)) return;
   requireTool('go');
+  requireTool('git');
+  const build = paths.ferretBuild;
+  rmSync(build, { recursive: true, force: true });
+  mkdirSync(build, { recursive: true });
+  for (const file of [...SOURCES, PATCH]) copyFileSync(join(paths.ferretSource, file), join(build, file));
   mkdirSync(dirname(paths.ferretBinary), { recursive: true });
+  const env = { ...process.env, GOTOOLCHAIN: 'local', GOFLAGS: '' };
+  await runProvisioning({
+    what: 'fetching FerretDB v1.24.2 and its modules with Go (first run only)',
+    command: 'go',
+    args: ['mod', 'vendor', '-v'],
+    cwd: build,
+    log,
+    progressLine: /^(go: downloading|# )/,
+    progressNoun: 'modules',
+    env,
+  });
+  await runProvisioning({
+    what: 'patching FerretDB: atomic single-document updates',
+    command: 'git',
+    args: ['apply', '-p1', '--directory=vendor/github.com/FerretDB/FerretDB', PATCH],
+    cwd: build,
+    log,
+    progressLine: /./,
+    progressNoun: 'lines',
+    env,
+  });
   await runProvisioning({
     what: 'building FerretDB v1.24.2 with Go (first run only, about a minute)',
     command: 'go',
-    args: ['build', '-v', '-trimpath', '-o', paths.ferretBinary, '.'],
-    cwd: paths.ferretSource,
+    args: ['build', '-mod=vendor', '-v', '-trimpath', '-o', paths.ferretBinary, '.'],
+    cwd: build,
     log,
-    // `go build -v` names each package as it compiles it; downloads are named too.
-    progressLine: /^(go: downloading|[a-z0-9.-]+\.[a-z]+\/|[a-z]+(\/[a-z0-9_]+)*$)/i,
+    // `go build -v` names each package as it compiles it.
+    progressLine: /^([a-z0-9.-]+\.[a-z]+\/|[a-z]+(\/[a-z0-9_]+)*$)/i,
     progressNoun: 'packages',
-    env: { ...process.env, GOFLAGS: '-mod=mod', GOTOOLCHAIN: 'local' },
+    env,
   });
   markUpToDate(stamp, print);
 }

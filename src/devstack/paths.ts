@@ -20,6 +20,8 @@ export interface StackPaths {
   readonly kafkaCluster: (name: string) => string;
   readonly ferretSource: string;
   readonly ferretBinary: string;
+  /** Where FerretDB's modules are vendored and patched before the build. */
+  readonly ferretBuild: string;
   readonly ferretData: string;
   readonly ferretLog: string;
   readonly ferretPid: string;
@@ -49,6 +51,7 @@ export function stackPaths(localStateDir: string, root: string = projectRoot()):
     kafkaCluster: (name) => join(local, 'kafka', name),
     ferretSource: join(root, 'infra', 'ferretdb'),
     ferretBinary: join(local, 'bin', 'ferretdb'),
+    ferretBuild: join(local, 'ferretdb', 'build'),
     ferretData: join(local, 'ferretdb', 'data'),
     ferretLog: join(local, 'ferretdb', 'ferretdb.log'),
     ferretPid: join(local, 'ferretdb', 'ferretdb.pid'),

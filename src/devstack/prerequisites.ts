@@ -39,6 +39,12 @@ const tools = {
     },
     minimum: 124,
   },
+  git: {
+    label: 'Git',
+    command: 'git',
+    versionArgs: ['--version'],
+    install: 'install Git (Debian: apt-get install git) and make sure `git` is on PATH; it applies the local FerretDB patch',
+  },
 } as const satisfies Record<string, Tool>;
 
 export type ToolName = keyof typeof tools;

@@ -85,3 +85,45 @@ describe('mongoose against the local MongoDB-wire server', () => {
     expect(counted?.orders).toBe(2);
   });
 });
+
+/**
+ * What compare-and-set writes (analytics' revisions, claim take-overs, captured → refunded)
+ * rely on: an update of one document is atomic, as in MongoDB. Stock FerretDB v1 read and then
+ * wrote by `_id`, so concurrent conditional updates all "won" (25 of 30 rounds of 8 writers)
+ * and concurrent increments were lost; infra/ferretdb/atomic-updates.patch makes it atomic.
+ */
+describe('single-document updates under concurrency', () => {
+  const WRITERS = 8;
+  const scopes = () => connection.db!.collection<{ _id: string; revision?: number; token?: string; n?: number }>('concurrency');
+
+  it('a conditional updateOne has exactly one winner among concurrent writers', async () => {
+    for (let round = 0; round < 10; round++) {
+      const _id = `cas-${round}`;
+      await scopes().insertOne({ _id, revision: 0 });
+      const results = await Promise.all(Array.from({ length: WRITERS }, () => scopes().updateOne({ _id, revision: 0 }, { $set: { revision: 1 } })));
+      expect(results.reduce((sum, r) => sum + r.matchedCount, 0), `round ${round}`).toBe(1);
+    }
+  });
+
+  it('a conditional findOneAndUpdate hands the document to exactly one writer', async () => {
+    for (let round = 0; round < 10; round++) {
+      const _id = `take-over-${round}`;
+      await scopes().insertOne({ _id, token: 'expired' });
+      const taken = await Promise.all(
+        Array.from({ length: WRITERS }, (_, w) => scopes().findOneAndUpdate({ _id, token: 'expired' }, { $set: { token: `writer-${w}` } }, { returnDocument: 'after' })),
+      );
+      const winners = taken.filter((doc) => doc !== null);
+      expect(winners, `round ${round}`).toHaveLength(1);
+      expect(await scopes().findOne({ _id })).toEqual(winners[0]);
+    }
+  });
+
+  it('concurrent increments, single and in bulk, all count', async () => {
+    await scopes().insertOne({ _id: 'counter', n: 0 });
+    await Promise.all([
+      ...Array.from({ length: 20 }, () => scopes().updateOne({ _id: 'counter' }, { $inc: { n: 1 } })),
+      ...Array.from({ length: 10 }, () => scopes().bulkWrite([{ updateOne: { filter: { _id: 'counter' }, update: { $inc: { n: 1 } } } }], { ordered: false })),
+    ]);
+    expect((await scopes().findOne({ _id: 'counter' }))?.n).toBe(30);
+  });
+});
