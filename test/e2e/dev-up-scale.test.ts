@@ -14,23 +14,16 @@ import { assertPortFree } from '../../src/devstack/processes';
 import { physicalGroupId } from '../../src/events/topics';
 import { MeDocument, OrderDocument, PlaceOrderDocument } from '../generated/graphql';
 import { gql } from '../support/api-harness';
-import { buildIfNeeded, childrenOf, commandLine, freePort, isRunning, killSupervisorTree, ROOT } from '../support/processes';
+import { buildIfNeeded, childrenOf, collectOutput, commandLine, freePort, isRunning, killSupervisorTree, ROOT, type LogLine } from '../support/processes';
 import { removeTestNamespace, testConfig, testKafka, uniqueMongoUrl, uniqueName, waitFor } from '../support/services';
-
-interface LogLine {
-  readonly pid: number;
-  readonly msg?: string;
-  readonly [field: string]: unknown;
-}
 
 let supervisor: ChildProcess;
 let exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
-const logs: LogLine[] = [];
-const output: string[] = [];
+let logs: LogLine[] = [];
+let diagnostics: () => string;
 let port: number;
 const namespace = uniqueName('dev-up-scale');
 const mongoUrl = uniqueMongoUrl('dev-up-scale');
-const diagnostics = () => output.slice(-40).join('\n');
 /** The supervisor's first log line that starts with `text`. */
 const supervisorSaid = (text: string) => logs.find((l) => l.pid === supervisor.pid && (l.msg ?? '').startsWith(text));
 
@@ -56,22 +49,7 @@ beforeAll(async () => {
   port = await twoFreePorts();
   supervisor = spawn(process.execPath, ['dist/devstack/cli.js', 'up', '--scale', 'transactions=2,api=2'], { cwd: ROOT, env: env(), stdio: ['ignore', 'pipe', 'pipe'] });
   exited = new Promise((done) => supervisor.once('exit', (code, signal) => done({ code, signal })));
-  for (const stream of [supervisor.stdout!, supervisor.stderr!]) {
-    let rest = '';
-    stream.setEncoding('utf8');
-    stream.on('data', (chunk: string) => {
-      const lines = (rest + chunk).split('\n');
-      rest = lines.pop() ?? '';
-      for (const line of lines) {
-        output.push(line);
-        try {
-          logs.push(JSON.parse(line) as LogLine);
-        } catch {
-          // a child's stray output: kept for diagnostics
-        }
-      }
-    });
-  }
+  ({ logs, diagnostics } = collectOutput(supervisor));
   await waitFor(
     () => {
       if (supervisor.exitCode !== null) throw new Error(`./dev up exited with ${supervisor.exitCode}:\n${diagnostics()}`);

@@ -13,47 +13,24 @@ import { DEMO_CUSTOMER } from '../../src/auth/dev-tokens';
 import { applicationProcesses } from '../../src/devstack/supervise';
 import { MeDocument, OrderDocument, PlaceOrderDocument } from '../generated/graphql';
 import { gql } from '../support/api-harness';
-import { buildIfNeeded, childrenOf, commandLine, freePort, isRunning, killSupervisorTree, ROOT } from '../support/processes';
+import { buildIfNeeded, childrenOf, collectOutput, commandLine, freePort, isRunning, killSupervisorTree, ROOT, type LogLine } from '../support/processes';
 import { removeTestNamespace, uniqueMongoUrl, uniqueName, waitFor } from '../support/services';
 
 const ENTRIES = applicationProcesses.map((p) => p.entry);
 
-interface LogLine {
-  readonly pid: number;
-  readonly name?: string;
-  readonly msg?: string;
-  readonly [field: string]: unknown;
-}
-
 let supervisor: ChildProcess;
 let exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
-const logs: LogLine[] = [];
-const output: string[] = [];
+let logs: LogLine[] = [];
+let output: string[] = [];
+let diagnostics: () => string;
 let port: number;
 let graphqlUrl: string;
 let children: Map<string, number>; // entry → pid
 const namespace = uniqueName('dev-up');
 const mongoUrl = uniqueMongoUrl('dev-up');
 
-function collect(stream: NodeJS.ReadableStream): void {
-  let rest = '';
-  stream.setEncoding('utf8');
-  stream.on('data', (chunk: string) => {
-    const lines = (rest + chunk).split('\n');
-    rest = lines.pop() ?? '';
-    for (const line of lines) {
-      output.push(line);
-      try {
-        logs.push(JSON.parse(line) as LogLine);
-      } catch {
-        // not a log line (a child's stray output): kept in `output` for diagnostics
-      }
-    }
-  });
-}
 const logged = (test: (l: LogLine) => boolean) => logs.find(test);
 const graphiqlLine = () => logged((l) => l.pid === supervisor.pid && (l.msg ?? '').includes('GraphiQL: http'));
-const diagnostics = () => output.slice(-40).join('\n');
 
 beforeAll(async () => {
   await buildIfNeeded();
@@ -75,8 +52,7 @@ beforeAll(async () => {
   delete env.JWT_SECRET;
   supervisor = spawn(process.execPath, ['dist/devstack/cli.js', 'up'], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
   exited = new Promise((done) => supervisor.once('exit', (code, signal) => done({ code, signal })));
-  collect(supervisor.stdout!);
-  collect(supervisor.stderr!);
+  ({ logs, output, diagnostics } = collectOutput(supervisor));
   await waitFor(
     async () => {
       if (supervisor.exitCode !== null) throw new Error(`./dev up exited with ${supervisor.exitCode}:\n${diagnostics()}`);

@@ -78,6 +78,40 @@ export function killSupervisorTree(supervisor: ChildProcess | undefined): void {
   supervisor.kill('SIGKILL');
 }
 
+/** One line a `./dev up` supervisor or its children printed as JSON (pino). */
+export interface LogLine {
+  readonly pid: number;
+  readonly name?: string;
+  readonly msg?: string;
+  readonly [field: string]: unknown;
+}
+
+/**
+ * Collects what a spawned `./dev up` prints on stdout and stderr, as it comes: every line, and
+ * the JSON log lines among them; `diagnostics()` is the tail, for a failure's message.
+ */
+export function collectOutput(child: ChildProcess): { readonly logs: LogLine[]; readonly output: string[]; readonly diagnostics: () => string } {
+  const logs: LogLine[] = [];
+  const output: string[] = [];
+  for (const stream of [child.stdout!, child.stderr!]) {
+    let rest = '';
+    stream.setEncoding('utf8');
+    stream.on('data', (chunk: string) => {
+      const lines = (rest + chunk).split('\n');
+      rest = lines.pop() ?? '';
+      for (const line of lines) {
+        output.push(line);
+        try {
+          logs.push(JSON.parse(line) as LogLine);
+        } catch {
+          // not a log line (a child's stray output): kept in `output` for diagnostics
+        }
+      }
+    });
+  }
+  return { logs, output, diagnostics: () => output.slice(-40).join('\n') };
+}
+
 export function commandLine(pid: number): string[] {
   try {
     return readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').filter(Boolean);
