@@ -5,6 +5,7 @@ import type { Logger } from '../logger';
 import type { StackPaths } from './paths';
 import { startPostgres, stopPostgres } from './postgres';
 import { requireTool } from './prerequisites';
+import { StackError } from './stack.errors';
 import { assertPortFree, runningPid, startDetached, stopByPidFile, waitUntilReady } from './processes';
 import { fingerprint, isUpToDate, markUpToDate, runProvisioning } from './provision';
 
@@ -43,13 +44,18 @@ export async function ensureFerretDbBinary(paths: StackPaths, log: Logger): Prom
   await runProvisioning({
     what: 'patching FerretDB: atomic single-document updates',
     command: 'git',
-    args: ['apply', '-p1', '--directory=vendor/github.com/FerretDB/FerretDB', PATCH],
+    args: ['apply', '-v', '-p1', '--directory=vendor/github.com/FerretDB/FerretDB', PATCH],
     cwd: build,
     log,
-    progressLine: /./,
-    progressNoun: 'lines',
+    progressLine: /^Applied patch/,
+    progressNoun: 'files',
     env,
   });
+  // git apply inside another repository's work tree can skip paths silently: check it landed.
+  const patched = join(build, 'vendor/github.com/FerretDB/FerretDB/internal/handler/common/update.go');
+  if (!readFileSync(patched, 'utf8').includes('ErrUpdateConflict')) {
+    throw new StackError(`the FerretDB patch (${join(paths.ferretSource, PATCH)}) did not apply to ${patched}; nothing was built`);
+  }
   await runProvisioning({
     what: 'building FerretDB v1.24.2 with Go (first run only, about a minute)',
     command: 'go',
