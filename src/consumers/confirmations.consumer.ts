@@ -8,6 +8,7 @@ import { TOPICS } from '../events/topics';
 import { settledFailed, settledOk, type ConsumedEvent, type ConsumerModule, type Settled } from '../kafka/consumer-module';
 import type { OutgoingEvent } from '../kafka/event-producer';
 import type { Logger } from '../logger';
+import { microBatch } from '../micro-batch';
 import { findByIds } from '../mongo/bulk';
 import { claimId, claimModel, type ClaimDocument, type ClaimModel } from '../mongo/models/claim.model';
 import { notificationId, notificationModel, type NotificationDocument, type NotificationModel } from '../mongo/models/notification.model';
@@ -25,15 +26,17 @@ import { EffectInProgressError } from './consumer.errors';
  * The store failing between the send and the notification's write is covered: the instance
  * remembers what it sent until it is recorded, and its retry records it without sending.
  * The one window left is a crash after the SMTP server accepted the email but before the
- * notification was written. Nothing can close it without the server's help, so we choose: a
+ * notification was written. It is kept to one insert: each email's notification is written as
+ * soon as the server accepts it (with the others accepted in the same turn), not after the
+ * round's slowest send. Nothing can close it without the server's help, so we choose: a
  * redelivery that finds a claim older than its lease takes it over and SENDS AGAIN. A customer
  * who gets the same confirmation twice (rare: a crash inside that window) is better off than
  * one who never gets it (every crash between claim and send). Both copies carry the same
  * Message-ID, so mail clients see one message delivered twice.
  *
- * A round of new confirmations costs no read and two inserts: the claims (a taken key sends
- * that order back to be decided on what is stored), then, after the emails went out side by
- * side over the pooled SMTP connections, the notifications.
+ * A round of new confirmations costs no read and a few inserts: the claims (a taken key sends
+ * that order back to be decided on what is stored), then, as the emails go out side by side
+ * over the pooled SMTP connections, their notifications in the batches they were accepted in.
  */
 
 type ConfirmationsTopic = (typeof CONSUMER_GROUP_TOPICS.confirmations)[number];
@@ -87,6 +90,8 @@ interface ConfirmationsDeps {
    * records these instead of sending again. Emptied as they are stored.
    */
   readonly sentNotRecorded: Map<string, NotificationDocument>;
+  /** Stores a sent email's notification, with the others accepted in the same turn: what is stored for it. */
+  readonly recordSent: (sent: NotificationDocument) => Promise<NotificationDocument>;
 }
 
 /** PURE: what to do about an order.confirmed given the order's email notification and claim (if any). */
@@ -146,7 +151,7 @@ export function notificationRecord(orderId: string, fields: Partial<Notification
   };
 }
 
-/** Persists a round: claims, then the emails side by side, then every notification in one insert. */
+/** Persists a round: claims, then the emails side by side, each recorded once accepted, then the other notifications in one insert. */
 async function persistConfirmations(effects: readonly ConfirmationEffects[], deps: ConfirmationsDeps): Promise<Settled<ConfirmationOutcome>[]> {
   const results: Settled<ConfirmationOutcome>[] = effects.map(() => settledOk({ kind: 'none' }));
   const sends = effects.flatMap((e, i) => (e.kind === 'send' ? [{ e, i }] : []));
@@ -156,28 +161,25 @@ async function persistConfirmations(effects: readonly ConfirmationEffects[], dep
     deps.instanceId,
   );
 
-  const attempts = await Promise.all(
-    sends.map(async ({ e, i }, n) => {
+  /** Records a sent email at once; if the store fails, the retry finds it in sentNotRecorded. */
+  const record = async (i: number, sent: NotificationDocument) => {
+    deps.sentNotRecorded.set(sent.orderId, sent);
+    const stored = await deps.recordSent(sent);
+    deps.sentNotRecorded.delete(sent.orderId);
+    return [{ i, record: sent, stored }];
+  };
+  const attempts = await Promise.allSettled(
+    sends.map(async ({ e, i }, n): Promise<{ i: number; record: NotificationDocument; stored?: NotificationDocument }[]> => {
       const claim = claimed[n]!;
       if (claim instanceof Error) {
         results[i] = settledFailed(claim);
         return [];
       }
       const alreadySent = deps.sentNotRecorded.get(e.orderId);
-      if (alreadySent) return [{ i, record: alreadySent }];
+      if (alreadySent) return record(i, alreadySent);
+      let messageId: string;
       try {
-        const { messageId } = await deps.mailer.send(e.email);
-        const sent = notificationRecord(e.orderId, {
-          status: 'sent',
-          recipient: e.email.to,
-          claimedBy: claim.claimedBy,
-          attempts: claim.attempts,
-          messageId,
-          delivery: deps.mailer.delivery,
-          sentAt: new Date(),
-        });
-        deps.sentNotRecorded.set(e.orderId, sent);
-        return [{ i, record: sent }];
+        ({ messageId } = await deps.mailer.send(e.email));
       } catch (error) {
         results[i] = settledFailed(error); // retriable: tried again under our own claim; refused: dead-lettered
         // Only a refusal of this message is recorded as failed: an error of ours (credentials,
@@ -188,20 +190,35 @@ async function persistConfirmations(effects: readonly ConfirmationEffects[], dep
         const failed = notificationRecord(e.orderId, { status: 'failed', recipient: e.email.to, claimedBy: claim.claimedBy, attempts: claim.attempts, reason: error.message });
         return [{ i: -1, record: failed }];
       }
+      const sent = notificationRecord(e.orderId, {
+        status: 'sent',
+        recipient: e.email.to,
+        claimedBy: claim.claimedBy,
+        attempts: claim.attempts,
+        messageId,
+        delivery: deps.mailer.delivery,
+        sentAt: new Date(),
+      });
+      return record(i, sent);
     }),
   );
-  const records = [
-    ...attempts.flat(),
+  // Every send settled before the round fails on a store error: a retry must not start while
+  // one of this round's emails is still on its way (it would not be in sentNotRecorded yet).
+  const storeFailure = attempts.find((a) => a.status === 'rejected');
+  if (storeFailure) throw storeFailure.reason;
+  const sentRecords = attempts.flatMap((a) => (a.status === 'fulfilled' ? a.value : []));
+  const others = [
+    ...sentRecords.filter((r) => r.stored === undefined),
     ...effects.flatMap((e, i) => (e.kind === 'skip' ? [{ i, record: notificationRecord(e.orderId, { status: 'skipped', reason: e.reason }) }] : [])),
   ];
-  const stored = await settleEffects(
+  const othersStored = await settleEffects(
     deps.notifications,
-    records.map((r) => r.record),
+    others.map((r) => r.record),
   );
-  for (const { record } of records) deps.sentNotRecorded.delete(record.orderId);
+  const records = [...sentRecords.filter((r) => r.stored !== undefined), ...others.map((r, n) => ({ ...r, stored: othersStored[n] }))];
   await Promise.all(
-    records.map(async ({ i, record }, n) => {
-      let notification = stored[n]!;
+    records.map(async ({ i, record, stored }) => {
+      let notification = stored!;
       // A replay sent what had been refused earlier: the sent record replaces the failed one.
       if (record.status === 'sent' && notification.status === 'failed') {
         await deps.notifications.replaceOne({ _id: record._id, status: 'failed' }, record);
@@ -233,7 +250,8 @@ export function createConfirmationsConsumer(
       await Promise.all([notifications.init(), claims.init()]);
       const mailer = (options.mailer ?? defaultMailer)(config, log);
       if (mailer.delivery === 'log') log.warn('SMTP_URL is unset: confirmation emails are recorded and logged, not sent');
-      return { notifications, claims, mailer, instanceId, sentNotRecorded: new Map() };
+      const recordSent = microBatch((sent: NotificationDocument[]) => settleEffects(notifications, sent));
+      return { notifications, claims, mailer, instanceId, sentNotRecorded: new Map(), recordSent };
     },
     async load(messages, deps, mode) {
       const now = new Date();
