@@ -27,8 +27,8 @@ import { EffectInProgressError } from './consumer.errors';
  * remembers what it sent until it is recorded, and its retry records it without sending.
  * The one window left is a crash after the SMTP server accepted the email but before the
  * notification was written. It is kept to one insert: each email's notification is written as
- * soon as the server accepts it (with the others accepted in the same turn), not after the
- * round's slowest send. Nothing can close it without the server's help, so we choose: a
+ * soon as the server accepts it (with the others accepted within RECORD_WINDOW_MS), not after
+ * the round's slowest send. Nothing can close it without the server's help, so we choose: a
  * redelivery that finds a claim older than its lease takes it over and SENDS AGAIN. A customer
  * who gets the same confirmation twice (rare: a crash inside that window) is better off than
  * one who never gets it (every crash between claim and send). Both copies carry the same
@@ -90,7 +90,7 @@ interface ConfirmationsDeps {
    * records these instead of sending again. Emptied as they are stored.
    */
   readonly sentNotRecorded: Map<string, NotificationDocument>;
-  /** Stores a sent email's notification, with the others accepted in the same turn: what is stored for it. */
+  /** Stores a sent email's notification, with the others accepted within RECORD_WINDOW_MS: what is stored for it. */
   readonly recordSent: (sent: NotificationDocument) => Promise<NotificationDocument>;
 }
 
@@ -235,6 +235,9 @@ async function persistConfirmations(effects: readonly ConfirmationEffects[], dep
   return results;
 }
 
+/** How long an accepted email's notification waits for others to share its insert. */
+const RECORD_WINDOW_MS = 5;
+
 const orderIdOf = (message: ConsumedEvent<ConfirmationsTopic>) => message.event.data.orderId;
 
 export function createConfirmationsConsumer(
@@ -250,7 +253,8 @@ export function createConfirmationsConsumer(
       await Promise.all([notifications.init(), claims.init()]);
       const mailer = (options.mailer ?? defaultMailer)(config, log);
       if (mailer.delivery === 'log') log.warn('SMTP_URL is unset: confirmation emails are recorded and logged, not sent');
-      const recordSent = microBatch((sent: NotificationDocument[]) => settleEffects(notifications, sent));
+      // Accepts within a few ms share an insert: a busy round's emails do not each pay one.
+      const recordSent = microBatch((sent: NotificationDocument[]) => settleEffects(notifications, sent), { windowMs: RECORD_WINDOW_MS });
       return { notifications, claims, mailer, instanceId, sentNotRecorded: new Map(), recordSent };
     },
     async load(messages, deps, mode) {

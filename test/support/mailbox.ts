@@ -10,6 +10,8 @@ export interface Mailbox {
   readonly received: ParsedMail[];
   /** The confirmation emails of one order (matched by their Message-ID). */
   confirmationsOf(orderId: string): ParsedMail[];
+  /** When the server accepted `mail` (ms since the epoch). */
+  acceptedAt(mail: ParsedMail): number | undefined;
   stop(): Promise<void>;
 }
 
@@ -18,6 +20,7 @@ const bare = (messageId: string | undefined) => messageId?.replace(/^<|>$/g, '')
 /** @param options.acceptDelayMs how long the server takes over each mail before accepting it (a slow server). */
 export async function startMailbox(options: { readonly acceptDelayMs?: number } = {}): Promise<Mailbox> {
   const received: ParsedMail[] = [];
+  const accepted = new WeakMap<ParsedMail, number>();
   const server = new SMTPServer({
     authOptional: true,
     disabledCommands: ['STARTTLS', 'AUTH'],
@@ -26,6 +29,7 @@ export async function startMailbox(options: { readonly acceptDelayMs?: number } 
       simpleParser(stream).then(async (mail) => {
         if (options.acceptDelayMs) await new Promise((resolve) => setTimeout(resolve, options.acceptDelayMs));
         received.push(mail);
+        accepted.set(mail, Date.now());
         callback();
       }, callback);
     },
@@ -36,6 +40,7 @@ export async function startMailbox(options: { readonly acceptDelayMs?: number } 
     url: `smtp://127.0.0.1:${port}`,
     received,
     confirmationsOf: (orderId) => received.filter((m) => bare(m.messageId) === bare(confirmationMessageId(orderId))),
+    acceptedAt: (mail) => accepted.get(mail),
     stop: () => new Promise<void>((resolve) => server.close(() => resolve())),
   };
 }

@@ -75,6 +75,8 @@ export interface DrillWorld {
   start(name: string): Promise<AppProcess>;
   /** Kills instance `instance` of `name` with `signal` and waits until it has exited. */
   kill(name: string, signal?: NodeJS.Signals, instance?: number): Promise<void>;
+  /** Every kill so far: which process, with what, when (ms since the epoch, as the signal was sent). */
+  readonly kills: readonly { readonly name: string; readonly signal: NodeJS.Signals; readonly at: number }[];
   /** Processes that exited without the drill killing them (a crash; each was started again, as `./dev up` does), with their last lines. */
   unexpectedExits(): { name: string; code: number | null; signal: string | null; tail: string[] }[];
   stop(): Promise<void>;
@@ -128,6 +130,7 @@ export async function startDrillWorld(drill: string, options: DrillWorldOptions 
   };
   const processes = new Map<string, AppProcess[]>();
   const killed = new Set<Child>();
+  const kills: { name: string; signal: NodeJS.Signals; at: number }[] = [];
   const exits: { name: string; code: number | null; signal: string | null; tail: string[] }[] = [];
   const apiBase = `http://127.0.0.1:${apiPort}`;
   let stopping = false;
@@ -186,6 +189,7 @@ export async function startDrillWorld(drill: string, options: DrillWorldOptions 
     const target = processes.get(name)?.filter((p) => !p.child.exit)[instance];
     if (!target) throw new Error(`no running instance ${instance} of ${name}`);
     killed.add(target.child);
+    kills.push({ name, signal, at: Date.now() });
     process.kill(target.child.pid, signal);
     await target.child.exited;
     processes.set(name, (processes.get(name) ?? []).filter((p) => p !== target));
@@ -205,6 +209,7 @@ export async function startDrillWorld(drill: string, options: DrillWorldOptions 
     processes,
     start,
     kill,
+    kills,
     unexpectedExits: () => [...exits],
     async stop() {
       stopping = true;
