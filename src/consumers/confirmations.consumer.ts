@@ -25,10 +25,11 @@ import { EffectInProgressError } from './consumer.errors';
  *
  * The store failing between the send and the notification's write is covered: the instance
  * remembers what it sent until it is recorded, and its retry records it without sending.
- * The one window left is a crash after the SMTP server accepted the email but before the
- * notification was written. It is kept to one insert: each email's notification is written as
- * soon as the server accepts it (with the others accepted within RECORD_WINDOW_MS), not after
- * the round's slowest send. Nothing can close it without the server's help, so we choose: a
+ * The one window left is a crash between the email's data reaching the SMTP server (which may
+ * accept it even after the client is gone: RFC 1047) and the notification being written. It
+ * ends as soon as it can: each email's notification is written when the server accepts it
+ * (with the others accepted within RECORD_WINDOW_MS), not after the round's slowest send.
+ * Nothing can close it without the server's help, so we choose: a
  * redelivery that finds a claim older than its lease takes it over and SENDS AGAIN. A customer
  * who gets the same confirmation twice (rare: a crash inside that window) is better off than
  * one who never gets it (every crash between claim and send). Both copies carry the same

@@ -24,6 +24,7 @@ import mongoose from 'mongoose';
 import { logicalTopic, physicalGroupId, physicalTopic, TOPICS } from '../../../src/events/topics';
 import { createKafka } from '../../../src/kafka/client';
 import { createLogger } from '../../../src/logger';
+import { notificationId, notificationModel, type NotificationModel } from '../../../src/mongo/models/notification.model';
 import { orderModel } from '../../../src/mongo/models/order.model';
 import { gatewayLedgerModel, type GatewayLedgerEntry } from '../../../src/payments/gateway-ledger.model';
 import * as ops from '../../generated/graphql';
@@ -60,20 +61,21 @@ const FINAL = new Set(['CONFIRMED', 'DELIVERED', 'PAYMENT_FAILED', 'CANCELLED'])
 
 /**
  * The one duplicate email the design accepts (confirmations.consumer.ts): a confirmations
- * instance SIGKILLed after the mail server accepted an email and before its notification was
- * stored, so the claim was taken over and the email sent again. SMTP offers no way to ask the
- * server whether it took a message, so the alternative would be a lost confirmation. It is
- * that case only when there are exactly two copies (one Message-ID), the stored notification
- * says its claim was taken over (attempts ≥ 2), and the first copy was accepted before a
- * SIGKILL of a confirmations instance, within the claim's lease (60 s) of it.
+ * instance SIGKILLed with the email's data sent and its notification not yet stored, so the
+ * claim was taken over after its lease and the email sent again. SMTP offers no way to ask the
+ * server whether it took a message (RFC 1047: the server may even accept it after the client
+ * is gone), so the alternative would be a lost confirmation. It is that case only when there
+ * are exactly two copies (one Message-ID), the stored notification says its claim was taken
+ * over (attempts ≥ 2), the first copy was accepted around a SIGKILL of a confirmations
+ * instance (within the claim's lease before it, or moments after it), and the second after it.
  */
-async function repeatedByDesign(world: DrillWorld, orderId: string, copies: number, notifications: mongoose.mongo.Collection<{ _id: string; attempts: number }>): Promise<boolean> {
+async function repeatedByDesign(world: DrillWorld, orderId: string, copies: number, notifications: NotificationModel): Promise<boolean> {
   if (copies !== 2) return false;
-  const first = world.mailbox.acceptedAt(world.mailbox.confirmationsOf(orderId)[0]!);
-  const notification = await notifications.findOne({ _id: `${orderId}:email` });
-  const LEASE_MS = 60_000;
-  const killedAfterFirst = world.kills.some((k) => k.name === 'confirmations' && k.signal === 'SIGKILL' && first !== undefined && first <= k.at && k.at - first < LEASE_MS);
-  return killedAfterFirst && (notification?.attempts ?? 0) >= 2;
+  const [first, second] = world.mailbox.confirmationsOf(orderId).map((mail) => world.mailbox.acceptedAt(mail) ?? Number.NaN);
+  const notification = await notifications.findById(notificationId(orderId, 'email')).lean();
+  const [LEASE_MS, SERVER_LAG_MS] = [60_000, 5_000];
+  const aroundKill = world.kills.some((k) => k.name === 'confirmations' && k.signal === 'SIGKILL' && first! > k.at - LEASE_MS && first! < k.at + SERVER_LAG_MS && second! > k.at);
+  return aroundKill && (notification?.attempts ?? 0) >= 2;
 }
 
 /** What the answers promised for an acknowledged order. */
@@ -290,7 +292,7 @@ export async function auditDrill(world: DrillWorld, load: LoadResult, options: A
     });
     let duplicateEmails = 0;
     let emailsRepeatedAfterKill = 0;
-    const notifications = mongo.collection<{ _id: string; attempts: number }>('notifications');
+    const notifications = notificationModel(mongo);
     for (const [id, count] of emailCounts) {
       if (count === 0) problems.push(`order ${id} was confirmed but no confirmation email arrived`);
       if (count > 1 && (await repeatedByDesign(world, id, count, notifications))) emailsRepeatedAfterKill++;
