@@ -207,16 +207,16 @@ async function persistConfirmations(effects: readonly ConfirmationEffects[], dep
   // one of this round's emails is still on its way (it would not be in sentNotRecorded yet).
   const storeFailure = attempts.find((a) => a.status === 'rejected');
   if (storeFailure) throw storeFailure.reason;
-  const sentRecords = attempts.flatMap((a) => (a.status === 'fulfilled' ? a.value : []));
+  const attempted = attempts.flatMap((a) => (a.status === 'fulfilled' ? a.value : []));
   const others = [
-    ...sentRecords.filter((r) => r.stored === undefined),
+    ...attempted.filter((r) => r.stored === undefined), // refused for good: recorded as failed
     ...effects.flatMap((e, i) => (e.kind === 'skip' ? [{ i, record: notificationRecord(e.orderId, { status: 'skipped', reason: e.reason }) }] : [])),
   ];
   const othersStored = await settleEffects(
     deps.notifications,
     others.map((r) => r.record),
   );
-  const records = [...sentRecords.filter((r) => r.stored !== undefined), ...others.map((r, n) => ({ ...r, stored: othersStored[n] }))];
+  const records = [...attempted.filter((r) => r.stored !== undefined), ...others.map((r, n) => ({ ...r, stored: othersStored[n] }))];
   await Promise.all(
     records.map(async ({ i, record, stored }) => {
       let notification = stored!;
