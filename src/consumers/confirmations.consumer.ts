@@ -236,6 +236,9 @@ async function persistConfirmations(effects: readonly ConfirmationEffects[], dep
   return results;
 }
 
+/** The default of ConfirmationsOptions.claimLeaseMs: how long a sending claim protects its holder. */
+export const CONFIRMATION_CLAIM_LEASE_MS = 60_000;
+
 /** How long an accepted email's notification waits for others to share its insert. */
 const RECORD_WINDOW_MS = 5;
 
@@ -244,7 +247,7 @@ const orderIdOf = (message: ConsumedEvent<ConfirmationsTopic>) => message.event.
 export function createConfirmationsConsumer(
   options: ConfirmationsOptions = {},
 ): ConsumerModule<ConfirmationsTopic, ConfirmationsDeps, ConfirmationsRound, ConfirmationEffects, ConfirmationOutcome> {
-  const claimLeaseMs = options.claimLeaseMs ?? 60_000;
+  const claimLeaseMs = options.claimLeaseMs ?? CONFIRMATION_CLAIM_LEASE_MS;
   const defaultMailer = (config: Config, log: Logger) => (config.smtpUrl ? createSmtpMailer(config.smtpUrl) : createLogMailer(log));
   return {
     name: 'confirmations',

@@ -24,6 +24,7 @@ import mongoose from 'mongoose';
 import { logicalTopic, physicalGroupId, physicalTopic, TOPICS } from '../../../src/events/topics';
 import { createKafka } from '../../../src/kafka/client';
 import { createLogger } from '../../../src/logger';
+import { CONFIRMATION_CLAIM_LEASE_MS } from '../../../src/consumers/confirmations.consumer';
 import { notificationId, notificationModel, type NotificationModel } from '../../../src/mongo/models/notification.model';
 import { orderModel } from '../../../src/mongo/models/order.model';
 import { gatewayLedgerModel, type GatewayLedgerEntry } from '../../../src/payments/gateway-ledger.model';
@@ -68,13 +69,14 @@ const FINAL = new Set(['CONFIRMED', 'DELIVERED', 'PAYMENT_FAILED', 'CANCELLED'])
  * are exactly two copies (one Message-ID), the stored notification says its claim was taken
  * over (attempts ≥ 2), the first copy was accepted around a SIGKILL of a confirmations
  * instance (within the claim's lease before it, or moments after it), and the second after it.
+ * The drills run the confirmations consumer with its default lease.
  */
 async function repeatedByDesign(world: DrillWorld, orderId: string, copies: number, notifications: NotificationModel): Promise<boolean> {
   if (copies !== 2) return false;
   const [first, second] = world.mailbox.confirmationsOf(orderId).map((mail) => world.mailbox.acceptedAt(mail) ?? Number.NaN);
   const notification = await notifications.findById(notificationId(orderId, 'email')).lean();
-  const [LEASE_MS, SERVER_LAG_MS] = [60_000, 5_000];
-  const aroundKill = world.kills.some((k) => k.name === 'confirmations' && k.signal === 'SIGKILL' && first! > k.at - LEASE_MS && first! < k.at + SERVER_LAG_MS && second! > k.at);
+  const SERVER_LAG_MS = 5_000;
+  const aroundKill = world.kills.some((k) => k.name === 'confirmations' && k.signal === 'SIGKILL' && first! > k.at - CONFIRMATION_CLAIM_LEASE_MS && first! < k.at + SERVER_LAG_MS && second! > k.at);
   return aroundKill && (notification?.attempts ?? 0) >= 2;
 }
 
