@@ -34,6 +34,10 @@ export async function startMailbox(options: { readonly acceptDelayMs?: number } 
       }, callback);
     },
   });
+  // A sender SIGKILLed mid-message (the drills) resets its connection: that message was never
+  // accepted, as at any mail server. smtp-server re-emits connection errors on the server, and
+  // an EventEmitter's unheard 'error' is an uncaught exception in the test process.
+  server.on('error', () => undefined);
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.server.address() as AddressInfo;
   return {
