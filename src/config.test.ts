@@ -156,16 +156,28 @@ describe('loadConfig rejects a wrong environment', () => {
 });
 
 describe('loadConfig: consumer failure handling and call bounds', () => {
-  it('defaults to a 30 s session, two minutes or 40 retries before parking, 3 restarts, 20 dead letters a minute, 15 s MongoDB operations', () => {
+  it('defaults to a 30 s session, two minutes or 40 retries before parking, 3 restarts, 20 dead letters a minute, 15 s MongoDB operations, two minutes stuck', () => {
     const config = loadConfig(DEV);
-    expect(config.consumers).toEqual({ sessionTimeoutMs: 30_000, retryBudgetMs: 120_000, retryAttempts: 40, restartsBeforeParking: 3, deadLetterBreaker: { limit: 20, windowMs: 60_000 } });
+    expect(config.consumers).toEqual({
+      sessionTimeoutMs: 30_000,
+      retryBudgetMs: 120_000,
+      retryAttempts: 40,
+      restartsBeforeParking: 3,
+      stuckRoundMs: 120_000,
+      deadLetterBreaker: { limit: 20, windowMs: 60_000 },
+    });
     expect(config.mongo.operationTimeoutMs).toBe(15_000);
   });
 
   it('keeps every external call bounded below the session timeout', () => {
-    expect(configError({ CONSUMER_SESSION_TIMEOUT_MS: '30000', MONGO_OPERATION_TIMEOUT_MS: '30000' }).problems).toEqual([
+    expect(configError({ CONSUMER_SESSION_TIMEOUT_MS: '30000', MONGO_OPERATION_TIMEOUT_MS: '30000', CONSUMER_STUCK_ROUND_MS: '150000' }).problems).toEqual([
       'MONGO_OPERATION_TIMEOUT_MS must be below CONSUMER_SESSION_TIMEOUT_MS: a consumer waiting on MongoDB would lose its partitions',
     ]);
+    // A round that persists makes several store calls in a row: stuck means well past all of them.
+    expect(configError({ CONSUMER_SESSION_TIMEOUT_MS: '60000', MONGO_OPERATION_TIMEOUT_MS: '20000', CONSUMER_STUCK_ROUND_MS: '80000' }).problems).toEqual([
+      'CONSUMER_STUCK_ROUND_MS must be above 4 × MONGO_OPERATION_TIMEOUT_MS: a round that persists makes several store calls in a row, each bounded by it',
+    ]);
+    expect(configError({ CONSUMER_STUCK_ROUND_MS: '30000', MONGO_OPERATION_TIMEOUT_MS: '5000' }).problems).toEqual(['CONSUMER_STUCK_ROUND_MS must be at least 60000']);
     expect(configError({ CONSUMER_SESSION_TIMEOUT_MS: '20000', MONGO_OPERATION_TIMEOUT_MS: '5000' }).problems[0]).toMatch(/CONSUMER_SESSION_TIMEOUT_MS must be at least 25000/);
   });
 

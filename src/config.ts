@@ -120,6 +120,10 @@ export const configOptions = {
     default: '40',
     doc: 'The most retries of such a message before it is parked, whichever of this and CONSUMER_RETRY_BUDGET_MS comes first.',
   },
+  CONSUMER_STUCK_ROUND_MS: {
+    default: '120000',
+    doc: 'A consumer whose round stays this long in a step made only of calls with their own deadlines (loading state, persisting: MongoDB, the payment gateway, SMTP) is hung on something those deadlines missed: it logs where, exits 1 without committing and its supervisor restarts it. Kafka steps (produce, commit) are only logged. At least 60000, and above 4 × MONGO_OPERATION_TIMEOUT_MS.',
+  },
   CONSUMER_RESTARTS_BEFORE_PARKING: {
     default: '3',
     doc: 'A consumer stops (exit 1, nothing committed) on an environment or unexpected error; once it has restarted this many times in a row at the same message, that message is parked in `<topic>.parked` and the stream goes on.',
@@ -257,6 +261,7 @@ const environmentSchema = z.object({
   CONSUMER_RETRY_BUDGET_MS: positive('CONSUMER_RETRY_BUDGET_MS'),
   CONSUMER_RETRY_ATTEMPTS: positive('CONSUMER_RETRY_ATTEMPTS'),
   CONSUMER_RESTARTS_BEFORE_PARKING: positive('CONSUMER_RESTARTS_BEFORE_PARKING'),
+  CONSUMER_STUCK_ROUND_MS: wholeNumber('CONSUMER_STUCK_ROUND_MS').pipe(z.number().min(60_000, 'CONSUMER_STUCK_ROUND_MS must be at least 60000')),
   DEAD_LETTER_BREAKER_LIMIT: positive('DEAD_LETTER_BREAKER_LIMIT'),
   DEAD_LETTER_BREAKER_WINDOW_MS: positive('DEAD_LETTER_BREAKER_WINDOW_MS'),
   MONGO_OPERATION_TIMEOUT_MS: wholeNumber('MONGO_OPERATION_TIMEOUT_MS').pipe(z.number().min(1000, 'MONGO_OPERATION_TIMEOUT_MS must be at least 1000')),
@@ -331,6 +336,8 @@ export interface Config {
     readonly retryAttempts: number;
     /** Restarts in a row at one message before it is parked. */
     readonly restartsBeforeParking: number;
+    /** A round this long in one self-bounded step (load, persist) stops the process (round-watchdog.ts). */
+    readonly stuckRoundMs: number;
     /** More than `limit` dead letters within `windowMs` stop the consumer. */
     readonly deadLetterBreaker: { readonly limit: number; readonly windowMs: number };
   };
@@ -398,6 +405,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   if (Number(raw.MONGO_OPERATION_TIMEOUT_MS) >= Number(raw.CONSUMER_SESSION_TIMEOUT_MS)) {
     problems.push('MONGO_OPERATION_TIMEOUT_MS must be below CONSUMER_SESSION_TIMEOUT_MS: a consumer waiting on MongoDB would lose its partitions');
   }
+  if (Number(raw.CONSUMER_STUCK_ROUND_MS) <= 4 * Number(raw.MONGO_OPERATION_TIMEOUT_MS)) {
+    problems.push('CONSUMER_STUCK_ROUND_MS must be above 4 × MONGO_OPERATION_TIMEOUT_MS: a round that persists makes several store calls in a row, each bounded by it');
+  }
   if (raw.NODE_ENV === 'production' && raw.KAFKA_ALLOW_UNDER_REPLICATION !== 'true') {
     const why = 'in production an acknowledged order must survive the loss of a broker (KAFKA_ALLOW_UNDER_REPLICATION=true allows less, for a single-broker demo)';
     if (Number(raw.KAFKA_REPLICATION_FACTOR) < 3) problems.push(`KAFKA_REPLICATION_FACTOR is ${raw.KAFKA_REPLICATION_FACTOR} but must be at least 3: ${why}`);
@@ -437,6 +447,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       retryBudgetMs: e.CONSUMER_RETRY_BUDGET_MS,
       retryAttempts: e.CONSUMER_RETRY_ATTEMPTS,
       restartsBeforeParking: e.CONSUMER_RESTARTS_BEFORE_PARKING,
+      stuckRoundMs: e.CONSUMER_STUCK_ROUND_MS,
       deadLetterBreaker: { limit: e.DEAD_LETTER_BREAKER_LIMIT, windowMs: e.DEAD_LETTER_BREAKER_WINDOW_MS },
     },
     mongo: {

@@ -49,6 +49,7 @@ import { CoordinatorLost, DeadLetterBreaker, isCoordinatorUnreachable, isRebalan
 import { openRestartLedger } from './restart-ledger';
 import { ConsumerHalted, createRoundHandler, RoundAbandoned, type RoundContext } from './round-handler';
 import { roundsOf } from './rounds';
+import { watchRounds, type RoundStep } from './round-watchdog';
 
 export interface ConsumerRunOptions {
   readonly config: Config;
@@ -216,9 +217,20 @@ export async function startConsumer<T extends KnownEventType, D, S, E, O>(
       if (!isRunning() || isStale()) throw new RoundAbandoned(new Error('the partition moved on'));
     };
 
+  // A round hung past every bound of its calls stops the process like a halt: uncommitted.
+  const watchdog = watchRounds({
+    log,
+    stuckAfterMs: config.consumers.stuckRoundMs,
+    onStuck: ({ topic, partition, step, ms }) => {
+      const why = `a round of ${logicalTopic(config, topic)} partition ${partition} has been at ${step} for ${Math.round(ms / 1000)} s, past CONSUMER_STUCK_ROUND_MS`;
+      halt(logicalTopic(config, topic), partition, new ConsumerHalted(new Error(why), why));
+    },
+  });
+
   async function handleBatch(payload: EachBatchPayload): Promise<void> {
     const { batch, isRunning, isStale, resolveOffset } = payload;
-    const ctx: RoundContext<T> = { topic: logicalTopic(config, batch.topic) as T, partition: batch.partition, checkIn: checkInFor(payload) };
+    const at = (step: RoundStep) => watchdog.at(batch.topic, batch.partition, step);
+    const ctx: RoundContext<T> = { topic: logicalTopic(config, batch.topic) as T, partition: batch.partition, checkIn: checkInFor(payload), at };
     const { messages } = batch;
     received(ctx.topic).consumed.inc(messages.length);
     for (const [start, end] of roundsOf(messages.map((m) => m.key?.toString() ?? null))) {
@@ -228,8 +240,11 @@ export async function startConsumer<T extends KnownEventType, D, S, E, O>(
         await handleRound(ctx, messages.slice(start, end));
         const last = messages[end - 1]!.offset;
         resolveOffset(last);
+        at('commit');
         await commit(batch.topic, batch.partition, last);
+        at('ledger');
         await restarts.passed(ctx.topic, batch.partition, last);
+        at('check-in');
         await ctx.checkIn();
       } catch (error) {
         if (error instanceof ConsumerHalted) return halt(ctx.topic, ctx.partition, error);
@@ -261,6 +276,7 @@ export async function startConsumer<T extends KnownEventType, D, S, E, O>(
       await work;
     } finally {
       inFlight.delete(work);
+      watchdog.done(payload.batch.topic, payload.batch.partition);
     }
   }
 
@@ -268,6 +284,7 @@ export async function startConsumer<T extends KnownEventType, D, S, E, O>(
   const stop = (): Promise<void> =>
     (stopped ??= (async () => {
       stopping.abort(); // rounds waiting to be retried give up (uncommitted); rounds at work finish
+      watchdog.stop();
       await Promise.allSettled([...inFlight]);
       await consumer.disconnect();
       await module.teardown?.(deps);

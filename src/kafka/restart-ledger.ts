@@ -1,5 +1,7 @@
+import type { DeleteOptions } from 'mongodb';
 import type { Connection } from 'mongoose';
 import type { Logger } from '../logger';
+import { deadlineOptions } from '../mongo/operation-deadline';
 import type { RestartRecord } from './failure-policy';
 
 /**
@@ -37,21 +39,24 @@ export const RESTARTS_COLLECTION = 'consumer_restarts';
 
 export async function openRestartLedger(connection: Connection, groupId: string, log: Logger): Promise<RestartLedger> {
   const collection = connection.collection<RestartDocument>(RESTARTS_COLLECTION);
+  // Driver calls on the collection, so no query middleware: each carries the store deadline
+  // itself (the driver reads `signal` from any operation's options; not every option type names it).
+  const bounded = () => deadlineOptions(collection) as { signal?: AbortSignal } & DeleteOptions;
   const idOf = (topic: string, partition: number) => `${groupId}|${topic}|${partition}`;
   // Partitions with a stop on record: a commit checks this map, and touches MongoDB only when it
   // passes one. Records another instance makes later are replaced by offset anyway.
   const known = new Map<string, bigint>();
-  for (const doc of await collection.find({ groupId }).toArray()) known.set(doc._id, BigInt(doc.offset));
+  for (const doc of await collection.find({ groupId }, bounded()).toArray()) known.set(doc._id, BigInt(doc.offset));
 
   return {
     async read(topic, partition) {
-      const doc = await collection.findOne({ _id: idOf(topic, partition) });
+      const doc = await collection.findOne({ _id: idOf(topic, partition) }, bounded());
       return doc ? { offset: doc.offset, restarts: doc.restarts } : null;
     },
     async record(topic, partition, { offset, restarts }, reason) {
       const _id = idOf(topic, partition);
       const fields = { groupId, topic, partition, offset, restarts, reason: reason.slice(0, 2000), updatedAt: new Date() };
-      await collection.replaceOne({ _id }, fields, { upsert: true });
+      await collection.replaceOne({ _id }, fields, { upsert: true, ...bounded() });
       known.set(_id, BigInt(offset));
     },
     async passed(topic, partition, offset) {
@@ -59,7 +64,7 @@ export async function openRestartLedger(connection: Connection, groupId: string,
       const recorded = known.get(_id);
       if (recorded === undefined || recorded > BigInt(offset)) return;
       known.delete(_id);
-      await collection.deleteOne({ _id, offset: recorded.toString() }).catch((error: unknown) => {
+      await collection.deleteOne({ _id, offset: recorded.toString() }, bounded()).catch((error: unknown) => {
         // Harmless: a stale record is replaced by the next stop at another offset.
         log.warn({ err: error, topic, partition }, 'could not clear the restart record');
       });

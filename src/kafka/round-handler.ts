@@ -19,6 +19,7 @@ import type { EventProducer, OutgoingEvent } from './event-producer';
 import { budgetSpent, classifyFailure, isRetriableFailure, restartVerdict, type DeadLetterBreaker, type RetryBudget } from './failure-policy';
 import type { RestartLedger } from './restart-ledger';
 import { startRoundTrace, type RoundTrace } from './round-tracing';
+import type { RoundStep } from './round-watchdog';
 
 /**
  * A round given up on, left uncommitted: stopping, a rebalance (`rebalance`: the heartbeat's
@@ -51,6 +52,8 @@ export interface RoundContext<T extends KnownEventType> {
   readonly partition: number;
   /** Heartbeats; throws RoundAbandoned when the group rebalances or the partition moved on. */
   readonly checkIn: () => Promise<void>;
+  /** The round is now at `step` (round-watchdog.ts names a round that stays too long). */
+  readonly at: (step: RoundStep) => void;
   /** The round's spans, while tracing is on (set per round by handleRound). */
   readonly trace?: RoundTrace;
 }
@@ -88,6 +91,7 @@ export function createRoundHandler<T extends KnownEventType, D, S, E, O>(module:
   async function deadLetter(ctx: RoundContext<T>, raw: KafkaMessage, error: unknown): Promise<void> {
     const { limit, windowMs } = parts.breakerLimits;
     if (breaker.tripsOn()) throw new ConsumerHalted(error, `more than ${limit} dead letters within ${windowMs} ms: a fault upstream, not a few bad messages`);
+    ctx.at('dead-letter');
     await deadLetters.send(failedMessage(ctx, raw), error, groupId);
     ctx.trace?.failed(raw, 'dead-lettered', error);
     counters(ctx.topic).deadLettered.inc();
@@ -95,6 +99,7 @@ export function createRoundHandler<T extends KnownEventType, D, S, E, O>(module:
   }
 
   async function park(ctx: RoundContext<T>, raw: KafkaMessage, error: unknown, after: string): Promise<void> {
+    ctx.at('dead-letter');
     await deadLetters.park(failedMessage(ctx, raw), error, groupId, after);
     ctx.trace?.failed(raw, 'parked', error);
     counters(ctx.topic).parked.inc();
@@ -107,6 +112,7 @@ export function createRoundHandler<T extends KnownEventType, D, S, E, O>(module:
    * times in a row: then park it and go on.
    */
   async function stopAt(ctx: RoundContext<T>, raw: KafkaMessage, error: unknown): Promise<void> {
+    ctx.at('ledger');
     const verdict = restartVerdict(await restarts.read(ctx.topic, ctx.partition), raw.offset, restartsBeforeParking);
     if (verdict.action === 'park') {
       await park(ctx, raw, error, `${verdict.restarts} restarts in a row at this message`);
@@ -130,6 +136,7 @@ export function createRoundHandler<T extends KnownEventType, D, S, E, O>(module:
 
   /** One attempt at `pending`: returns the messages that failed retriably (with their errors); dead-letters or stops at the others. */
   async function attempt(ctx: RoundContext<T>, pending: readonly Pending<T>[], mode: LoadMode): Promise<{ failed: Pending<T>[]; errors: unknown[]; done: string[] }> {
+    ctx.at('load');
     const state = await module.load(
       pending.map((p) => p.consumed),
       deps,
@@ -152,6 +159,7 @@ export function createRoundHandler<T extends KnownEventType, D, S, E, O>(module:
         fail(p, error);
       }
     }
+    ctx.at('persist');
     const results = decided.length > 0 ? await module.persist(decided.map((d) => d.effects), deps) : [];
     const events: OutgoingEvent[] = [];
     const done: string[] = [];
@@ -168,6 +176,7 @@ export function createRoundHandler<T extends KnownEventType, D, S, E, O>(module:
     });
     // One send for the round. If it fails, the whole attempt is repeated: the writes are
     // idempotent, and the repeat emits the same events with the same ids.
+    ctx.at('publish');
     if (events.length > 0) await producer.publish(events);
     // In offset order: a stop at an earlier message leaves the later ones for the redelivery.
     fatal.sort((a, b) => Number(BigInt(a.p.raw.offset) - BigInt(b.p.raw.offset)));
@@ -242,6 +251,7 @@ export function createRoundHandler<T extends KnownEventType, D, S, E, O>(module:
         `retrying ${failed.length} ${ctx.topic} message(s)`,
       );
       // Long waits must not cost the group membership; a rebalance ends the wait (checkIn throws).
+      ctx.at('retry-wait');
       await ctx.checkIn();
       try {
         await sleep(delayMs, undefined, { signal: stopping });

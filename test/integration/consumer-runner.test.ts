@@ -4,6 +4,7 @@
  *   `flaky:N`  fails retriably N times, then records the event
  *   `poison`   fails non-retriably
  *   `slow:MS`  takes MS milliseconds to record the event
+ *   `hang`     never returns from its first attempt until the test calls releaseHung()
  *   anything else records the event
  */
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -31,6 +32,10 @@ const roundSizes: number[] = [];
 
 type Effects = { readonly kind: 'record'; readonly eventId: string; readonly reason: string } | { readonly kind: 'skip' };
 
+/** The first attempt of a `hang` event waits for this, and then fails retriably. */
+let releaseHung: () => void = () => undefined;
+const hung = new Promise<void>((resolve) => (releaseHung = resolve));
+
 async function persistOne(effects: Effects, deps: { seen: Set<string> }): Promise<Effects> {
   if (effects.kind === 'skip') return effects;
   const attempt = (attempts.get(effects.eventId) ?? 0) + 1;
@@ -39,6 +44,10 @@ async function persistOne(effects: Effects, deps: { seen: Set<string> }): Promis
   if (rule === 'flaky' && attempt <= Number(arg)) throw new AppError('UNAVAILABLE', `flaky attempt ${attempt}`, { retriable: true });
   if (rule === 'poison') throw new AppError('PAYMENT_REJECTED', 'this order cannot be handled');
   if (rule === 'slow') await sleep(Number(arg));
+  if (rule === 'hang' && attempt === 1) {
+    await hung;
+    throw new AppError('UNAVAILABLE', 'released after hanging', { retriable: true });
+  }
   deps.seen.add(effects.eventId);
   recorded.push(effects.eventId);
   return effects;
@@ -167,6 +176,33 @@ describe('consumer runner', () => {
     expect(attempts.get(id)).toBe(9);
     expect(recorded.filter((r) => r === id)).toHaveLength(1);
     expect(tap.of('order.cancelled.dlq').some((m) => (m.value as { id?: string }).id === id)).toBe(false);
+  });
+});
+
+describe('a round that hangs', () => {
+  it('stops the consumer, uncommitted, once a round has been at a self-bounded step past CONSUMER_STUCK_ROUND_MS; the message is still done once', async () => {
+    // Every call a round makes has its own bound; a call that never returns all the same stalls
+    // every partition of the consumer for good (CI's store outage drill: 232 messages unworked).
+    await running?.stop();
+    const stuckRoundMs = 1500;
+    running = await startConsumer(specModule, { config: { ...config, consumers: { ...config.consumers, stuckRoundMs } }, log });
+    await running.joined;
+    const before = await committedTotal(running.groupId);
+    const id = await publishCancel('hang');
+    const started = Date.now();
+    const reason = await running.crashed.catch((error: unknown) => error);
+    expect(Date.now() - started).toBeGreaterThanOrEqual(stuckRoundMs);
+    expect(String((reason as Error).message)).toMatch(/^a round of order\.cancelled partition \d+ has been at persist for \d+ s, past CONSUMER_STUCK_ROUND_MS$/);
+    expect(recorded).not.toContain(id);
+    expect(await committedTotal(running.groupId)).toBe(before);
+    // A process exits here (consumer-process.ts); the test's consumer lets the round go on, and
+    // the round, freed, does its work and commits it: nothing lost, nothing done twice.
+    releaseHung();
+    await running.stop();
+    running = await start();
+    await waitFor(() => recorded.includes(id), 30_000, 'the hung message to be done');
+    expect(recorded.filter((r) => r === id)).toHaveLength(1);
+    await waitFor(async () => (await committedTotal(running!.groupId)) === before + 1, 10_000, 'its commit');
   });
 });
 

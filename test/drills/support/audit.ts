@@ -15,7 +15,7 @@
  * It returns the problems found (empty when the audit passes) and the figures; report() prints
  * them and writes .local/drills/<drill>.json.
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -177,6 +177,52 @@ async function groupLags(kafka: Kafka, world: DrillWorld): Promise<{ lags: Recor
   return { lags, problems };
 }
 
+/**
+ * The last warnings and errors `name` logged (every instance, every start), condensed to one
+ * line each: what a group that stopped committing was doing, in the problem itself, since CI
+ * shows only the end of a run's output.
+ */
+export function lastTroubles(world: DrillWorld, name: string, count = 4): string[] {
+  if (!existsSync(world.logDir)) return [];
+  const files = readdirSync(world.logDir).filter((f) => f === `${name}.log` || new RegExp(`^${name}-\\d+\\.log$`).test(f));
+  const lines: { time: number; text: string }[] = [];
+  for (const file of files) {
+    for (const raw of readFileSync(join(world.logDir, file), 'utf8').split('\n')) {
+      if (!/"level":(40|50|60)/.test(raw)) continue;
+      try {
+        const entry = JSON.parse(raw) as { time: number; msg?: string; err?: { type?: string; message?: string }; step?: string };
+        const err = entry.err ? `: ${entry.err.type ?? 'Error'}: ${entry.err.message ?? ''}` : '';
+        lines.push({ time: entry.time, text: `${file} ${new Date(entry.time).toISOString().slice(11, 23)} ${entry.msg ?? ''}${err}`.slice(0, 300) });
+      } catch {
+        lines.push({ time: 0, text: raw.slice(0, 300) });
+      }
+    }
+  }
+  return lines
+    .sort((a, b) => a.time - b.time)
+    .slice(-count)
+    .map((l) => l.text);
+}
+
+/**
+ * Problems of one kind beyond `keep` (the same sentence about another order) folded into one
+ * line, so a failed drill's output still ends with every kind of problem and not with the
+ * 200th stuck order.
+ */
+export function foldProblems(problems: readonly string[], keep = 5): string[] {
+  const kindOf = (p: string) => p.replace(/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/g, '<id>').replace(/\([^)]*\)/g, '(…)');
+  const seen = new Map<string, number>();
+  const folded: string[] = [];
+  for (const p of problems) {
+    const kind = kindOf(p);
+    const n = (seen.get(kind) ?? 0) + 1;
+    seen.set(kind, n);
+    if (n <= keep) folded.push(p);
+  }
+  for (const [kind, n] of seen) if (n > keep) folded.push(`… and ${n - keep} more: ${kind}`);
+  return folded;
+}
+
 async function waitUntil<T>(settleBy: number, probe: () => Promise<{ done: boolean; value: T }>): Promise<T> {
   for (;;) {
     const { done, value } = await probe();
@@ -229,7 +275,9 @@ export async function auditDrill(world: DrillWorld, load: LoadResult, options: A
     });
     const settledAt = performance.now();
     problems.push(...lagResult.problems);
-    for (const [name, lag] of Object.entries(lagResult.lags)) if (lag !== 0) problems.push(`consumer group ${name} has ${lag} message(s) not committed`);
+    for (const [name, lag] of Object.entries(lagResult.lags)) {
+      if (lag !== 0) problems.push(`consumer group ${name} has ${lag} message(s) not committed; its last warnings: ${JSON.stringify(lastTroubles(world, name))}`);
+    }
 
     // 3. The gateway's books.
     const ledger = await gatewayLedgerModel(mongo).find({}).lean<GatewayLedgerEntry[]>();
@@ -378,7 +426,7 @@ export async function auditDrill(world: DrillWorld, load: LoadResult, options: A
       crashRestarts: world.unexpectedExits().map((e) => `${e.name} (code ${e.code}, signal ${e.signal}): ${e.tail.filter((l) => /"level":(50|60)/.test(l)).slice(-1)[0]?.slice(0, 300) ?? ''}`),
       problems: problems.length,
     };
-    return { problems, figures, deadLetters, settledAt };
+    return { problems: foldProblems(problems), figures, deadLetters, settledAt };
   } finally {
     await mongo.close();
   }

@@ -77,6 +77,8 @@ export interface DrillWorld {
   kill(name: string, signal?: NodeJS.Signals, instance?: number): Promise<void>;
   /** Every kill so far: which process, with what, when (ms since the epoch, as the signal was sent). */
   readonly kills: readonly { readonly name: string; readonly signal: NodeJS.Signals; readonly at: number }[];
+  /** Where each process's log goes: `<name>.log`, `<name>-2.log` for a second instance. */
+  readonly logDir: string;
   /** Processes that exited without the drill killing them (a crash; each was started again, as `./dev up` does), with their last lines. */
   unexpectedExits(): { name: string; code: number | null; signal: string | null; tail: string[] }[];
   stop(): Promise<void>;
@@ -210,6 +212,7 @@ export async function startDrillWorld(drill: string, options: DrillWorldOptions 
     start,
     kill,
     kills,
+    logDir,
     unexpectedExits: () => [...exits],
     async stop() {
       stopping = true;
