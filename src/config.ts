@@ -122,7 +122,7 @@ export const configOptions = {
   },
   CONSUMER_STUCK_ROUND_MS: {
     default: '120000',
-    doc: 'A consumer whose round stays this long in a step made only of calls with their own deadlines (loading state, persisting: MongoDB, the payment gateway, SMTP) is hung on something those deadlines missed: it logs where, exits 1 without committing and its supervisor restarts it. Kafka steps (produce, commit) are only logged. At least 60000, and above 4 × MONGO_OPERATION_TIMEOUT_MS.',
+    doc: 'A consumer whose round stays this long in a step made only of calls with their own deadlines (loading state, persisting: MongoDB, the payment gateway, SMTP), or whose attempts have not reached MongoDB for this long while MongoDB answers a connection of its own, is hung on its own client: it logs why, exits 1 without committing and its supervisor restarts it. A store that is really away is waited out; Kafka steps (produce, commit) are only logged. At least 60000, and above 4 × MONGO_OPERATION_TIMEOUT_MS.',
   },
   CONSUMER_RESTARTS_BEFORE_PARKING: {
     default: '3',

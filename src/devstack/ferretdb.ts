@@ -1,6 +1,6 @@
 import { copyFileSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import mongoose from 'mongoose';
+import { answersPing } from '../mongo/ping';
 import type { Logger } from '../logger';
 import type { StackPaths } from './paths';
 import { startPostgres, stopPostgres } from './postgres';
@@ -68,17 +68,6 @@ export async function ensureFerretDbBinary(paths: StackPaths, log: Logger): Prom
     env,
   });
   markUpToDate(stamp, print);
-}
-
-async function answersPing(url: string): Promise<boolean> {
-  const client = new mongoose.mongo.MongoClient(url, { serverSelectionTimeoutMS: 1000, connectTimeoutMS: 1000 });
-  try {
-    await client.connect();
-    const reply = await client.db('admin').command({ ping: 1 });
-    return reply.ok === 1;
-  } finally {
-    await client.close().catch(() => undefined);
-  }
 }
 
 export type FerretBackend = 'postgresql' | 'sqlite';

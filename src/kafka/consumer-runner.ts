@@ -24,7 +24,9 @@
  * message is parked instead. A round that fails as a whole for a reason that is not retriable
  * is split into rounds of one message, so only the culprit is dead-lettered or stopped at.
  * Retries heartbeat, and a rebalance (the heartbeat's REBALANCE_IN_PROGRESS) ends them at once,
- * uncommitted, so the member rejoins in time.
+ * uncommitted, so the member rejoins in time. A round hung past every bound of its calls
+ * (round-watchdog.ts), or a MongoDB client that no longer reaches a store that answers others
+ * (store-watch.ts), stops the consumer like a stop, for a fresh process to carry on.
  *
  * Stop (SIGTERM/SIGINT in consumer-process.ts): rounds at work finish and commit, rounds waiting
  * out a retry are abandoned uncommitted, then the group is left and Kafka and MongoDB close.
@@ -50,6 +52,8 @@ import { openRestartLedger } from './restart-ledger';
 import { ConsumerHalted, createRoundHandler, RoundAbandoned, type RoundContext } from './round-handler';
 import { roundsOf } from './rounds';
 import { watchRounds, type RoundStep } from './round-watchdog';
+import { watchStoreClient } from './store-watch';
+import { answersPing } from '../mongo/ping';
 
 export interface ConsumerRunOptions {
   readonly config: Config;
@@ -149,6 +153,16 @@ export async function startConsumer<T extends KnownEventType, D, S, E, O>(
   const retry = { ...messageRetry(config), ...options.retry };
   const restarts = await openRestartLedger(connection, groupId, log);
   const breakerLimits = config.consumers.deadLetterBreaker;
+  // A client of ours that lost the store for good, while the store answers others: as a halt.
+  const store = watchStoreClient({
+    log,
+    stuckAfterMs: config.consumers.stuckRoundMs,
+    storeAnswers: () => answersPing(config.mongo.url, 5_000),
+    onWedged: (ms) => {
+      const why = `MongoDB answers a connection of its own, but this process has not reached it for ${Math.round(ms / 1000)} s (past CONSUMER_STUCK_ROUND_MS): its client is wedged`;
+      halt(new ConsumerHalted(new Error(why), why));
+    },
+  });
   const handleRound = createRoundHandler(module, {
     deps,
     producer,
@@ -161,6 +175,7 @@ export async function startConsumer<T extends KnownEventType, D, S, E, O>(
     retry,
     restartsBeforeParking: config.consumers.restartsBeforeParking,
     stopping: stopping.signal,
+    store,
   });
 
   let onJoined: () => void = () => undefined;
@@ -193,8 +208,8 @@ export async function startConsumer<T extends KnownEventType, D, S, E, O>(
    * give up, `crashed` rejects, and the process (consumer-process.ts) exits 1 for its supervisor
    * to restart it.
    */
-  function halt(topic: string, partition: number, halted: ConsumerHalted): void {
-    log.fatal({ topic, partition, err: halted.reason, why: halted.why }, `${module.name} consumer stopping, nothing committed past the failed message: ${halted.why}`);
+  function halt(halted: ConsumerHalted, where: { topic?: string; partition?: number } = {}): void {
+    log.fatal({ ...where, err: halted.reason, why: halted.why }, `${module.name} consumer stopping, nothing committed past the failed message: ${halted.why}`);
     stopping.abort();
     onCrash(halted.reason);
   }
@@ -223,7 +238,7 @@ export async function startConsumer<T extends KnownEventType, D, S, E, O>(
     stuckAfterMs: config.consumers.stuckRoundMs,
     onStuck: ({ topic, partition, step, ms }) => {
       const why = `a round of ${logicalTopic(config, topic)} partition ${partition} has been at ${step} for ${Math.round(ms / 1000)} s, past CONSUMER_STUCK_ROUND_MS`;
-      halt(logicalTopic(config, topic), partition, new ConsumerHalted(new Error(why), why));
+      halt(new ConsumerHalted(new Error(why), why), { topic: logicalTopic(config, topic), partition });
     },
   });
 
@@ -247,7 +262,7 @@ export async function startConsumer<T extends KnownEventType, D, S, E, O>(
         at('check-in');
         await ctx.checkIn();
       } catch (error) {
-        if (error instanceof ConsumerHalted) return halt(ctx.topic, ctx.partition, error);
+        if (error instanceof ConsumerHalted) return halt(error, { topic: ctx.topic, partition: ctx.partition });
         if (!(error instanceof RoundAbandoned)) throw error;
         // Uncommitted: after a rebalance kafkajs rejoins on the heartbeat's error, and the
         // partition's owner then redoes the round; when stopping, the next owner does.
@@ -285,6 +300,7 @@ export async function startConsumer<T extends KnownEventType, D, S, E, O>(
     (stopped ??= (async () => {
       stopping.abort(); // rounds waiting to be retried give up (uncommitted); rounds at work finish
       watchdog.stop();
+      store.stop();
       await Promise.allSettled([...inFlight]);
       await consumer.disconnect();
       await module.teardown?.(deps);

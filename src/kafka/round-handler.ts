@@ -19,6 +19,8 @@ import type { EventProducer, OutgoingEvent } from './event-producer';
 import { budgetSpent, classifyFailure, isRetriableFailure, restartVerdict, type DeadLetterBreaker, type RetryBudget } from './failure-policy';
 import type { RestartLedger } from './restart-ledger';
 import { startRoundTrace, type RoundTrace } from './round-tracing';
+import type { StoreWatch } from './store-watch';
+import { isTransientMongoError } from '../mongo/mongo-errors';
 import type { RoundStep } from './round-watchdog';
 
 /**
@@ -79,10 +81,12 @@ export interface RoundHandlerParts<D> {
   readonly retry: RetryOptions;
   readonly restartsBeforeParking: number;
   readonly stopping: AbortSignal;
+  /** Told whether each attempt reached MongoDB (store-watch.ts). */
+  readonly store: Pick<StoreWatch, 'unreachable' | 'reached'>;
 }
 
 export function createRoundHandler<T extends KnownEventType, D, S, E, O>(module: ConsumerModule<T, D, S, E, O>, parts: RoundHandlerParts<D>) {
-  const { deps, producer, deadLetters, restarts, breaker, groupId, log, retry, restartsBeforeParking, stopping } = parts;
+  const { deps, producer, deadLetters, restarts, breaker, groupId, log, retry, restartsBeforeParking, stopping, store } = parts;
   const budget: RetryBudget = { attempts: retry.retries ?? 5, ms: retry.deadlineMs ?? Number.POSITIVE_INFINITY };
   const where = (ctx: RoundContext<T>, raw: KafkaMessage) => ({ topic: ctx.topic, partition: ctx.partition, offset: raw.offset, key: raw.key?.toString() ?? null });
   const failedMessage = (ctx: RoundContext<T>, raw: KafkaMessage) => ({ topic: ctx.topic, partition: ctx.partition, message: raw });
@@ -208,11 +212,14 @@ export function createRoundHandler<T extends KnownEventType, D, S, E, O>(module:
       let errors: unknown[];
       try {
         const result = await attempt(ctx, pending, mode);
+        if (result.errors.some(isTransientMongoError)) store.unreachable();
+        else store.reached();
         done.push(...result.done);
         counters(ctx.topic).processed.inc(result.done.length);
         [failed, errors] = [result.failed, result.errors];
       } catch (error) {
         if (error instanceof ConsumerHalted || error instanceof RoundAbandoned) throw error;
+        if (isTransientMongoError(error)) store.unreachable();
         if (!isRetriableFailure(error)) {
           if (pending.length === 1) {
             await failFor(ctx, pending[0]!.raw, error);

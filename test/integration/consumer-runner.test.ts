@@ -5,10 +5,12 @@
  *   `poison`   fails non-retriably
  *   `slow:MS`  takes MS milliseconds to record the event
  *   `hang`     never returns from its first attempt until the test calls releaseHung()
+ *   `wedged`   fails as if MongoDB were unreachable while `clientWedged` is true
  *   anything else records the event
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Admin, Producer } from 'kafkajs';
+import { MongoNetworkError } from 'mongodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AppError } from '../../src/errors';
 import { MAX_MESSAGE_BYTES, physicalTopic, type TopicName } from '../../src/events/topics';
@@ -36,6 +38,9 @@ type Effects = { readonly kind: 'record'; readonly eventId: string; readonly rea
 let releaseHung: () => void = () => undefined;
 const hung = new Promise<void>((resolve) => (releaseHung = resolve));
 
+/** While true, `wedged` events fail as a driver that lost the store would (the store itself is fine). */
+let clientWedged = true;
+
 async function persistOne(effects: Effects, deps: { seen: Set<string> }): Promise<Effects> {
   if (effects.kind === 'skip') return effects;
   const attempt = (attempts.get(effects.eventId) ?? 0) + 1;
@@ -44,6 +49,7 @@ async function persistOne(effects: Effects, deps: { seen: Set<string> }): Promis
   if (rule === 'flaky' && attempt <= Number(arg)) throw new AppError('UNAVAILABLE', `flaky attempt ${attempt}`, { retriable: true });
   if (rule === 'poison') throw new AppError('PAYMENT_REJECTED', 'this order cannot be handled');
   if (rule === 'slow') await sleep(Number(arg));
+  if (rule === 'wedged' && clientWedged) throw new MongoNetworkError('connect ECONNREFUSED (a client that lost the store)');
   if (rule === 'hang' && attempt === 1) {
     await hung;
     throw new AppError('UNAVAILABLE', 'released after hanging', { retriable: true });
@@ -203,6 +209,30 @@ describe('a round that hangs', () => {
     await waitFor(() => recorded.includes(id), 30_000, 'the hung message to be done');
     expect(recorded.filter((r) => r === id)).toHaveLength(1);
     await waitFor(async () => (await committedTotal(running!.groupId)) === before + 1, 10_000, 'its commit');
+  });
+});
+
+describe('a client that cannot reach the store while the store is up', () => {
+  it('stops the consumer, uncommitted, once no attempt has reached the store for CONSUMER_STUCK_ROUND_MS while a connection of its own does', async () => {
+    // Waiting out a store outage is right; waiting on a client of ours that never finds the
+    // store again is a stall for good (the consumer heartbeats and holds its partitions).
+    await running?.stop();
+    const stuckRoundMs = 1500;
+    running = await startConsumer(specModule, { config: { ...config, consumers: { ...config.consumers, stuckRoundMs } }, log, retry: { initialDelayMs: 20, maxDelayMs: 100 } });
+    await running.joined;
+    const before = await committedTotal(running.groupId);
+    const id = await publishCancel('wedged');
+    const reason = await running.crashed.catch((error: unknown) => error);
+    expect(String((reason as Error).message)).toMatch(/^MongoDB answers a connection of its own, but this process has not reached it for \d+ s \(past CONSUMER_STUCK_ROUND_MS\)/);
+    expect(attempts.get(id)).toBeGreaterThan(1);
+    await running.stop();
+    expect(await committedTotal(running.groupId)).toBe(before);
+    expect(recorded).not.toContain(id);
+
+    clientWedged = false; // the fresh process's client reaches the store
+    running = await start();
+    await waitFor(() => recorded.includes(id), 30_000, 'the message to be done by the next instance');
+    expect(recorded.filter((r) => r === id)).toHaveLength(1);
   });
 });
 

@@ -8,7 +8,6 @@
 import { rmSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Kafka, logLevel } from 'kafkajs';
-import { MongoClient } from 'mongodb';
 import { startChild, type Child } from '../../../bench/support/child';
 import { kafkaNodePidFile, startKafka, stopKafka } from '../../../src/devstack/kafka';
 import { stackPaths } from '../../../src/devstack/paths';
@@ -16,6 +15,7 @@ import { postgresUrl } from '../../../src/devstack/postgres';
 import { isAlive, runningPid } from '../../../src/devstack/processes';
 import { createLogger } from '../../../src/logger';
 import { UPDATE_CHUNK } from '../../../src/mongo/bulk';
+import { answersPing } from '../../../src/mongo/ping';
 import { freePortRun, ROOT } from '../../support/processes';
 import { uniqueName } from '../../support/services';
 
@@ -91,19 +91,6 @@ export interface OwnFerretDb {
   stop(): Promise<void>;
   /** The same as stop (a drill's servers are removed when it ends). */
   remove(): Promise<void>;
-}
-
-async function answersPing(url: string): Promise<boolean> {
-  const client = new MongoClient(url, { serverSelectionTimeoutMS: 1000, connectTimeoutMS: 1000 });
-  try {
-    await client.connect();
-    await client.db('admin').command({ ping: 1 });
-    return true;
-  } catch {
-    return false;
-  } finally {
-    await client.close().catch(() => undefined);
-  }
 }
 
 /** A FerretDB of the drill's own over the stack's PostgreSQL (which the shared FerretDB keeps running). */
