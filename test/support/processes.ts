@@ -35,11 +35,31 @@ export async function freePort(): Promise<number> {
   return port;
 }
 
-/** `count` consecutive free ports (Kafka nodes take two each), from a range no default uses (a fixed port in it
- * would collide with a neighbour's, or with the kernel's choice of a client port). */
-export async function freePortRun(count: number): Promise<number> {
+/** The kernel's range of client ports (Linux: ip_local_port_range), or Linux's default. */
+export function clientPortRange(path = '/proc/sys/net/ipv4/ip_local_port_range'): readonly [number, number] {
+  try {
+    const [low, high] = readFileSync(path, 'utf8').trim().split(/\s+/).map(Number);
+    if (low && high && low <= high) return [low, high];
+  } catch {
+    // not Linux: its default
+  }
+  return [32_768, 60_999];
+}
+
+/**
+ * `count` consecutive free ports (Kafka nodes take two each) below the kernel's client ports,
+ * for servers a test stops and starts again on the same port. A port in the client range can
+ * be taken, while its server is down, by a client socket the kernel numbers so, or a client
+ * connecting to it can be connected to itself (TCP simultaneous open); and the range of
+ * 31000-39000 used before sat mostly inside Linux's 32768-60999.
+ */
+export async function freePortRun(count: number, [low, high] = clientPortRange()): Promise<number> {
+  // Below the client ports and above the privileged ones; above the client ports if they start low.
+  const below = low - 1_024 >= 2_000;
+  const top = below ? low - count : 65_536 - count;
+  const bottom = below ? Math.max(1_024, top - 12_000) : high + 1;
   for (let attempt = 0; attempt < 50; attempt++) {
-    const base = 31_000 + 2 * Math.floor(Math.random() * 4000);
+    const base = bottom + 2 * Math.floor(Math.random() * ((top - bottom) / 2));
     try {
       for (let p = base; p < base + count; p++) await assertPortFree(p, 'drill', 'another');
       return base;
@@ -47,7 +67,7 @@ export async function freePortRun(count: number): Promise<number> {
       // taken: another try
     }
   }
-  throw new Error(`no run of ${count} free ports found`);
+  throw new Error(`no run of ${count} free ports found outside the client ports (${low}-${high})`);
 }
 
 /** Direct children of `pid`, from /proc (every thread's list). */

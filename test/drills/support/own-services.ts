@@ -95,7 +95,7 @@ export interface OwnFerretDb {
 
 /** A FerretDB of the drill's own over the stack's PostgreSQL (which the shared FerretDB keeps running). */
 export async function startOwnFerretDb(): Promise<OwnFerretDb> {
-  const port = (await freePortRun(1)) + 1;
+  const port = await freePortRun(1);
   const url = `mongodb://127.0.0.1:${port}/`;
   // FerretDB v1 holds one backend connection per statement of an update command until the
   // command ends, so commands that together need more than the pool wait for each other

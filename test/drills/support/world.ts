@@ -16,7 +16,7 @@ import { createKafka } from '../../../src/kafka/client';
 import { createLogger } from '../../../src/logger';
 import { TEST_JWT_SECRET } from '../../support/api-harness';
 import { startMailbox, type Mailbox } from '../../support/mailbox';
-import { buildIfNeeded, freePort, ROOT } from '../../support/processes';
+import { buildIfNeeded, freePort, freePortRun, ROOT } from '../../support/processes';
 import { uniqueName } from '../../support/services';
 import mongoose from 'mongoose';
 
@@ -96,7 +96,8 @@ export async function startDrillWorld(drill: string, options: DrillWorldOptions 
   const mailbox = await startMailbox();
   const server = new URL(options.mongoServer ?? inject('mongoUrl'));
   server.pathname = `/${uniqueName(`drill-${drill}`)}`;
-  const apiPort = await freePort();
+  // Below the client ports: the API is restarted on it (rolling-restart), see freePortRun.
+  const apiPort = await freePortRun(1);
   const env: NodeJS.ProcessEnv = {
     ...process.env,
     NODE_ENV: 'test',
