@@ -13,14 +13,17 @@ async function main(): Promise<void> {
   const log = createLogger('api', { level: config.logLevel, pretty: config.logFormat === 'pretty' });
   // Before the server: its request middleware and plugin exist only while tracing is on.
   const tracing = startTracing(config, 'api', log);
-  const server = await startApiServer(config, log).catch((error: unknown) => {
+  // The same graceful stop as a signal's, ending in exit 1 for the supervisor to start a fresh API.
+  let stopForRestart: () => void = () => undefined;
+  const server = await startApiServer(config, log, { onStoreWedged: () => stopForRestart() }).catch((error: unknown) => {
     log.fatal({ err: error }, 'the API could not start');
     throw error;
   });
   let signalled = false;
-  const shutdown = (signal: NodeJS.Signals) => {
+  const shutdown = (signal: NodeJS.Signals | 'store-wedged') => {
     if (signalled) process.exit(1);
     signalled = true;
+    const exitCode = signal === 'store-wedged' ? 1 : 0;
     log.info({ signal, shutdownTimeoutMs: config.shutdownTimeoutMs }, 'stopping the API');
     // Whatever Kafka or MongoDB do meanwhile, the process is gone within the bound.
     setTimeout(() => {
@@ -30,7 +33,7 @@ async function main(): Promise<void> {
     server.stop().then(
       async () => {
         await tracing?.shutdown(); // the last spans out; never rejects
-        process.exit(0);
+        process.exit(exitCode);
       },
       (error: unknown) => {
         log.error({ err: error }, 'the API did not stop cleanly');
@@ -40,6 +43,7 @@ async function main(): Promise<void> {
   };
   process.on('SIGTERM', shutdown);
   process.on('SIGINT', shutdown);
+  stopForRestart = () => shutdown('store-wedged');
 }
 
 if (require.main === module) {

@@ -122,7 +122,7 @@ export const configOptions = {
   },
   CONSUMER_STUCK_ROUND_MS: {
     default: '120000',
-    doc: 'A consumer whose round stays this long in a step made only of calls with their own deadlines (loading state, persisting: MongoDB, the payment gateway, SMTP), or whose attempts have not reached MongoDB for this long while MongoDB answers a connection of its own, is hung on its own client: it logs why, exits 1 without committing and its supervisor restarts it. A store that is really away is waited out; Kafka steps (produce, commit) are only logged. At least 60000, and above 4 × MONGO_OPERATION_TIMEOUT_MS.',
+    doc: 'A consumer whose round stays this long in a step made only of calls with their own deadlines (loading state, persisting: MongoDB, the payment gateway, SMTP) is hung on something those deadlines missed: it logs where, exits 1 without committing and its supervisor restarts it. Kafka steps (produce, commit) are only logged. At least 60000, and above 4 × MONGO_OPERATION_TIMEOUT_MS.',
   },
   CONSUMER_RESTARTS_BEFORE_PARKING: {
     default: '3',
@@ -136,6 +136,10 @@ export const configOptions = {
   MONGO_OPERATION_TIMEOUT_MS: {
     default: '15000',
     doc: 'Longest one MongoDB operation may wait for the server (socket and server selection); below CONSUMER_SESSION_TIMEOUT_MS.',
+  },
+  MONGO_CLIENT_STUCK_MS: {
+    default: '120000',
+    doc: 'A process (the API or a consumer) whose MongoDB client has not reached the store for this long, while the store answers a connection of its own, has a wedged driver: it logs why and exits 1 for its supervisor to start a fresh one. A store that is really away is waited out. At least 10000.',
   },
   MONGO_URL: {
     default: '',
@@ -264,6 +268,7 @@ const environmentSchema = z.object({
   CONSUMER_STUCK_ROUND_MS: wholeNumber('CONSUMER_STUCK_ROUND_MS').pipe(z.number().min(60_000, 'CONSUMER_STUCK_ROUND_MS must be at least 60000')),
   DEAD_LETTER_BREAKER_LIMIT: positive('DEAD_LETTER_BREAKER_LIMIT'),
   DEAD_LETTER_BREAKER_WINDOW_MS: positive('DEAD_LETTER_BREAKER_WINDOW_MS'),
+  MONGO_CLIENT_STUCK_MS: wholeNumber('MONGO_CLIENT_STUCK_MS').pipe(z.number().min(10_000, 'MONGO_CLIENT_STUCK_MS must be at least 10000')),
   MONGO_OPERATION_TIMEOUT_MS: wholeNumber('MONGO_OPERATION_TIMEOUT_MS').pipe(z.number().min(1000, 'MONGO_OPERATION_TIMEOUT_MS must be at least 1000')),
   MONGO_URL: z.string().refine((v) => v === '' || /^mongodb(\+srv)?:\/\//.test(v), 'MONGO_URL must start with mongodb://'),
   MONGO_PORT: port('MONGO_PORT'),
@@ -345,6 +350,8 @@ export interface Config {
     readonly url: string;
     /** Bound of one operation's wait for the server (below the consumer session timeout). */
     readonly operationTimeoutMs: number;
+    /** Nothing reached the store this long while it answers others: the client is wedged (mongo/store-watch.ts). */
+    readonly clientStuckMs: number;
     /** True when MONGO_URL was set: the local stack must not start FerretDB. */
     readonly external: boolean;
     readonly localPort: number;
@@ -452,6 +459,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     },
     mongo: {
       operationTimeoutMs: e.MONGO_OPERATION_TIMEOUT_MS,
+      clientStuckMs: e.MONGO_CLIENT_STUCK_MS,
       url: e.MONGO_URL || `mongodb://127.0.0.1:${e.MONGO_PORT}/food-ordering`,
       external: e.MONGO_URL !== '',
       localPort: e.MONGO_PORT,

@@ -44,6 +44,8 @@ export interface ApiServerOptions {
   readonly extraResolvers?: readonly Function[];
   /** How long stop() keeps serving with /readyz at 503 before it closes. @default READINESS_GRACE_MS */
   readonly readinessGraceMs?: number;
+  /** This process's MongoDB client lost a store that answers others (mongo/store-watch.ts); the process should restart. @default logged only */
+  readonly onStoreWedged?: (why: string) => void;
 }
 
 /**
@@ -192,7 +194,7 @@ async function serveGraphql(
  */
 export async function startApiServer(config: Config, log: Logger, options: ApiServerOptions = {}): Promise<ApiServer> {
   const catalog = options.catalog ?? CATALOG;
-  const opened = await openApiServices(config, log, { catalog, instanceId: options.instanceId, onSubscriptionEvent: options.onSubscriptionEvent });
+  const opened = await openApiServices(config, log, { catalog, instanceId: options.instanceId, onSubscriptionEvent: options.onSubscriptionEvent, onStoreWedged: options.onStoreWedged });
   let stopping = false;
   const served = await serveGraphql(opened, { options, catalog, isStopping: () => stopping }).catch(async (error: unknown) => {
     await opened.close();

@@ -26,7 +26,7 @@
  * Retries heartbeat, and a rebalance (the heartbeat's REBALANCE_IN_PROGRESS) ends them at once,
  * uncommitted, so the member rejoins in time. A round hung past every bound of its calls
  * (round-watchdog.ts), or a MongoDB client that no longer reaches a store that answers others
- * (store-watch.ts), stops the consumer like a stop, for a fresh process to carry on.
+ * (mongo/store-watch.ts), stops the consumer like a stop, for a fresh process to carry on.
  *
  * Stop (SIGTERM/SIGINT in consumer-process.ts): rounds at work finish and commit, rounds waiting
  * out a retry are abandoned uncommitted, then the group is left and Kafka and MongoDB close.
@@ -52,7 +52,7 @@ import { openRestartLedger } from './restart-ledger';
 import { ConsumerHalted, createRoundHandler, RoundAbandoned, type RoundContext } from './round-handler';
 import { roundsOf } from './rounds';
 import { watchRounds, type RoundStep } from './round-watchdog';
-import { watchStoreClient } from './store-watch';
+import { followConnection, watchStoreClient } from '../mongo/store-watch';
 import { answersPing } from '../mongo/ping';
 
 export interface ConsumerRunOptions {
@@ -156,13 +156,14 @@ export async function startConsumer<T extends KnownEventType, D, S, E, O>(
   // A client of ours that lost the store for good, while the store answers others: as a halt.
   const store = watchStoreClient({
     log,
-    stuckAfterMs: config.consumers.stuckRoundMs,
+    stuckAfterMs: config.mongo.clientStuckMs,
     storeAnswers: () => answersPing(config.mongo.url, 5_000),
     onWedged: (ms) => {
-      const why = `MongoDB answers a connection of its own, but this process has not reached it for ${Math.round(ms / 1000)} s (past CONSUMER_STUCK_ROUND_MS): its client is wedged`;
+      const why = `MongoDB answers a connection of its own, but this process has not reached it for ${Math.round(ms / 1000)} s (past MONGO_CLIENT_STUCK_MS): its client is wedged`;
       halt(new ConsumerHalted(new Error(why), why));
     },
   });
+  followConnection(connection, store);
   const handleRound = createRoundHandler(module, {
     deps,
     producer,

@@ -19,7 +19,7 @@ import type { EventProducer, OutgoingEvent } from './event-producer';
 import { budgetSpent, classifyFailure, isRetriableFailure, restartVerdict, type DeadLetterBreaker, type RetryBudget } from './failure-policy';
 import type { RestartLedger } from './restart-ledger';
 import { startRoundTrace, type RoundTrace } from './round-tracing';
-import type { StoreWatch } from './store-watch';
+import type { StoreWatch } from '../mongo/store-watch';
 import { isTransientMongoError } from '../mongo/mongo-errors';
 import type { RoundStep } from './round-watchdog';
 

@@ -213,17 +213,17 @@ describe('a round that hangs', () => {
 });
 
 describe('a client that cannot reach the store while the store is up', () => {
-  it('stops the consumer, uncommitted, once no attempt has reached the store for CONSUMER_STUCK_ROUND_MS while a connection of its own does', async () => {
+  it('stops the consumer, uncommitted, once no attempt has reached the store for MONGO_CLIENT_STUCK_MS while a connection of its own does', async () => {
     // Waiting out a store outage is right; waiting on a client of ours that never finds the
     // store again is a stall for good (the consumer heartbeats and holds its partitions).
     await running?.stop();
     const stuckRoundMs = 1500;
-    running = await startConsumer(specModule, { config: { ...config, consumers: { ...config.consumers, stuckRoundMs } }, log, retry: { initialDelayMs: 20, maxDelayMs: 100 } });
+    running = await startConsumer(specModule, { config: { ...config, mongo: { ...config.mongo, clientStuckMs: stuckRoundMs } }, log, retry: { initialDelayMs: 20, maxDelayMs: 100 } });
     await running.joined;
     const before = await committedTotal(running.groupId);
     const id = await publishCancel('wedged');
     const reason = await running.crashed.catch((error: unknown) => error);
-    expect(String((reason as Error).message)).toMatch(/^MongoDB answers a connection of its own, but this process has not reached it for \d+ s \(past CONSUMER_STUCK_ROUND_MS\)/);
+    expect(String((reason as Error).message)).toMatch(/^MongoDB answers a connection of its own, but this process has not reached it for \d+ s \(past MONGO_CLIENT_STUCK_MS\)/);
     expect(attempts.get(id)).toBeGreaterThan(1);
     await running.stop();
     expect(await committedTotal(running.groupId)).toBe(before);

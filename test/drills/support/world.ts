@@ -111,6 +111,9 @@ export async function startDrillWorld(drill: string, options: DrillWorldOptions 
     LOG_LEVEL: process.env.DRILL_LOG_LEVEL ?? 'info',
     LOG_FORMAT: 'json',
     ...DRILL_RATE_LIMITS,
+    // A driver that lost a store which answers others restarts its process this soon (the default
+    // is 2 minutes); above any outage a drill stages, so only a wedged client trips it.
+    MONGO_CLIENT_STUCK_MS: '30000',
     ...options.env,
   };
   const config = loadConfig(env);

@@ -1,16 +1,17 @@
 /**
  * Tells a store that is away from a client of ours that no longer reaches it. While MongoDB
- * is away a consumer waits it out: its rounds fail as unreachable, are retried and delivered
- * again, and resume when the store is back. But if this process's driver never finds the store
- * again (a connection or monitor left waiting on a socket that closed under it: the driver
- * has such waits, see mongo/operation-deadline.ts), the same waiting goes on for good while
- * every other process works: the consumer heartbeats, holds its partitions and does nothing.
+ * is away a process waits it out: a consumer's rounds fail as unreachable and come again, the
+ * API answers UNAVAILABLE, and both resume when the store is back. But the driver (mongodb
+ * 7.8) can lose the server for good: CI's store outage drill caught an API whose server
+ * monitor sat "monitoring" on a connection already closed, the server Unknown (read
+ * ECONNRESET) and the pool paused, with no new connection tried for minutes while FerretDB
+ * answered everyone else; the stop before, a transactions consumer the same way.
  *
- * So when the rounds have failed as unreachable for `stuckAfterMs` without one attempt reaching
- * the store, the watch asks the store itself on a connection of its own. If it answers, the
- * fault is in this process's client: `onWedged` (the runner stops the process, uncommitted,
- * for its supervisor to start a fresh one). If it does not, the store is really away: the
- * consumer goes on waiting, and the watch asks again after another `stuckAfterMs`.
+ * So when nothing has reached the store for `stuckAfterMs` (the connection says disconnected
+ * and has not said reconnected; a consumer's attempts fail as unreachable), the watch asks the
+ * store itself on a connection of its own. If it answers, the fault is in this process's
+ * client: `onWedged` (the process stops for its supervisor to start a fresh one). If it does
+ * not, the store is really away: waiting goes on, and the watch asks again a limit later.
  */
 import type { Logger } from '../logger';
 
@@ -75,4 +76,11 @@ export function watchStoreClient(options: StoreWatchOptions): StoreWatch {
     },
     stop: () => clearInterval(timer),
   };
+}
+
+/** Feeds a watch from the connection's own view: unreachable from `disconnected` until it says it is back. */
+export function followConnection(connection: { on(event: string, listener: () => void): unknown }, watch: Pick<StoreWatch, 'unreachable' | 'reached'>): void {
+  connection.on('disconnected', () => watch.unreachable());
+  connection.on('reconnected', () => watch.reached());
+  connection.on('connected', () => watch.reached());
 }

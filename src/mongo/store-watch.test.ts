@@ -1,6 +1,7 @@
+import { EventEmitter } from 'node:events';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { createLogger } from '../logger';
-import { watchStoreClient } from './store-watch';
+import { followConnection, watchStoreClient } from './store-watch';
 
 describe('watchStoreClient', () => {
   beforeEach(() => vi.useFakeTimers({ now: 0 }));
@@ -54,5 +55,15 @@ describe('watchStoreClient', () => {
     expect(storeAnswers).not.toHaveBeenCalled();
     expect(onWedged).not.toHaveBeenCalled();
     watch.stop();
+  });
+});
+
+describe('followConnection', () => {
+  it('counts the store unreachable from the connection saying disconnected until it says reconnected or connected', () => {
+    const connection = new EventEmitter();
+    const calls: string[] = [];
+    followConnection(connection, { unreachable: () => calls.push('unreachable'), reached: () => calls.push('reached') });
+    for (const event of ['disconnected', 'reconnected', 'disconnected', 'connected', 'close']) connection.emit(event);
+    expect(calls).toEqual(['unreachable', 'reached', 'unreachable', 'reached']);
   });
 });
