@@ -12,8 +12,7 @@ import { connectEventProducer } from '../kafka/event-producer';
 import { consumerLagReader } from '../kafka/lag-report';
 import type { Logger } from '../logger';
 import { connectMongo } from '../mongo/connection';
-import { answersPing } from '../mongo/ping';
-import { followConnection, watchStoreClient } from '../mongo/store-watch';
+import { watchStoreConnection } from '../mongo/store-watch';
 import { analyticsModel } from '../mongo/models/analytics.model';
 import { idempotencyModel } from '../mongo/models/idempotency.model';
 import { orderModel } from '../mongo/models/order.model';
@@ -75,17 +74,14 @@ export async function openApiServices(config: Config, log: Logger, options: ApiS
     const mongo = await connectMongo(config, log);
     closers.push(() => mongo.close());
     // A driver that lost the store for good answers UNAVAILABLE forever: only a fresh process heals it.
-    const storeWatch = watchStoreClient({
+    const storeWatch = watchStoreConnection(mongo, {
+      config,
       log,
-      stuckAfterMs: config.mongo.clientStuckMs,
-      storeAnswers: () => answersPing(config.mongo.url, 5_000),
-      onWedged: (ms) => {
-        const why = `MongoDB answers a connection of its own, but this process has not reached it for ${Math.round(ms / 1000)} s (past MONGO_CLIENT_STUCK_MS): its client is wedged`;
+      onWedged: (why) => {
         log.fatal(why);
         options.onStoreWedged?.(why);
       },
     });
-    followConnection(mongo, storeWatch);
     closers.push(async () => storeWatch.stop());
     const restaurants = restaurantModel(mongo);
     const idempotency = idempotencyModel(mongo);

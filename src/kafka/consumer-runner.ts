@@ -52,8 +52,7 @@ import { openRestartLedger } from './restart-ledger';
 import { ConsumerHalted, createRoundHandler, RoundAbandoned, type RoundContext } from './round-handler';
 import { roundsOf } from './rounds';
 import { watchRounds, type RoundStep } from './round-watchdog';
-import { followConnection, watchStoreClient } from '../mongo/store-watch';
-import { answersPing } from '../mongo/ping';
+import { watchStoreConnection } from '../mongo/store-watch';
 
 export interface ConsumerRunOptions {
   readonly config: Config;
@@ -154,16 +153,7 @@ export async function startConsumer<T extends KnownEventType, D, S, E, O>(
   const restarts = await openRestartLedger(connection, groupId, log);
   const breakerLimits = config.consumers.deadLetterBreaker;
   // A client of ours that lost the store for good, while the store answers others: as a halt.
-  const store = watchStoreClient({
-    log,
-    stuckAfterMs: config.mongo.clientStuckMs,
-    storeAnswers: () => answersPing(config.mongo.url, 5_000),
-    onWedged: (ms) => {
-      const why = `MongoDB answers a connection of its own, but this process has not reached it for ${Math.round(ms / 1000)} s (past MONGO_CLIENT_STUCK_MS): its client is wedged`;
-      halt(new ConsumerHalted(new Error(why), why));
-    },
-  });
-  followConnection(connection, store);
+  const store = watchStoreConnection(connection, { config, log, onWedged: (why) => halt(new ConsumerHalted(new Error(why), why)) });
   const handleRound = createRoundHandler(module, {
     deps,
     producer,

@@ -13,7 +13,9 @@
  * client: `onWedged` (the process stops for its supervisor to start a fresh one). If it does
  * not, the store is really away: waiting goes on, and the watch asks again a limit later.
  */
+import type { Config } from '../config';
 import type { Logger } from '../logger';
+import { answersPing } from './ping';
 
 export interface StoreWatch {
   /** An attempt failed because MongoDB could not be reached (isTransientMongoError). */
@@ -83,4 +85,23 @@ export function followConnection(connection: { on(event: string, listener: () =>
   connection.on('disconnected', () => watch.unreachable());
   connection.on('reconnected', () => watch.reached());
   connection.on('connected', () => watch.reached());
+}
+
+/**
+ * The watch of one process's MongoDB connection, as the API and the consumer runner keep it:
+ * timed by MONGO_CLIENT_STUCK_MS, asking the store at its URL, following the connection's
+ * events; `onWedged` gets the reason, for the process to stop and be started afresh.
+ */
+export function watchStoreConnection(
+  connection: { on(event: string, listener: () => void): unknown },
+  { config, log, onWedged }: { config: Config; log: Logger; onWedged: (why: string) => void },
+): StoreWatch {
+  const watch = watchStoreClient({
+    log,
+    stuckAfterMs: config.mongo.clientStuckMs,
+    storeAnswers: () => answersPing(config.mongo.url, 5_000),
+    onWedged: (ms) => onWedged(`MongoDB answers a connection of its own, but this process has not reached it for ${Math.round(ms / 1000)} s (past MONGO_CLIENT_STUCK_MS): its client is wedged`),
+  });
+  followConnection(connection, watch);
+  return watch;
 }
