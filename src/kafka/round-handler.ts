@@ -212,8 +212,9 @@ export function createRoundHandler<T extends KnownEventType, D, S, E, O>(module:
       let errors: unknown[];
       try {
         const result = await attempt(ctx, pending, mode);
-        if (result.errors.some(isTransientMongoError)) store.unreachable();
-        else store.reached();
+        // Any message done, or no failure of reaching it: the store was reached.
+        if (result.done.length > 0 || !result.errors.some(isTransientMongoError)) store.reached();
+        else store.unreachable();
         done.push(...result.done);
         counters(ctx.topic).processed.inc(result.done.length);
         [failed, errors] = [result.failed, result.errors];
