@@ -1,4 +1,4 @@
-import { Kafka, logLevel, Partitioners, type logCreator, type Producer, type SASLOptions } from 'kafkajs';
+import { Kafka, logLevel, Partitioners, type ICustomPartitioner, type logCreator, type Producer, type ProducerBatch, type RecordMetadata, type SASLOptions, type TopicMessages } from 'kafkajs';
 import type { Config } from '../config';
 import type { Logger } from '../logger';
 
@@ -58,8 +58,53 @@ export function createKafka(config: Config, clientId: string, log: Logger): Kafk
 export interface FreshProducer {
   /** Runs `send` on the current producer (connecting one if needed); if it throws, that producer is discarded. */
   use<T>(send: (producer: Producer) => Promise<T>): Promise<T>;
+  /**
+   * Sends the batch (acks=all) and makes sure every partition of it was written: what kafkajs
+   * dropped (see PartitionsDropped) goes again on a fresh producer, a few times at most.
+   */
+  sendBatch(batch: Omit<ProducerBatch, 'acks'>): Promise<RecordMetadata[]>;
   disconnect(): Promise<void>;
 }
+
+/** The partition the partitioner gave each message, so that a send can tell which ones Kafka answered for. */
+const partitionOf = new WeakMap<object, number>();
+
+const recordingPartitioner: ICustomPartitioner = () => {
+  const choose = Partitioners.DefaultPartitioner();
+  return (args) => {
+    const partition = choose(args);
+    partitionOf.set(args.message, partition);
+    return partition;
+  };
+};
+
+/**
+ * A send that resolved without writing some of its partitions. kafkajs 2.2.4 retries a failed
+ * send only towards the brokers that have not answered it yet (sendMessages' responsePerBroker):
+ * when a partition's leader dies mid-send and leadership moves to a broker that already answered
+ * for other partitions, that partition's messages are never sent again, and the send resolves
+ * as if they had been (kafkajs#1303). Drill 5 lost an order's CONFIRMED status this way. The
+ * producer is spent too: it rolled that partition's sequence back although the lost request
+ * may have been appended, so its next batch there could be taken for a duplicate.
+ */
+export class PartitionsDropped extends Error {
+  readonly retriable = true;
+  constructor(readonly unsent: TopicMessages[]) {
+    const where = unsent.map((t) => `${t.topic} (${t.messages.length})`).join(', ');
+    super(`kafkajs resolved a send without writing some of its partitions: ${where}`);
+  }
+}
+
+/** PURE: the messages of `sent` whose partition is missing from Kafka's answers. */
+export function unansweredMessages(sent: readonly TopicMessages[], answered: readonly RecordMetadata[]): TopicMessages[] {
+  const written = new Set(answered.map((a) => `${a.topicName}\0${a.partition}`));
+  return sent
+    .map(({ topic, messages }) => ({ topic, messages: messages.filter((m) => !written.has(`${topic}\0${partitionOf.get(m) ?? m.partition}`)) }))
+    .filter((t) => t.messages.length > 0);
+}
+
+/** Resends of dropped partitions before a send gives up (retriable): each needs a rare leader move mid-send. */
+const DROPPED_RESENDS = 5;
 
 /**
  * Why a failed send discards its producer: kafkajs rolls a partition's sequence number back when
@@ -70,30 +115,52 @@ export interface FreshProducer {
  */
 export async function connectFreshProducer(kafka: Kafka): Promise<FreshProducer> {
   const connect = async (): Promise<Producer> => {
-    const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1, createPartitioner: Partitioners.DefaultPartitioner });
+    const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1, createPartitioner: recordingPartitioner });
     await producer.connect();
     return producer;
   };
   let current: Promise<Producer> | null = connect();
   await current;
   let stopped = false;
+  const log = kafka.logger().namespace('FreshProducer');
+  const use: FreshProducer['use'] = async (send) => {
+    if (stopped) throw new Error('the producer is stopped');
+    const attempt = (current ??= connect());
+    let producer: Producer;
+    try {
+      producer = await attempt;
+    } catch (error) {
+      if (current === attempt) current = null;
+      throw error;
+    }
+    try {
+      return await send(producer);
+    } catch (error) {
+      if (current === attempt) current = null;
+      producer.disconnect().catch(() => undefined);
+      throw error;
+    }
+  };
   return {
-    async use(send) {
-      if (stopped) throw new Error('the producer is stopped');
-      const attempt = (current ??= connect());
-      let producer: Producer;
-      try {
-        producer = await attempt;
-      } catch (error) {
-        if (current === attempt) current = null;
-        throw error;
-      }
-      try {
-        return await send(producer);
-      } catch (error) {
-        if (current === attempt) current = null;
-        producer.disconnect().catch(() => undefined);
-        throw error;
+    use,
+    async sendBatch(batch) {
+      let topicMessages = batch.topicMessages ?? [];
+      const answers: RecordMetadata[] = [];
+      for (let resends = 0; ; resends++) {
+        const sent = topicMessages;
+        try {
+          return await use(async (producer) => {
+            const answered = await producer.sendBatch({ ...batch, acks: -1, topicMessages: sent });
+            answers.push(...answered);
+            const unsent = unansweredMessages(sent, answered);
+            if (unsent.length > 0) throw new PartitionsDropped(unsent);
+            return answers;
+          });
+        } catch (error) {
+          if (!(error instanceof PartitionsDropped) || resends >= DROPPED_RESENDS) throw error;
+          log.warn(`${error.message}; sending them again on a fresh producer`, { resend: resends + 1 });
+          topicMessages = error.unsent;
+        }
       }
     },
     async disconnect() {

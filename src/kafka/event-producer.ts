@@ -120,11 +120,9 @@ export async function connectEventProducer(kafka: Kafka, config: Config): Promis
       const events = calls.flat();
       const started = performance.now();
       try {
-        await producer.use(async (current) => {
-          for (const request of produceRequests(events, config)) {
-            await current.sendBatch({ acks: -1, compression: CompressionTypes.None, topicMessages: request });
-          }
-        });
+        for (const request of produceRequests(events, config)) {
+          await producer.sendBatch({ compression: CompressionTypes.None, topicMessages: request });
+        }
       } catch (error) {
         refused.observe((performance.now() - started) / 1000);
         metrics.produceFailures.inc();
