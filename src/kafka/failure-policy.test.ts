@@ -1,4 +1,4 @@
-import { KafkaJSBrokerNotFound, KafkaJSConnectionError, KafkaJSNumberOfRetriesExceeded, KafkaJSProtocolError } from 'kafkajs';
+import { KafkaJSBrokerNotFound, KafkaJSConnectionError, KafkaJSError, KafkaJSNumberOfRetriesExceeded, KafkaJSProtocolError } from 'kafkajs';
 import { describe, expect, it } from 'vitest';
 import { InvalidInputError, OrderTransitionError } from '../domain/domain.errors';
 import { MailDeliveryError } from '../email/mailer';
@@ -100,5 +100,11 @@ describe('isCoordinatorUnreachable', () => {
 
   it('is rethrown as a rebalance, so that kafkajs joins again and asks for the current coordinator', () => {
     expect(isRebalanceError(new CoordinatorLost(brokerNotFound('gone')))).toBe(true);
+  });
+
+  it('is a KafkaJSError that keeps its cause, so kafkajs does not log each batch that gives way to the rejoin', () => {
+    const lost = new CoordinatorLost(brokerNotFound('gone'));
+    expect(lost).toBeInstanceOf(KafkaJSError);
+    expect(lost).toMatchObject({ name: 'CoordinatorLost', retriable: true, cause: { name: 'KafkaJSBrokerNotFound' } });
   });
 });

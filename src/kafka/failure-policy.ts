@@ -15,6 +15,7 @@
  *     dead-lettering would drain good orders: the consumer stops without committing and its
  *     supervisor restarts it. A message it keeps stopping at is parked (restartVerdict).
  */
+import { KafkaJSError } from 'kafkajs';
 import type { ErrorCode } from '../errors';
 import { isRetriable } from '../errors';
 import { isTransientMongoError } from '../mongo/mongo-errors';
@@ -125,12 +126,16 @@ export function isCoordinatorUnreachable(error: unknown): boolean {
  * Thrown from a batch to make kafkajs join the group again, and so find the group's current
  * coordinator: kafkajs rejoins on this type (`isRebalancing`) and restarts on anything else only
  * after its retries. What the batch stored stays stored; its messages come again, harmlessly.
+ * A KafkaJSError, so that kafkajs does not log every batch that gives way to the rejoin: the
+ * commit that found the coordinator gone has said so once.
  */
-export class CoordinatorLost extends Error {
+export class CoordinatorLost extends KafkaJSError {
   readonly type = 'NOT_COORDINATOR_FOR_GROUP';
-  readonly retriable = true;
-  constructor(override readonly cause: unknown) {
-    super('the consumer group coordinator cannot be reached: joining the group again to find the current one');
+  override readonly name = 'CoordinatorLost';
+  override readonly cause: Error;
+  constructor(cause: unknown) {
+    super('the consumer group coordinator cannot be reached: joining the group again to find the current one', { retriable: true });
+    this.cause = cause instanceof Error ? cause : new Error(String(cause));
   }
 }
 

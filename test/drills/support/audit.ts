@@ -142,10 +142,12 @@ export async function groupTopics(kafka: Kafka, world: DrillWorld): Promise<Map<
 }
 
 /** Lag of each application consumer group on the topics assigned to it; a group with no member is a problem. */
-async function groupLags(kafka: Kafka, world: DrillWorld): Promise<{ lags: Record<string, number>; problems: string[] }> {
+async function groupLags(kafka: Kafka, world: DrillWorld): Promise<{ lags: Record<string, number>; behind: Record<string, string[]>; problems: string[] }> {
   const admin = kafka.admin();
   await admin.connect();
   const lags: Record<string, number> = {};
+  // Where a group is behind ("order.placed[3] at 10 of 14"): a stalled fetch and lost commits look alike in a total.
+  const behind: Record<string, string[]> = {};
   const problems: string[] = [];
   try {
     for (const name of consumerNames()) {
@@ -161,12 +163,14 @@ async function groupLags(kafka: Kafka, world: DrillWorld): Promise<{ lags: Recor
         continue;
       }
       let lag = 0;
+      behind[name] = [];
       const committed = await admin.fetchOffsets({ groupId, topics: [...topics] });
       for (const topic of topics) {
         const highs = await admin.fetchTopicOffsets(topic);
         for (const p of highs) {
           const at = Number(committed.find((c) => c.topic === topic)?.partitions.find((c) => c.partition === p.partition)?.offset ?? -1);
           lag += Number(p.high) - Math.max(0, at);
+          if (Number(p.high) > Math.max(0, at)) behind[name]!.push(`${logicalTopic(world.config, topic)}[${p.partition}] at ${at} of ${p.high}`);
         }
       }
       lags[name] = lag;
@@ -174,7 +178,7 @@ async function groupLags(kafka: Kafka, world: DrillWorld): Promise<{ lags: Recor
   } finally {
     await admin.disconnect();
   }
-  return { lags, problems };
+  return { lags, behind, problems };
 }
 
 /**
@@ -276,7 +280,7 @@ export async function auditDrill(world: DrillWorld, load: LoadResult, options: A
     const settledAt = performance.now();
     problems.push(...lagResult.problems);
     for (const [name, lag] of Object.entries(lagResult.lags)) {
-      if (lag !== 0) problems.push(`consumer group ${name} has ${lag} message(s) not committed; its last warnings: ${JSON.stringify(lastTroubles(world, name))}`);
+      if (lag !== 0) problems.push(`consumer group ${name} has ${lag} message(s) not committed (${lagResult.behind[name]?.slice(0, 8).join(', ')}); its last warnings: ${JSON.stringify(lastTroubles(world, name))}`);
     }
 
     // 3. The gateway's books.
