@@ -8,27 +8,20 @@
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, it } from 'vitest';
-import { startKafkaProxy } from '../support/kafka-proxy';
-import { freePortRun } from '../support/processes';
 import { auditAndReport, drillWorld, loadWithFault } from './support/drill';
-import { startOwnKafka } from './support/own-services';
+import { startProxiedKafka } from './support/own-services';
 
 const DRILL = 'lost-produce-answers';
 const ROUNDS = 5;
 const LOST_PER_ROUND = 4;
 const { world, servers } = drillWorld(DRILL, {
-  servers: async () => {
-    const base = await freePortRun(3);
-    const proxy = await startKafkaProxy({ listenPort: base + 2, brokerPort: base });
-    // Removed in reverse: the broker first, then its proxy.
-    return { proxy: { remove: () => proxy.close(), proxy }, kafka: await startOwnKafka(1, { basePort: base, advertisedPorts: [base + 2] }) };
-  },
+  servers: async () => ({ kafka: await startProxiedKafka(1, 1) }),
   options: ({ kafka }) => ({ kafkaBrokers: kafka.brokers.join(',') }),
 });
 
 describe('drill 6: produce answers lost after the append, under load', () => {
   it('loses no acknowledged order and repeats no effect; the audit passes', async () => {
-    const { proxy } = servers().proxy;
+    const { proxy } = servers().kafka;
     const { load, faultEndedAt } = await loadWithFault(world(), {
       orders: 250,
       at: 50,

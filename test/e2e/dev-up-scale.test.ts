@@ -10,11 +10,10 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { applicationProcesses } from '../../src/devstack/supervise';
-import { assertPortFree } from '../../src/devstack/processes';
 import { physicalGroupId } from '../../src/events/topics';
 import { MeDocument, OrderDocument, PlaceOrderDocument } from '../generated/graphql';
 import { gql } from '../support/api-harness';
-import { buildIfNeeded, childrenOf, collectOutput, commandLine, freePort, isRunning, killSupervisorTree, ROOT, type LogLine } from '../support/processes';
+import { buildIfNeeded, childrenOf, collectOutput, commandLine, freePortRun, isRunning, killSupervisorTree, ROOT, type LogLine } from '../support/processes';
 import { removeTestNamespace, testConfig, testKafka, uniqueMongoUrl, uniqueName, waitFor } from '../support/services';
 
 let supervisor: ChildProcess;
@@ -27,14 +26,6 @@ const mongoUrl = uniqueMongoUrl('dev-up-scale');
 /** The supervisor's first log line that starts with `text`. */
 const supervisorSaid = (text: string) => logs.find((l) => l.pid === supervisor.pid && (l.msg ?? '').startsWith(text));
 
-/** A port p with p + 1 free too: the two API instances take both. */
-async function twoFreePorts(): Promise<number> {
-  for (;;) {
-    const p = await freePort();
-    if (await assertPortFree(p + 1, 'test', 'retry').then(() => true, () => false)) return p;
-  }
-}
-
 function env(): NodeJS.ProcessEnv {
   const e: NodeJS.ProcessEnv = { ...process.env, KAFKA_BROKERS: inject('kafkaBrokers'), MONGO_URL: mongoUrl, KAFKA_NAMESPACE: namespace, PORT: String(port), HOST: '127.0.0.1', KAFKA_TOPIC_PARTITIONS: '6', LOG_FORMAT: 'json', LOG_LEVEL: 'info' };
   // As a developer's shell: development, no secret of its own (the supervisor makes one for both APIs).
@@ -46,7 +37,7 @@ function env(): NodeJS.ProcessEnv {
 
 beforeAll(async () => {
   await buildIfNeeded();
-  port = await twoFreePorts();
+  port = await freePortRun(2); // the two API instances take both, below the kernel's client ports
   supervisor = spawn(process.execPath, ['dist/devstack/cli.js', 'up', '--scale', 'transactions=2,api=2'], { cwd: ROOT, env: env(), stdio: ['ignore', 'pipe', 'pipe'] });
   exited = new Promise((done) => supervisor.once('exit', (code, signal) => done({ code, signal })));
   ({ logs, diagnostics } = collectOutput(supervisor));

@@ -15,10 +15,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config';
 import { startKafka, stopKafka } from '../../src/devstack/kafka';
 import { stackPaths } from '../../src/devstack/paths';
-import { assertPortFree } from '../../src/devstack/processes';
 import { createServedTopics } from '../../src/events/topics';
 import { createKafka } from '../../src/kafka/client';
 import { createLogger } from '../../src/logger';
+import { freePortRun } from '../support/processes';
 import { uniqueName, waitFor } from '../support/services';
 import { makeThrowawayTls, type ThrowawayTls } from '../support/throwaway-tls';
 
@@ -37,19 +37,6 @@ let tls: ThrowawayTls;
 let saslPort = 0;
 
 /** Three consecutive free ports (broker, controller, SASL_SSL) in a range no other test uses. */
-async function freePorts(): Promise<number> {
-  for (let attempt = 0; attempt < 50; attempt++) {
-    const base = 41_000 + 3 * Math.floor(Math.random() * 2000);
-    try {
-      for (let port = base; port < base + 3; port++) await assertPortFree(port, 'test', 'another');
-      return base;
-    } catch {
-      // taken: another try
-    }
-  }
-  throw new Error('no three free ports in a row');
-}
-
 /** The product's client, configured the way an operator would: environment variables only. */
 function clientFor(mechanism: Mechanism, secret?: string): Kafka {
   const user = mechanism === 'plain' ? PLAIN_USER : SCRAM_USER;
@@ -68,7 +55,9 @@ function clientFor(mechanism: Mechanism, secret?: string): Kafka {
 describe('Kafka over SASL_SSL through createKafka', { timeout: 90_000 }, () => {
   beforeAll(async () => {
     tls = makeThrowawayTls(dir);
-    const basePort = await freePorts();
+    // Below the kernel's client ports, so no client socket takes one between the check and Kafka's
+    // bind (a CI run once saw this node fail to open its listener with ports at 41,000-47,000).
+    const basePort = await freePortRun(3);
     saslPort = basePort + 2;
     await startKafka({
       paths, log, name: cluster, nodeCount: 1, basePort,

@@ -10,31 +10,24 @@
  * replicas are placed by hand: partition 0 is led by node 1, partition 1 by node 3 with node 1
  * next in line, so node 1 takes partition 1 over.
  */
-import { readFileSync, rmSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Partitioners, type Admin, type Kafka } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig, type Config } from '../../src/config';
-import { kafkaNodePidFile, startKafka, stopKafka } from '../../src/devstack/kafka';
-import { stackPaths } from '../../src/devstack/paths';
-import { isAlive } from '../../src/devstack/processes';
 import { physicalTopic } from '../../src/events/topics';
 import { createKafka } from '../../src/kafka/client';
 import { connectEventProducer, type EventProducer, type OutgoingEvent } from '../../src/kafka/event-producer';
 import { createLogger } from '../../src/logger';
+import { startProxiedKafka, type ProxiedKafka } from '../drills/support/own-services';
 import { readTopic } from '../support/api-harness';
-import { startKafkaProxy, type KafkaProxy } from '../support/kafka-proxy';
 import { cancelledEvent, placedEvent } from '../support/order-fixtures';
-import { freePortRun } from '../support/processes';
 import { uniqueName } from '../support/services';
 
-const CLUSTER = 'test-leader-moves';
 const VICTIM = 3;
 
-const log = createLogger('test', { level: (process.env.TEST_LOG_LEVEL ?? 'silent') as 'silent' });
-const paths = stackPaths('.local');
+const log = createLogger('test', { level: 'silent' });
 let config: Config;
-let proxy: KafkaProxy;
+let cluster: ProxiedKafka;
 let kafka: Kafka;
 let admin: Admin;
 let producer: EventProducer;
@@ -61,15 +54,8 @@ async function leaderOfPartition1(): Promise<number> {
 
 describe('a send whose partition leader dies mid-flight', { timeout: 180_000 }, () => {
   beforeAll(async () => {
-    await stopKafka(paths, CLUSTER, log);
-    rmSync(paths.kafkaCluster(CLUSTER), { recursive: true, force: true });
-    // Three nodes take two ports each; the proxy in front of node 3 takes the seventh.
-    const basePort = await freePortRun(7);
-    const victimPort = basePort + 2 * (VICTIM - 1);
-    const proxyPort = basePort + 6;
-    proxy = await startKafkaProxy({ listenPort: proxyPort, brokerPort: victimPort });
-    const { brokers } = await startKafka({ paths, log, name: CLUSTER, nodeCount: 3, basePort, advertisedPorts: [basePort, basePort + 2, proxyPort] });
-    config = loadConfig({ ...process.env, NODE_ENV: 'test', KAFKA_BROKERS: brokers.join(','), KAFKA_NAMESPACE: uniqueName('leader'), KAFKA_TOPIC_PARTITIONS: '2' });
+    cluster = await startProxiedKafka(3, VICTIM);
+    config = loadConfig({ ...process.env, NODE_ENV: 'test', KAFKA_BROKERS: cluster.brokers.join(','), KAFKA_NAMESPACE: uniqueName('leader'), KAFKA_TOPIC_PARTITIONS: '2' });
     kafka = createKafka(config, uniqueName('leader-moves'), log);
     admin = kafka.admin();
     await admin.connect();
@@ -81,11 +67,8 @@ describe('a send whose partition leader dies mid-flight', { timeout: 180_000 }, 
   });
 
   afterAll(async () => {
-    await producer?.disconnect().catch(() => undefined);
-    await admin?.disconnect().catch(() => undefined);
-    await proxy?.close();
-    await stopKafka(paths, CLUSTER, log);
-    rmSync(paths.kafkaCluster(CLUSTER), { recursive: true, force: true });
+    await Promise.allSettled([producer?.disconnect(), admin?.disconnect()]);
+    await cluster?.remove();
   });
 
   it('writes every event of the send, and the next event to the partition that moved', async () => {
@@ -95,12 +78,11 @@ describe('a send whose partition leader dies mid-flight', { timeout: 180_000 }, 
 
     // Node 3's part of the send hangs at the proxy while node 3 dies and node 1 takes its
     // partition over; only then does the connection close, and kafkajs retries the send.
+    const { proxy } = cluster;
     proxy.holdProduceRequests();
     const straddling = producer.publish([cancel(onNode1, 'straddling'), cancel(onNode3, 'straddling')]);
     while (proxy.held === 0) await sleep(20);
-    const pid = Number(readFileSync(kafkaNodePidFile(paths, CLUSTER, VICTIM), 'utf8').trim());
-    process.kill(pid, 'SIGKILL');
-    while (isAlive(pid)) await sleep(50);
+    await cluster.kill(VICTIM);
     while ((await leaderOfPartition1()) !== 1) await sleep(250);
     proxy.dropHeld();
     await straddling;

@@ -8,28 +8,21 @@
  * appended one's sequence: the broker would take it for a duplicate, acknowledge it, and never
  * write it — an acknowledged order lost. The producer must start afresh after a failed send.
  */
-import { rmSync } from 'node:fs';
 import { Kafka, logLevel, type Admin } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config';
-import { startKafka, stopKafka } from '../../src/devstack/kafka';
-import { stackPaths } from '../../src/devstack/paths';
 import { ensureTopics } from '../../src/events/topics';
 import { connectEventProducer, type EventProducer, type OutgoingEvent } from '../../src/kafka/event-producer';
 import { createLogger } from '../../src/logger';
+import { startProxiedKafka, type ProxiedKafka } from '../drills/support/own-services';
 import { readTopic } from '../support/api-harness';
-import { startKafkaProxy, type KafkaProxy } from '../support/kafka-proxy';
 import { cancelledEvent, placedEvent } from '../support/order-fixtures';
-import { freePortRun } from '../support/processes';
 import { uniqueName } from '../support/services';
 
-const CLUSTER = 'test-lost-answers';
-
 const log = createLogger('test', { level: 'silent' });
-const paths = stackPaths('.local');
 let config: ReturnType<typeof loadConfig>;
 
-let proxy: KafkaProxy;
+let cluster: ProxiedKafka;
 let kafka: Kafka;
 let admin: Admin;
 let producer: EventProducer;
@@ -40,14 +33,8 @@ const cancel = (reason: string): OutgoingEvent => ({ topic: 'order.cancelled', k
 
 describe('an order whose produce answer was lost', { timeout: 180_000 }, () => {
   beforeAll(async () => {
-    await stopKafka(paths, CLUSTER, log);
-    rmSync(paths.kafkaCluster(CLUSTER), { recursive: true, force: true });
-    // The broker and its controller take two ports, the proxy a third, all free right now.
-    const brokerPort = await freePortRun(3);
-    const proxyPort = brokerPort + 2;
-    config = loadConfig({ ...process.env, NODE_ENV: 'test', KAFKA_BROKERS: `127.0.0.1:${proxyPort}`, KAFKA_NAMESPACE: uniqueName('lost'), KAFKA_TOPIC_PARTITIONS: '1' });
-    proxy = await startKafkaProxy({ listenPort: proxyPort, brokerPort });
-    await startKafka({ paths, log, name: CLUSTER, nodeCount: 1, basePort: brokerPort, advertisedPorts: [proxyPort] });
+    cluster = await startProxiedKafka(1, 1);
+    config = loadConfig({ ...process.env, NODE_ENV: 'test', KAFKA_BROKERS: cluster.brokers.join(','), KAFKA_NAMESPACE: uniqueName('lost'), KAFKA_TOPIC_PARTITIONS: '1' });
     // Few, quick retries: the failure under test is the one after the last retry.
     kafka = new Kafka({ clientId: uniqueName('lost'), brokers: [...config.kafka.brokers], logLevel: logLevel.NOTHING, retry: { retries: 2, initialRetryTime: 100, maxRetryTime: 500 } });
     admin = kafka.admin();
@@ -57,19 +44,16 @@ describe('an order whose produce answer was lost', { timeout: 180_000 }, () => {
   });
 
   afterAll(async () => {
-    await producer?.disconnect().catch(() => undefined);
-    await admin?.disconnect().catch(() => undefined);
-    await proxy?.close();
-    await stopKafka(paths, CLUSTER, log);
-    rmSync(paths.kafkaCluster(CLUSTER), { recursive: true, force: true });
+    await Promise.allSettled([producer?.disconnect(), admin?.disconnect()]);
+    await cluster?.remove();
   });
 
   it('never makes the broker take the next order for a duplicate: every acknowledged order is in the log', async () => {
     await producer.publish([cancel('first')]);
-    proxy.loseProduceAnswers(10);
+    cluster.proxy.loseProduceAnswers(10);
     await expect(producer.publish([cancel('answer lost')])).rejects.toMatchObject({ code: 'UNAVAILABLE' });
-    expect(proxy.lost).toBeGreaterThanOrEqual(3); // the send and both retries were appended, their answers lost
-    proxy.loseProduceAnswers(0);
+    expect(cluster.proxy.lost).toBeGreaterThanOrEqual(3); // the send and both retries were appended, their answers lost
+    cluster.proxy.loseProduceAnswers(0);
 
     await producer.publish([cancel('acknowledged after the failure')]);
     const reasons = (await readTopic(kafka, config, 'order.cancelled')).map((m) => (JSON.parse(String(m.value)) as { data: { reason: string } }).data.reason);

@@ -16,6 +16,7 @@ import { isAlive, runningPid } from '../../../src/devstack/processes';
 import { createLogger } from '../../../src/logger';
 import { UPDATE_CHUNK } from '../../../src/mongo/bulk';
 import { answersPing } from '../../../src/mongo/ping';
+import { startKafkaProxy, type KafkaProxy } from '../../support/kafka-proxy';
 import { freePortRun, ROOT } from '../../support/processes';
 import { uniqueName } from '../../support/services';
 
@@ -55,6 +56,36 @@ export async function startOwnKafka(nodeCount: number, options: { advertisedPort
     async remove() {
       await stopKafka(paths, name, log);
       rmSync(paths.kafkaCluster(name), { recursive: true, force: true });
+    },
+  };
+}
+
+export interface ProxiedKafka extends OwnKafka {
+  /** The loopback proxy every client reaches the proxied node through. */
+  readonly proxy: KafkaProxy;
+}
+
+/**
+ * A Kafka of `nodeCount` nodes whose node `proxied` clients reach only through a KafkaProxy
+ * (advertised in its place), so a test can lose or hold that node's produce answers.
+ * remove() takes the nodes down, then the proxy.
+ */
+export async function startProxiedKafka(nodeCount: number, proxied: number): Promise<ProxiedKafka> {
+  // Two ports per node, then one for the proxy, all free right now.
+  const basePort = await freePortRun(2 * nodeCount + 1);
+  const proxyPort = basePort + 2 * nodeCount;
+  const proxy = await startKafkaProxy({ listenPort: proxyPort, brokerPort: basePort + 2 * (proxied - 1) });
+  const advertisedPorts = Array.from({ length: nodeCount }, (_, i) => (i + 1 === proxied ? proxyPort : basePort + 2 * i));
+  const kafka = await startOwnKafka(nodeCount, { basePort, advertisedPorts }).catch(async (error: unknown) => {
+    await proxy.close();
+    throw error;
+  });
+  return {
+    ...kafka,
+    proxy,
+    async remove() {
+      await kafka.remove();
+      await proxy.close();
     },
   };
 }
