@@ -32,13 +32,9 @@ export interface StoreWatchOptions {
   readonly storeAnswers: () => Promise<boolean>;
   /** Called once: the store answers, this process has not reached it for `ms`. */
   readonly onWedged: (ms: number) => void;
-  /** @default 10 s, or a quarter of stuckAfterMs if that is less */
-  readonly checkEveryMs?: number;
-  readonly now?: () => number;
 }
 
 export function watchStoreClient(options: StoreWatchOptions): StoreWatch {
-  const now = options.now ?? Date.now;
   let failingSince: number | null = null;
   let askedAt = 0;
   let asking = false;
@@ -46,7 +42,7 @@ export function watchStoreClient(options: StoreWatchOptions): StoreWatch {
 
   const check = () => {
     if (failingSince === null || asking || wedged) return;
-    const at = now();
+    const at = Date.now();
     const ms = at - failingSince;
     if (ms < options.stuckAfterMs || at - askedAt < options.stuckAfterMs) return;
     asking = true;
@@ -57,21 +53,21 @@ export function watchStoreClient(options: StoreWatchOptions): StoreWatch {
       .then((answers) => {
         asking = false;
         if (failingSince === null) return; // reached it meanwhile
-        const seconds = Math.round((now() - failingSince) / 1000);
+        const seconds = Math.round((Date.now() - failingSince) / 1000);
         if (!answers) {
           options.log.warn({ seconds }, `MongoDB unreachable for ${seconds} s, from a connection of its own too: still waiting for it`);
           return;
         }
         wedged = true;
-        options.onWedged(now() - failingSince);
+        options.onWedged(Date.now() - failingSince);
       });
   };
-  const timer = setInterval(check, options.checkEveryMs ?? Math.min(10_000, options.stuckAfterMs / 4));
+  const timer = setInterval(check, Math.min(10_000, options.stuckAfterMs / 4));
   timer.unref();
 
   return {
     unreachable() {
-      failingSince ??= now();
+      failingSince ??= Date.now();
     },
     reached() {
       failingSince = null;
@@ -81,7 +77,10 @@ export function watchStoreClient(options: StoreWatchOptions): StoreWatch {
 }
 
 /** Feeds a watch from the connection's own view: unreachable from `disconnected` until it says it is back. */
-export function followConnection(connection: { on(event: string, listener: () => void): unknown }, watch: Pick<StoreWatch, 'unreachable' | 'reached'>): void {
+/** What the watch reads of a mongoose connection: its disconnected/reconnected/connected events. */
+type ConnectionEvents = { on(event: string, listener: () => void): unknown };
+
+export function followConnection(connection: ConnectionEvents, watch: Pick<StoreWatch, 'unreachable' | 'reached'>): void {
   connection.on('disconnected', () => watch.unreachable());
   connection.on('reconnected', () => watch.reached());
   connection.on('connected', () => watch.reached());
@@ -93,7 +92,7 @@ export function followConnection(connection: { on(event: string, listener: () =>
  * events; `onWedged` gets the reason, for the process to stop and be started afresh.
  */
 export function watchStoreConnection(
-  connection: { on(event: string, listener: () => void): unknown },
+  connection: ConnectionEvents,
   { config, log, onWedged }: { config: Config; log: Logger; onWedged: (why: string) => void },
 ): StoreWatch {
   const watch = watchStoreClient({
